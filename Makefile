@@ -1,0 +1,34 @@
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test accuracy lint bench dashboard clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/etl run
+
+test: $(STAMP)
+	$(BIN)/ruff check etl tests bench
+	$(BIN)/pytest
+
+accuracy: $(STAMP)
+	$(BIN)/python -m etl.accuracy
+
+dashboard: $(STAMP)
+	$(BIN)/etl dashboard
+
+bench: $(STAMP)
+	$(BIN)/python bench/run.py
+
+lint: $(STAMP)
+	$(BIN)/ruff check etl tests bench
+
+clean:
+	rm -rf $(VENV) warehouse/* .pytest_cache

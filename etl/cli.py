@@ -1,0 +1,199 @@
+"""The `etl` command: the composition root that wires the stages together.
+
+Heavy packages (great_expectations, duckdb, pyarrow) are imported inside the commands
+that use them, so `etl --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from etl.settings import DEFAULT_MAX_BYTES, DEFAULT_WAREHOUSE, SAMPLE_INPUT
+
+app = typer.Typer(
+    help="Blog dumps → normalized tables → Great Expectations → Parquet + DuckDB → reports.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+Warehouse = Annotated[Path, typer.Option("--warehouse", "-w", help="Warehouse folder.")]
+
+
+class Format(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+class LogFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _logger(fmt: LogFormat):
+    def log(event: str, **fields) -> None:
+        if fmt is LogFormat.json:
+            record = {"ts": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "event": event, **fields}
+            print(json.dumps(record, default=str), file=sys.stderr, flush=True)
+        else:
+            details = " ".join(f"{k}={v}" for k, v in fields.items())
+            print(f"{time.strftime('%H:%M:%S')} {event} {details}".rstrip(), file=sys.stderr, flush=True)
+
+    return log
+
+
+def _progress(fmt: LogFormat):
+    """A progress bar on an interactive terminal only: never in logs, pipes or CI."""
+    if fmt is not LogFormat.text or not sys.stderr.isatty() or os.environ.get("CI"):
+        return None
+    from rich.progress import track
+
+    return lambda items, total: track(items, total=total, description="reading", transient=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def run(
+    paths: Annotated[
+        list[Path] | None,
+        typer.Argument(help="Dump files or folders (every *.txt below). Default: the bundled sample."),
+    ] = None,
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    full_refresh: Annotated[bool, typer.Option(help="Rebuild the warehouse from the given inputs only.")] = False,
+    retry_rejected: Annotated[bool, typer.Option(help="Read again documents an earlier run rejected.")] = False,
+    wait: Annotated[bool, typer.Option(help="Wait for a running writer instead of exiting with 4.")] = False,
+    max_bytes: Annotated[int, typer.Option(help="Reject files larger than this.")] = DEFAULT_MAX_BYTES,
+    log_format: Annotated[LogFormat, typer.Option(help="Log lines on stderr as text or JSON.")] = LogFormat.text,
+    summary_json: Annotated[Path | None, typer.Option(help="Write the run summary as JSON here.")] = None,
+) -> None:
+    """Load dumps into the warehouse. Exit 0: all loaded; 1: some documents rejected;
+    3: validation failed, nothing published; 4: the warehouse is in use."""
+    from etl.load import WarehouseBusy
+    from etl.pipeline import EXIT_BUSY
+    from etl.pipeline import run as run_pipeline
+
+    try:
+        result = run_pipeline(
+            paths or [SAMPLE_INPUT], warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
+            wait=wait, max_bytes=max_bytes, log=_logger(log_format), progress=_progress(log_format),
+        )
+    except WarehouseBusy as busy:
+        raise _fail(str(busy), EXIT_BUSY) from None
+    if summary_json:
+        summary_json.write_text(json.dumps(result.summary, indent=2, default=str) + "\n", encoding="utf-8")
+    typer.echo(_summary_text(result.summary))
+    raise typer.Exit(result.exit_code)
+
+
+def _summary_text(s: dict) -> str:
+    if s["status"] == "failed":
+        lines = [f"run {s['run_id']}: validation FAILED, nothing published (exit 3)"]
+        for f in s["validation"]["failed"]:
+            where = f"{f['table']}.{f['column']}" if f["column"] else f["table"]
+            lines.append(f"  {f['expectation']} on {where}: {f['unexpected_count']} rows, e.g. {f['examples']}")
+        return "\n".join([*lines, f"log: {s['log']}"])
+    d, p, v = s["documents"], s["posts"], s["validation"]
+    lines = [
+        f"run {s['run_id']}: {s['status']} (exit {s['exit_code']})",
+        f"documents: {d['new']} loaded, {d['skipped']} skipped (already loaded), {d['rejected']} rejected",
+        f"posts: {p['in_new_documents']} in new documents ({p['new']} new, {p['updated']} completed)",
+        f"validation: {v['status']} ({v['evaluated']} expectations, {v['failed']} failed)",
+    ]
+    lines += [f"  rejected {r['path']}: {r['reason']}" for r in s["rejected"]]
+    lines.append("tables: " + ", ".join(f"{t} {n}" for t, n in s["table_rows"].items()))
+    w = s["warehouse"]
+    lines.append(f"warehouse: {w['database']} (BI tools: {w['published']}, read-only); parquet: {w['parquet']}/")
+    if d["new"] == 0 and d["rejected"] == 0:
+        lines.append("nothing new: the warehouse is unchanged")
+    return "\n".join(lines)
+
+
+def _read_only(warehouse: Path):
+    from etl.load import NoWarehouse, Warehouse, open_published
+
+    try:
+        return open_published(Warehouse(warehouse))
+    except NoWarehouse as e:
+        raise _fail(str(e), 1) from None
+
+
+@app.command("sql")
+def sql_command(
+    query: Annotated[str, typer.Argument(help="A SQL query.")],
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+) -> None:
+    """Run a read-only query on the published warehouse."""
+    import duckdb
+
+    from etl.report import query as run_query
+    from etl.report import render
+
+    with _read_only(warehouse) as con:
+        try:
+            columns, rows = run_query(con, query)
+        except duckdb.Error as e:
+            raise _fail(str(e).splitlines()[0], 1) from None
+    typer.echo(render(columns, rows, format.value))
+
+
+@app.command()
+def report(
+    name: Annotated[str | None, typer.Argument(help="Report name; omit to list the reports.")] = None,
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value, repeatable.")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """Run a named report from sql/reports/ on the published warehouse, or list them."""
+    from etl.report import ReportError, get_report, list_reports, parse_params, query, render
+
+    if name is None:
+        for r in list_reports():
+            params = ", ".join(f"{p.name}={p.default}" for p in r.params)
+            typer.echo(f"{r.name:<28} {r.description}" + (f"  [{params}]" if params else ""))
+        return
+    try:
+        rep = get_report(name)
+        values = rep.bind(parse_params(param or []))
+    except ReportError as e:
+        raise _fail(str(e)) from None
+    with _read_only(warehouse) as con:
+        columns, rows = query(con, rep.sql, values)
+    text = render(columns, rows, format.value)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"wrote {len(rows)} rows to {output}", err=True)
+    else:
+        typer.echo(text)
+
+
+@app.command()
+def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, limit: int = 10) -> None:
+    """Recent runs and what the warehouse holds."""
+    from etl.report import query, render
+    from etl.schemas import sql
+
+    with _read_only(warehouse) as con:
+        typer.echo("recent runs:")
+        typer.echo(render(*query(con, sql("status/recent_runs"), {"limit": limit}), "table"))
+        typer.echo("\nwarehouse holds:")
+        typer.echo(render(*query(con, sql("status/holdings")), "table"))
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,85 @@
+"""Reading one input file: bytes → text, or a one-line reason to reject it.
+
+The only I/O of the extract stage. Input files are opened read-only and never changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+HTML_RE = re.compile(r"^\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
+MAX_CONTROL_RATIO = 0.01  # share of control characters above which text counts as binary
+
+
+@dataclass(frozen=True)
+class Document:
+    document_id: str  # SHA-256 of the raw bytes
+    path: str
+    size_bytes: int
+    encoding: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Rejected(Exception):
+    document_id: str
+    path: str
+    size_bytes: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.reason}"
+
+
+def path_id(path: str) -> str:
+    """Id of a document whose bytes could not be read: a hash of its path."""
+    return hashlib.sha256(f"path:{path}".encode()).hexdigest()
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """Decode a dump: UTF-8 (with or without BOM), else Windows-1252, else Latin-1.
+
+    Returns (text with LF line endings, encoding). Raises ValueError for binary data.
+    """
+    if b"\x00" in raw:
+        raise ValueError("contains NUL bytes: a binary file, not a text dump")
+    if raw.startswith(b"\xef\xbb\xbf"):
+        text, encoding = raw[3:].decode("utf-8", errors="strict"), "utf-8-sig"
+    else:
+        for encoding in ("utf-8", "cp1252", "latin-1"):
+            try:
+                text = raw.decode(encoding)
+                break
+            except UnicodeDecodeError:
+                continue
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    controls = sum(1 for c in text if ord(c) < 32 and c not in "\n\t\f\v")
+    if controls > MAX_CONTROL_RATIO * len(text):
+        raise ValueError(f"binary file: {controls} control characters in {len(text)}")
+    return text, encoding
+
+
+def read_document(path: Path, max_bytes: int) -> Document:
+    """Read and decode one input file; raise Rejected with the reason it cannot be used."""
+    shown = str(path)
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            raise Rejected(path_id(shown), shown, size,
+                           f"file is {size} bytes, over the limit of {max_bytes} (--max-bytes)")
+        raw = path.read_bytes()
+    except OSError as e:
+        raise Rejected(path_id(shown), shown, None, f"cannot read: {e.strerror or e}") from None
+    doc_id = hashlib.sha256(raw).hexdigest()
+    if not raw.strip():
+        raise Rejected(doc_id, shown, len(raw), "empty file")
+    try:
+        text, encoding = decode(raw)
+    except (ValueError, UnicodeDecodeError) as e:
+        raise Rejected(doc_id, shown, len(raw), str(e)) from None
+    if HTML_RE.match(text) or (text.count("</") > 5 and text.lstrip().startswith("<")):
+        raise Rejected(doc_id, shown, len(raw), "an HTML page, not a text dump")
+    return Document(doc_id, shown, len(raw), encoding, text)

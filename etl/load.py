@@ -1,0 +1,220 @@
+"""Load: staged tables → a new snapshot of the warehouse, published atomically.
+
+Layout of a warehouse folder:
+
+    .versions/<run_id>/warehouse.duckdb   one immutable snapshot per finished run
+    .versions/<run_id>/parquet/<table>/data.parquet
+    current           -> .versions/<run_id>     the one pointer that commits a run
+    warehouse.duckdb  -> current/warehouse.duckdb
+    published.duckdb  -> current/warehouse.duckdb   (what BI tools open, read-only)
+    parquet           -> current/parquet
+    logs/<run_id>.json                          summary of every run, published or not
+    .lock                                       held by the running writer
+
+A run copies the current database into `.versions/tmp-<run_id>/`, merges its rows in one
+transaction, exports every table to Parquet beside it, then renames the folder and swaps
+`current` with one atomic rename. A crash at any moment leaves `current` on the last
+finished run, with its database and Parquet files consistent; the next run deletes the
+leftover temporary folder. Readers never open the file a writer writes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from etl.failpoints import failpoint
+from etl.schemas import TABLES, sql
+from etl.settings import SQL_DIR
+
+DB_NAME = "warehouse.duckdb"
+KEEP_VERSIONS = 2  # the current snapshot and the one before, for readers still on it
+DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+
+
+class WarehouseBusy(Exception):
+    """Another run holds the warehouse's lock."""
+
+
+class NoWarehouse(Exception):
+    """The folder holds no finished run yet."""
+
+
+@dataclass(frozen=True)
+class Warehouse:
+    root: Path
+
+    @property
+    def versions(self) -> Path:
+        return self.root / ".versions"
+
+    @property
+    def current(self) -> Path:
+        return self.root / "current"
+
+    @property
+    def database(self) -> Path:
+        return self.root / DB_NAME
+
+    @property
+    def published(self) -> Path:
+        return self.root / "published.duckdb"
+
+    @property
+    def parquet(self) -> Path:
+        return self.root / "parquet"
+
+    @property
+    def logs(self) -> Path:
+        return self.root / "logs"
+
+    def current_version(self) -> Path | None:
+        return self.current.resolve() if self.current.is_symlink() else None
+
+
+def connect(path: Path, read_only: bool = False):
+    """Open a DuckDB file with extension auto-install and auto-load off (works offline)."""
+    import duckdb
+
+    return duckdb.connect(str(path), read_only=read_only, config=DUCKDB_CONFIG)
+
+
+def open_published(wh: Warehouse):
+    """Read-only connection to the latest published snapshot."""
+    if not wh.published.exists():
+        raise NoWarehouse(f"no warehouse at {wh.root}: run `etl run` first")
+    return connect(wh.published, read_only=True)
+
+
+@contextlib.contextmanager
+def writer_lock(wh: Warehouse, run_id: str, wait: bool) -> Iterator[None]:
+    """One writer at a time. The kernel drops the lock when its process dies, so a
+    killed run never leaves a lock that blocks the next one."""
+    wh.root.mkdir(parents=True, exist_ok=True)
+    with open(wh.root / ".lock", "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown run"
+            raise WarehouseBusy(f"warehouse {wh.root} is in use by {holder}") from None
+        f.seek(0)
+        f.truncate()
+        f.write(f"run {run_id} (pid {os.getpid()}, started {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())})")
+        f.flush()
+        try:
+            yield
+        finally:
+            f.truncate(0)
+
+
+def clean_stale(wh: Warehouse) -> list[Path]:
+    """Delete temporary folders of killed runs and snapshots no reader needs. Call under lock."""
+    if not wh.versions.exists():
+        return []
+    current = wh.current_version()
+    done = sorted(p for p in wh.versions.iterdir() if not p.name.startswith("tmp-"))
+    keep = {p for p in done if p == current} | set(done[-KEEP_VERSIONS:])
+    stale = [p for p in wh.versions.iterdir() if p not in keep]
+    for p in stale:
+        shutil.rmtree(p, ignore_errors=True)
+    return stale
+
+
+def _link(target: str, link: Path) -> None:
+    """Point `link` at `target` atomically (a new symlink renamed over the old one)."""
+    tmp = link.with_name(f".{link.name}.tmp")
+    with contextlib.suppress(FileNotFoundError):
+        tmp.unlink()
+    tmp.symlink_to(target)
+    os.replace(tmp, link)
+
+
+def _fsync_tree(path: Path) -> None:
+    for p in [*path.rglob("*"), path]:
+        fd = os.open(p, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def begin_snapshot(wh: Warehouse, run_id: str, full_refresh: bool) -> Path:
+    """A private copy of the current database to write this run into."""
+    tmp = wh.versions / f"tmp-{run_id}"
+    tmp.mkdir(parents=True)
+    current = wh.current_version()
+    if current and not full_refresh:
+        shutil.copyfile(current / DB_NAME, tmp / DB_NAME)
+        os.chmod(tmp / DB_NAME, 0o644)
+    return tmp / DB_NAME
+
+
+def create_schema(con) -> None:
+    """Tables from sql/tables/, then views from sql/views/ and the BI layer in sql/bi/."""
+    for table in TABLES:
+        con.execute(sql(f"tables/{table}"))
+    for folder in ("views", "bi"):
+        for path in sorted((SQL_DIR / folder).glob("*.sql")):
+            con.execute(path.read_text(encoding="utf-8"))
+
+
+def merge(con, staged: dict[str, pa.Table]) -> tuple[int, int]:
+    """Merge one run's staged tables; returns (posts new, posts upgraded). Call in a transaction."""
+    for table, data in staged.items():
+        con.register(f"staged_{table}", data)
+    con.execute(sql("load/merge"))
+    (new, updated), = con.execute(sql("load/post_counts")).fetchall()
+    for table in staged:
+        con.unregister(f"staged_{table}")
+    return new, updated
+
+
+def table_rows(con) -> dict[str, int]:
+    return {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in TABLES}
+
+
+def export_parquet(con, snapshot: Path) -> None:
+    """Every table as <snapshot>/parquet/<table>/data.parquet."""
+    for i, table in enumerate(TABLES):
+        folder = snapshot / "parquet" / table
+        folder.mkdir(parents=True)
+        pq.write_table(con.table(table).to_arrow_table(), folder / "data.parquet", compression="zstd")
+        if i == len(TABLES) // 2:
+            failpoint("parquet")
+
+
+def commit_snapshot(wh: Warehouse, database: Path, run_id: str) -> Path:
+    """Publish a written snapshot: one atomic rename of `current` makes it the warehouse."""
+    tmp = database.parent
+    os.chmod(database, 0o444)
+    _fsync_tree(tmp)
+    final = wh.versions / run_id
+    os.replace(tmp, final)
+    failpoint("commit")
+    _link(f".versions/{run_id}", wh.current)
+    for link, target in ((wh.database, f"current/{DB_NAME}"), (wh.published, f"current/{DB_NAME}"),
+                         (wh.parquet, "current/parquet")):
+        if not link.is_symlink():
+            _link(target, link)
+    return final
+
+
+def write_log(wh: Warehouse, run_id: str, summary: dict) -> Path:
+    """The run's summary under logs/, written atomically."""
+    wh.logs.mkdir(parents=True, exist_ok=True)
+    path = wh.logs / f"{run_id}.json"
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path

@@ -1,0 +1,229 @@
+"""One batch run: discover → extract → transform → validate → load → publish."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+
+from etl import load
+from etl.extract import Rejected, parse_page, read_document
+from etl.extract.reader import path_id
+from etl.failpoints import corrupt, failpoint
+from etl.schemas import sql
+from etl.settings import EXPECTATIONS_DIR, Reference, load_reference
+from etl.transform import Parsed, build_tables
+
+EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY = 0, 1, 3, 4
+
+Log = Callable[..., None]
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    exit_code: int
+    status: str
+    summary: dict = field(default_factory=dict)
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Rejected]]:
+    """Every file given, and every *.txt below every folder given, in a stable order.
+
+    Unreadable folders, dangling links and symlink loops are reported, not raised."""
+    files: list[Path] = []
+    problems: list[Rejected] = []
+
+    def problem(p: Path, reason: str) -> None:
+        problems.append(Rejected(path_id(str(p)), str(p), None, reason))
+
+    for root in paths:
+        if root.is_dir():
+            seen: set[tuple[int, int]] = set()
+            for dirpath, dirnames, filenames in os.walk(
+                root, followlinks=True, onerror=lambda e: problem(Path(e.filename), f"cannot read folder: {e.strerror}")
+            ):
+                st = os.stat(dirpath)
+                if (st.st_dev, st.st_ino) in seen:
+                    problem(Path(dirpath), "symlink loop: folder already visited")
+                    dirnames[:] = []
+                    continue
+                seen.add((st.st_dev, st.st_ino))
+                dirnames.sort()
+                for name in sorted(filenames):
+                    if name.endswith(".txt"):
+                        files.append(Path(dirpath) / name)
+        elif root.exists() or root.is_symlink():
+            files.append(root)
+        else:
+            problem(root, "no such file or folder")
+    return files, problems
+
+
+def _reason(outcome) -> str:
+    values = ", ".join(repr(v) for v in outcome.examples[:3])
+    where = f"{outcome.table}.{outcome.column}" if outcome.column else outcome.table
+    return f"failed expectation {outcome.expectation} on {where}" + (f" (values: {values})" if values else "")
+
+
+def run(
+    paths: list[Path],
+    warehouse: Path,
+    *,
+    full_refresh: bool = False,
+    retry_rejected: bool = False,
+    wait: bool = False,
+    max_bytes: int,
+    log: Log,
+    progress: Callable[[Iterable, int], Iterable] | None = None,
+    expectations_dir: Path = EXPECTATIONS_DIR,
+    ref: Reference | None = None,
+) -> RunResult:
+    ref = ref or load_reference()
+    wh = load.Warehouse(warehouse)
+    run_id = new_run_id()
+    started = datetime.now(UTC).replace(tzinfo=None)
+    with load.writer_lock(wh, run_id, wait):
+        for stale in load.clean_stale(wh):
+            log("cleaned", path=str(stale))
+        log("run started", run_id=run_id, warehouse=str(warehouse), full_refresh=full_refresh)
+
+        known: dict[str, str] = {}
+        if wh.current_version() and not full_refresh:
+            with load.connect(wh.database, read_only=True) as con:
+                known = {d: s for d, s, _ in con.execute(sql("load/known_documents")).fetchall()}
+
+        files, rejected = discover(paths)
+        parsed: list[Parsed] = []
+        skipped: list[str] = []
+        seen: set[str] = set()
+        items = progress(files, len(files)) if progress else files
+        for i, path in enumerate(items):
+            if i == len(files) // 2:
+                failpoint("extract")
+            try:
+                doc = read_document(path, max_bytes)
+            except Rejected as r:
+                rejected.append(r)
+                continue
+            previous = known.get(doc.document_id)
+            if doc.document_id in seen or previous == "loaded" or (previous and not retry_rejected):
+                skipped.append(doc.path)
+                continue
+            seen.add(doc.document_id)
+            page = parse_page(doc.text, ref)
+            if not page.posts:
+                rejected.append(Rejected(doc.document_id, doc.path, doc.size_bytes, "no recognizable post"))
+                continue
+            parsed.append(Parsed(doc, page))
+        # A file rejected by an earlier run (same bytes, or same unreadable path) is not new.
+        if not retry_rejected:
+            skipped += [r.path for r in rejected if r.document_id in known]
+            rejected = [r for r in rejected if r.document_id not in known]
+        log("extracted", documents=len(parsed), rejected=len(rejected), skipped=len(skipped),
+            posts=sum(len(p.page.posts) for p in parsed))
+
+        staged = corrupt(build_tables(parsed, rejected, run_id, ref))
+        outcomes = []
+        if parsed:
+            from etl.validate import validate
+
+            outcomes = validate(staged, expectations_dir)
+            failed = [o for o in outcomes if not o.success]
+            if any(not o.documents for o in failed):
+                return _invalid(wh, run_id, started, failed, log)
+            bad = {d: _reason(o) for o in failed for d in sorted(o.documents)}
+            if bad:
+                for p in parsed:
+                    if p.document.document_id in bad:
+                        d = p.document
+                        rejected.append(Rejected(d.document_id, d.path, d.size_bytes, bad[d.document_id]))
+                parsed = [p for p in parsed if p.document.document_id not in bad]
+                staged = build_tables(parsed, rejected, run_id, ref)
+                again = [o for o in validate(staged, expectations_dir) if not o.success]
+                if again:
+                    return _invalid(wh, run_id, started, again, log)
+        for r in rejected:
+            log("rejected", path=r.path, reason=r.reason)
+
+        exit_code = EXIT_REJECTED if rejected else EXIT_OK
+        status = "partial" if rejected else "succeeded" if parsed else "noop"
+        database = load.begin_snapshot(wh, run_id, full_refresh)
+        with load.connect(database) as con:
+            load.create_schema(con)
+            con.execute("begin transaction")
+            con.execute(sql("load/insert_run"), [run_id, started, full_refresh])
+            posts_new, posts_updated = load.merge(con, staged)
+            con.register("staged_validation_results", _validation_rows(run_id, outcomes, rejected))
+            con.execute(sql("load/insert_validation_results"))
+            con.unregister("staged_validation_results")
+            failpoint("load")
+            rows = load.table_rows(con)
+            finished = datetime.now(UTC).replace(tzinfo=None)
+            failed_count = sum(not o.success for o in outcomes)
+            validation = "not-run" if not parsed else "rejected-documents" if failed_count else "passed"
+            con.execute(sql("load/finish_run"), [
+                finished, status, exit_code, len(parsed), len(skipped), len(rejected),
+                posts_new, posts_updated, validation, len(outcomes), failed_count,
+                json.dumps(rows), run_id,
+            ])
+            con.execute("commit")
+            con.execute("checkpoint")
+            load.export_parquet(con, database.parent)
+        load.commit_snapshot(wh, database, run_id)
+        summary = {
+            "run_id": run_id, "status": status, "exit_code": exit_code,
+            "started_at": started.isoformat(), "finished_at": finished.isoformat(),
+            "documents": {"new": len(parsed), "skipped": len(skipped), "rejected": len(rejected)},
+            "posts": {"in_new_documents": sum(len(p.page.posts) for p in parsed),
+                      "new": posts_new, "updated": posts_updated},
+            "rejected": [{"path": r.path, "reason": r.reason} for r in rejected],
+            "validation": {"status": validation, "evaluated": len(outcomes), "failed": failed_count},
+            "table_rows": rows,
+            "warehouse": {"database": str(wh.database), "published": str(wh.published),
+                          "parquet": str(wh.parquet)},
+        }
+        summary["log"] = str(load.write_log(wh, run_id, summary))
+        log("run finished", run_id=run_id, status=status, exit_code=exit_code)
+        return RunResult(run_id, exit_code, status, summary)
+
+
+def _invalid(wh: load.Warehouse, run_id: str, started: datetime, failed: list, log: Log) -> RunResult:
+    """A failure that is not one document's: publish nothing, exit 3."""
+    for o in failed:
+        log("expectation failed", table=o.table, expectation=o.expectation, column=o.column,
+            unexpected=o.unexpected_count, examples=o.examples[:5])
+    summary = {
+        "run_id": run_id, "status": "failed", "exit_code": EXIT_INVALID, "started_at": started.isoformat(),
+        "validation": {"status": "failed", "failed": [
+            {"table": o.table, "expectation": o.expectation, "column": o.column,
+             "unexpected_count": o.unexpected_count, "examples": o.examples[:5]} for o in failed]},
+        "published": False,
+    }
+    summary["log"] = str(load.write_log(wh, run_id, summary))
+    return RunResult(run_id, EXIT_INVALID, "failed", summary)
+
+
+def _validation_rows(run_id: str, outcomes: list, rejected: list[Rejected]) -> pa.Table:
+    from etl.schemas import arrow_schemas
+
+    rows = []
+    for o in outcomes:
+        reason = _reason(o)
+        rows.append({
+            "run_id": run_id, "table_name": o.table, "expectation": o.expectation,
+            "column_name": o.column, "success": o.success, "unexpected_count": o.unexpected_count,
+            "examples": json.dumps(o.examples[:5], default=str) if o.examples else None,
+            "rejected_documents": sum(r.reason == reason for r in rejected) if not o.success else 0,
+        })
+    return pa.Table.from_pylist(rows, schema=arrow_schemas()["validation_results"])

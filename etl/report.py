@@ -1,0 +1,167 @@
+"""Report: named SQL reports in sql/reports/, their parameters, and output formats.
+
+A report file starts with a header of comment lines:
+
+    -- Posts per source: how many posts each outlet contributed.
+    -- param since: date = 1900-01-01
+    -- param limit: integer = 20
+
+The first line is the description shown by `etl report`. Each `param` line declares a
+named parameter with its type and default; the SQL refers to it as `$name`. Values given
+on the command line are converted to the declared type and bound as query parameters,
+never pasted into the SQL.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from etl.settings import SQL_DIR
+
+FORMATS = ("table", "csv", "json", "markdown")
+PARAM_RE = re.compile(r"^--\s*param\s+(?P<name>[a-z_][a-z0-9_]*)\s*:\s*(?P<type>\w+)\s*=\s*(?P<default>.*?)\s*$")
+CONVERTERS = {
+    "date": date.fromisoformat,
+    "integer": int,
+    "varchar": str,
+}
+
+
+class ReportError(ValueError):
+    """An unknown report, or a missing, unknown or malformed parameter."""
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str
+    type: str
+    default: Any
+
+
+@dataclass(frozen=True)
+class Report:
+    name: str
+    description: str
+    params: tuple[Param, ...]
+    sql: str
+
+    def bind(self, given: dict[str, str]) -> dict[str, Any]:
+        """Parameter values for this report: defaults, overridden by `given` (strings)."""
+        known = {p.name: p for p in self.params}
+        unknown = sorted(set(given) - set(known))
+        if unknown:
+            allowed = ", ".join(known) or "none"
+            raise ReportError(f"report {self.name} has no parameter {unknown[0]!r} (parameters: {allowed})")
+        values = {p.name: p.default for p in self.params}
+        for name, text in given.items():
+            param = known[name]
+            try:
+                values[name] = CONVERTERS[param.type](text)
+            except ValueError:
+                raise ReportError(f"parameter {name}={text!r} is not a valid {param.type}") from None
+        return values
+
+
+def parse_report(path: Path) -> Report:
+    text = path.read_text(encoding="utf-8")
+    header = []
+    for line in text.splitlines():
+        if not line.startswith("--"):
+            break
+        header.append(line)
+    description = header[0].lstrip("- ").strip() if header else ""
+    params = []
+    for line in header[1:]:
+        m = PARAM_RE.match(line)
+        if m:
+            if m["type"] not in CONVERTERS:
+                raise ReportError(f"{path}: parameter {m['name']} has unknown type {m['type']}")
+            params.append(Param(m["name"], m["type"], CONVERTERS[m["type"]](m["default"])))
+    return Report(path.stem, description, tuple(params), text)
+
+
+def list_reports(sql_dir: Path = SQL_DIR) -> list[Report]:
+    return [parse_report(p) for p in sorted((sql_dir / "reports").glob("*.sql"))]
+
+
+def get_report(name: str, sql_dir: Path = SQL_DIR) -> Report:
+    path = sql_dir / "reports" / f"{name}.sql"
+    if not re.fullmatch(r"[a-z0-9_]+", name) or not path.exists():
+        names = ", ".join(r.name for r in list_reports(sql_dir))
+        raise ReportError(f"no report named {name!r}; reports: {names}")
+    return parse_report(path)
+
+
+def parse_params(pairs: list[str]) -> dict[str, str]:
+    """`name=value` strings from --param options."""
+    out = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not re.fullmatch(r"[a-z_][a-z0-9_]*", name.strip()):
+            raise ReportError(f"malformed parameter {pair!r}: expected name=value")
+        out[name.strip()] = value.strip()
+    return out
+
+
+def query(con, sql_text: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+    cursor = con.execute(sql_text, params or None)
+    columns = [d[0] for d in cursor.description] if cursor.description else []
+    return columns, cursor.fetchall()
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, datetime | date):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {str(k): _plain(x) for k, x in v.items()}
+    return v
+
+
+def _cell(v: Any, width: int | None = None) -> str:
+    if v is None:
+        text = "NULL"
+    elif isinstance(v, list | tuple | dict):
+        text = json.dumps(_plain(v), ensure_ascii=False)
+    else:
+        text = str(_plain(v))
+    text = " ".join(text.split())
+    if width and len(text) > width:
+        text = text[: width - 1] + "…"
+    return text
+
+
+def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60) -> str:
+    """Rows as an aligned text table, CSV, a JSON array of objects, or a Markdown table."""
+    if fmt == "json":
+        return json.dumps([dict(zip(columns, map(_plain, r), strict=True)) for r in rows],
+                          ensure_ascii=False, indent=2)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([_cell(v) if v is not None else "" for v in r] for r in rows)
+        return out.getvalue().rstrip("\n")
+    cells = [[_cell(v, max_width) for v in r] for r in rows]
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(" --- " for _ in columns) + "|"]
+        lines += ["| " + " | ".join(c.replace("|", "\\|") for c in r) + " |" for r in cells]
+        return "\n".join(lines)
+    if fmt != "table":
+        raise ReportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths, strict=True)).rstrip()  # noqa: E731
+    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)

@@ -1,0 +1,54 @@
+"""The warehouse's tables. Their one definition is the DDL in sql/tables/; the Arrow
+schemas the transform stage builds are read off that DDL, so the two cannot drift."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import pyarrow as pa
+
+from etl.settings import SQL_DIR
+
+# In load order: every table after the tables its foreign keys point to.
+TABLES = (
+    "runs",
+    "documents",
+    "sources",
+    "authors",
+    "tags",
+    "posts",
+    "post_tags",
+    "comments",
+    "comment_entries",
+    "document_warnings",
+    "validation_results",
+)
+# Tables whose rows come from the documents of a run (the rest describe runs).
+DATA_TABLES = TABLES[1:-1]
+
+
+def sql(name: str, sql_dir: Path = SQL_DIR) -> str:
+    """The text of sql/<name>.sql."""
+    return (sql_dir / f"{name}.sql").read_text(encoding="utf-8")
+
+
+def connect_memory():
+    import duckdb
+
+    return duckdb.connect(
+        ":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+    )
+
+
+@cache
+def arrow_schemas() -> dict[str, pa.Schema]:
+    """Arrow schema of every table, from an in-memory DuckDB built from the DDL."""
+    con = connect_memory()
+    for table in TABLES:
+        con.execute(sql(f"tables/{table}"))
+    return {t: con.sql(f"select * from {t} limit 0").to_arrow_table().schema for t in TABLES}
+
+
+def empty(table: str) -> pa.Table:
+    return arrow_schemas()[table].empty_table()

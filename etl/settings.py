@@ -1,0 +1,62 @@
+"""Where the project's files live, and the user-editable reference lists in data/."""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+SQL_DIR = ROOT / "sql"
+EXPECTATIONS_DIR = ROOT / "expectations"
+SAMPLE_INPUT = DATA_DIR / "sample" / "aletho-news-2020-01-09.txt"
+DEFAULT_WAREHOUSE = Path("warehouse")
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+
+def name_key(name: str) -> str:
+    """The matching key of a name: case, spaces and punctuation ignored."""
+    return re.sub(r"[\W_]+", "", name.casefold())
+
+
+def _lines(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return [s for line in text.splitlines() if (s := line.strip()) and not s.startswith("#")]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The reference lists the extractor and transformer consult."""
+
+    categories: tuple[str, ...]
+    sources: tuple[str, ...]
+    aliases: dict[str, str]  # name_key(alias) -> canonical name
+    sites: dict[str, tuple[str, ...]]  # site name -> taglines
+
+    def canonical_source(self, name: str) -> str:
+        """The spelling of an outlet to store: its alias target, else the known spelling
+        with the same key, else the name as given."""
+        name = self.aliases.get(name_key(name), name)
+        key = name_key(name)
+        return next((s for s in self.sources if name_key(s) == key), name)
+
+    def is_known_source(self, name: str) -> bool:
+        key = name_key(self.canonical_source(name))
+        return any(name_key(s) == key for s in self.sources)
+
+
+@cache
+def load_reference(data_dir: Path = DATA_DIR) -> Reference:
+    with open(data_dir / "source_aliases.csv", encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["alias"] and not r["alias"].startswith("#")]
+    sites = tomllib.loads((data_dir / "sites.toml").read_text(encoding="utf-8"))["site"]
+    return Reference(
+        categories=tuple(_lines(data_dir / "known_categories.txt")),
+        sources=tuple(_lines(data_dir / "known_sources.txt")),
+        aliases={name_key(r["alias"]): r["canonical"].strip() for r in rows},
+        sites={s["name"]: tuple(s.get("taglines", ())) for s in sites},
+    )

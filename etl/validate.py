@@ -1,0 +1,114 @@
+"""Validate: run the Great Expectations suites in expectations/ on the staged tables.
+
+GX 1.x cannot validate a DuckDB table directly, so the staged Arrow tables are validated
+as pandas DataFrames, in an ephemeral context: nothing is written, no network is used.
+Importing this module imports great_expectations (~3 s): only `etl run` does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+ID_COLUMN = "document_id"  # failing rows of tables that have it are traced to their documents
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+import great_expectations as gx  # noqa: E402
+from great_expectations.data_context.types.base import ProgressBarsConfig  # noqa: E402
+
+logging.getLogger("great_expectations").setLevel(logging.ERROR)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One expectation evaluated on one staged table."""
+
+    table: str
+    expectation: str
+    column: str | None
+    kwargs: dict
+    success: bool
+    unexpected_count: int
+    examples: list = field(default_factory=list)
+    documents: frozenset[str] = frozenset()  # documents of the failing rows, if traceable
+    error: str | None = None
+
+
+def _plain(v: Any) -> Any:
+    """Values for logs and JSON: NaN → None, dates → ISO strings."""
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    return v
+
+
+def load_suite(path: Path) -> gx.ExpectationSuite:
+    """A suite from its JSON file; an unknown expectation type is an error, not skipped."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    expectations = data.get("expectations", [])
+    data["expectations"] = [{**e, "id": f"{path.stem}#{i}"} for i, e in enumerate(expectations)]
+    suite = gx.ExpectationSuite(**data)
+    if len(suite.expectations) != len(expectations):
+        kept = {e.id for e in suite.expectations}
+        bad = [e.get("type") for i, e in enumerate(expectations) if f"{path.stem}#{i}" not in kept]
+        raise ValueError(f"{path}: invalid expectations {bad}")
+    return suite
+
+
+def validate(tables: dict[str, pa.Table], suites_dir: Path) -> list[Outcome]:
+    """Evaluate every suite in `suites_dir` (<table>.json) on its staged table."""
+    from etl.failpoints import failpoint
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    datasource = context.data_sources.add_pandas(name="staged")
+    outcomes: list[Outcome] = []
+    suites = {p.stem: load_suite(p) for p in sorted(suites_dir.glob("*.json"))}
+    failpoint("validate")
+    for table, suite in suites.items():
+        if table not in tables:
+            raise ValueError(f"expectation suite {table}.json names no staged table")
+        df = tables[table].to_pandas()
+        batch = (
+            datasource.add_dataframe_asset(name=table)
+            .add_batch_definition_whole_dataframe(name="all")
+            .get_batch(batch_parameters={"dataframe": df})
+        )
+        traceable = ID_COLUMN in df.columns
+        result_format: dict[str, Any] = {"result_format": "COMPLETE"}
+        if traceable:
+            result_format["unexpected_index_column_names"] = [ID_COLUMN]
+        result = batch.validate(suite, result_format=result_format)
+        order = {e.id: i for i, e in enumerate(suite.expectations)}
+        for r in sorted(result.results, key=lambda r: order[r.expectation_config.id]):
+            config, res = r.expectation_config, r.result
+            kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+            index = res.get("unexpected_index_list") or []
+            documents = frozenset(d[ID_COLUMN] for d in index) if traceable and not r.success else frozenset()
+            error = None
+            if r.exception_info.get("raised_exception"):
+                error = r.exception_info.get("exception_message")
+            outcomes.append(Outcome(
+                table=table,
+                expectation=config.type,
+                column=kwargs.get("column"),
+                kwargs=_plain(kwargs),
+                success=bool(r.success),
+                unexpected_count=int(res.get("unexpected_count") or 0),
+                examples=_plain(list(res.get("partial_unexpected_list") or [])[:5]),
+                documents=documents,
+                error=error,
+            ))
+    return outcomes

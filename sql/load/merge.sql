@@ -1,0 +1,73 @@
+-- Merge the staged tables of one run (registered as staged_<table>) into the warehouse.
+-- Runs inside the run's single transaction. Posts are never duplicated: a post already
+-- stored is kept, unless the stored copy is an excerpt or cut off and the staged copy is
+-- complete; then the post and its categories are replaced by the complete copy.
+
+create or replace temp table merge_new_posts as
+select s.post_id
+from staged_posts as s
+anti join posts as p on s.post_id = p.post_id;
+
+create or replace temp table merge_upgraded_posts as
+select s.post_id
+from staged_posts as s
+inner join posts as p on s.post_id = p.post_id
+where s.is_complete and not p.is_complete;
+
+insert or replace into documents by name
+select * from staged_documents;
+
+insert or ignore into sources by name
+select * from staged_sources;
+
+insert or ignore into authors by name
+select * from staged_authors;
+
+insert or ignore into tags by name
+select * from staged_tags;
+
+delete from post_tags
+where post_id in (select u.post_id from merge_upgraded_posts as u);
+
+update posts
+set
+    title = s.title,
+    subtitle = s.subtitle,
+    image_credit = s.image_credit,
+    author_id = s.author_id,
+    source_id = s.source_id,
+    published_on = s.published_on,
+    published_on_guess = s.published_on_guess,
+    posted_on = s.posted_on,
+    body = s.body,
+    word_count = s.word_count,
+    tag_count = s.tag_count,
+    is_complete = s.is_complete,
+    document_id = s.document_id,
+    line_number = s.line_number,
+    run_id = s.run_id
+from staged_posts as s
+where
+    posts.post_id = s.post_id
+    and posts.post_id in (select u.post_id from merge_upgraded_posts as u);
+
+insert into posts by name
+select s.*
+from staged_posts as s
+semi join merge_new_posts as n on s.post_id = n.post_id;
+
+insert into post_tags by name
+select s.*
+from staged_post_tags as s
+where
+    s.post_id in (select n.post_id from merge_new_posts as n)
+    or s.post_id in (select u.post_id from merge_upgraded_posts as u);
+
+insert or ignore into comments by name
+select * from staged_comments;
+
+insert or replace into comment_entries by name
+select * from staged_comment_entries;
+
+insert into document_warnings by name
+select * from staged_document_warnings;
