@@ -1,0 +1,185 @@
+"""The core pipeline end to end on the real sample: the CLI in a subprocess, a real
+DuckDB file and real Parquet in a temporary folder. Values checked by hand on the sample."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pyarrow.parquet as pq
+
+from etl.schemas import TABLES, arrow_schemas
+from tests.utils import SAMPLE, etl, parquet_counts, rows, table_counts
+
+SAMPLE_ID = "f66d67bea32c3e1aea83896f8f4eaef57a91d609dac7dc5b87e08dea8937847b"  # sha256sum of the file
+D7, D8, D9 = date(2020, 1, 7), date(2020, 1, 8), date(2020, 1, 9)
+
+# title, author, source, published_on, posted_on, categories, tag_count, comment_count, word_count
+# (word counts: `wc -w` over the body lines of each post in the file)
+EXPECTED = [
+    ("The Kerfuffle War – Trump’s Iran De-escalation Succeeds", "Joaquin Flores",
+     "Strategic Culture Foundation", D9, D9,
+     ["Ethnic Cleansing, Racism, Zionism", "Timeless or most popular", "Wars for Israel"], 7, 0, 2047),
+    ("Iran’s Strikes Against the U.S. Demonstrate the Unipolar System Is Truly Over", "Paul Antonopoulos",
+     None, D9, D9, ["Militarism"], 3, 1, 891),
+    ("How Was Pentagon ‘Withdrawal Letter” Leaked To Iraq? Anatomy Of A Propaganda Coup", "Tyler Durden",
+     "ZeroHedge", D7, D8, ["Illegal Occupation"], 2, 0, 579),
+    ("Russia Proposes To Secure Iraqi Airspace With S-400 Air Defense", "Tyler Durden",
+     "ZeroHedge", D7, D8, ["Aletho News"], 3, 1, 276),
+    ("Iraqi cleric Moqtada al-Sadr says crisis over, after Trump & Iran speak", None,
+     "RT", D8, D8, ["Illegal Occupation"], 3, 1, 269),
+    ("After Soleimani Killing Suddenly the US is Alone", "Tom Luongo",
+     "Gold, Goats, & Guns", date(2020, 1, 6), D8, ["Timeless or most popular", "Wars for Israel"], 8, 3, 1671),
+    ("Zarif: Iran informed Iraqi govt. of missile attack on US bases", None,
+     "Press TV", D8, D8, ["Illegal Occupation"], 3, 3, 386),
+    ("Iran strikes US bases in Iraq to avenge Soleimani, vows to target Israel and all US bases in the region",
+     None, "Al-Manar", D8, D8, ["Illegal Occupation", "Wars for Israel"], 4, 2, 888),
+    ("FM Zarif: Iran’s Reprisal Attack in Compliance with UN Charter", None,
+     "Fars News Agency", D8, D7, ["Illegal Occupation"], 3, 5, 552),
+    ("Iran Strikes Back! Daniel McAdams talks to RT", None,
+     "Ron Paul Institute", D7, D7, ["Video"], 3, 2, 56),
+    ("UK defence secretary ‘reserves the right’ to ‘strike’ Iran", None,
+     "Press TV", D7, D7, ["Militarism"], 3, 1, 408),
+    ("Canada says some troops in Iraq to be moved temporarily to Kuwait for safety", None,
+     "MEMO", D7, D7, ["Illegal Occupation"], 3, 1, 210),
+]
+
+POST_DETAILS_FIRST = [
+    "post_id", "title", "author", "source", "published_on", "posted_on", "categories", "tag_count",
+    "comment_count", "comments_open", "word_count", "document_id",
+]
+
+
+def test_run_prints_summary_and_writes_both_stores(tmp_path):
+    wh = tmp_path / "wh"
+    result = etl("run", "--warehouse", wh)
+    assert result.returncode == 0, result.stderr
+    assert "documents: 1 loaded, 0 skipped" in result.stdout
+    assert "posts: 12 in new documents (12 new" in result.stdout
+    assert "validation: passed" in result.stdout
+    assert "posts 12" in result.stdout
+    assert (wh / "warehouse.duckdb").exists() and (wh / "published.duckdb").exists()
+    counts = table_counts(wh)
+    assert {t: counts[t] for t in ("posts", "authors", "sources", "tags", "post_tags", "comments", "documents",
+                                   "runs", "comment_entries")} == {
+        "posts": 12, "authors": 4, "sources": 9, "tags": 7, "post_tags": 16, "comments": 12,
+        "documents": 1, "runs": 1, "comment_entries": 0,
+    }
+    assert parquet_counts(wh) == {t: counts[t] for t in TABLES}
+    # Parquet files carry exactly the schemas read off the DDL.
+    for table in TABLES:
+        assert pq.read_schema(wh / "parquet" / table / "data.parquet").equals(arrow_schemas()[table])
+
+
+def test_every_field_of_every_sample_post(sample_warehouse):
+    got = rows(sample_warehouse, """
+        select title, author, source, published_on, posted_on, categories, tag_count, comment_count, word_count,
+               comments_open, document_id, is_complete
+        from post_details order by (select line_number from posts p where p.post_id = post_details.post_id)""")
+    assert [g[:9] for g in got] == [tuple(e) for e in EXPECTED]
+    assert all(g[9] is True and g[10] == SAMPLE_ID and g[11] is True for g in got)
+
+
+def test_post_details_contract(sample_warehouse):
+    columns = [c for (c,) in rows(sample_warehouse, """
+        select column_name from duckdb_columns() where table_name = 'post_details' order by column_index""")]
+    assert columns[: len(POST_DETAILS_FIRST)] == POST_DETAILS_FIRST
+    types = dict(rows(sample_warehouse, """
+        select column_name, data_type from duckdb_columns() where table_name = 'post_details'"""))
+    assert types["categories"] == "VARCHAR[]"
+    assert types["published_on"] == types["posted_on"] == "DATE"
+    assert types["comments_open"] == "BOOLEAN"
+
+
+def test_subtitles_credits_and_guessed_dates(sample_warehouse):
+    got = dict((t, (s, c, g)) for t, s, c, g in rows(sample_warehouse,
+               "select title, subtitle, image_credit, published_on_guess from posts"))
+    assert got["UK defence secretary ‘reserves the right’ to ‘strike’ Iran"][0] == \
+        "Ben Wallace in a combative mood in the House of Commons"
+    assert got["Iraqi cleric Moqtada al-Sadr says crisis over, after Trump & Iran speak"][1] == \
+        "© Reuters / Alaa al-Marjani"
+    guessed = sorted(t for t, (_, _, g) in got.items() if g)
+    assert guessed == ["How Was Pentagon ‘Withdrawal Letter” Leaked To Iraq? Anatomy Of A Propaganda Coup",
+                       "Russia Proposes To Secure Iraqi Airspace With S-400 Air Defense"]
+    assert {g for _, _, g in got.values()} == {None, "month-first"}
+
+
+def test_ids_are_stable_across_runs(sample_warehouse, tmp_path):
+    other = tmp_path / "wh"
+    assert etl("run", "--warehouse", other).returncode == 0
+    query = "select post_id, author_id, source_id from posts order by post_id"
+    assert rows(other, query) == rows(sample_warehouse, query)
+    assert len({r[0] for r in rows(other, query)}) == 12
+
+
+def test_documents_and_runs_rows(sample_warehouse):
+    (doc,) = rows(sample_warehouse, """
+        select document_id, path, size_bytes, encoding, site_name, page_kind, post_count, status, error
+        from documents""")
+    assert doc == (SAMPLE_ID, str(SAMPLE), SAMPLE.stat().st_size, "utf-8", "Aletho News", "listing", 12,
+                   "loaded", None)
+    (run,) = rows(sample_warehouse, """
+        select status, exit_code, documents_new, documents_rejected, posts_new, validation_status,
+               expectations_failed, table_rows from runs""")
+    assert run[:7] == ("succeeded", 0, 1, 0, 12, "passed", 0)
+    assert json.loads(run[7])["posts"] == 12
+    # every row carries the run that loaded it
+    (run_id,) = rows(sample_warehouse, "select run_id from runs")[0]
+    assert rows(sample_warehouse, "select distinct run_id from posts union select distinct run_id from comments") \
+        == [(run_id,)]
+
+
+def test_sql_command_json_and_csv(sample_warehouse):
+    result = etl("sql", "select title, published_on, categories from post_details where tag_count = 7",
+                 "--warehouse", sample_warehouse, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == [{
+        "title": "The Kerfuffle War – Trump’s Iran De-escalation Succeeds", "published_on": "2020-01-09",
+        "categories": ["Ethnic Cleansing, Racism, Zionism", "Timeless or most popular", "Wars for Israel"]}]
+    result = etl("sql", "select count(*) as n from posts", "--warehouse", sample_warehouse, "--format", "csv")
+    assert result.stdout.splitlines() == ["n", "12"]
+
+
+def test_sql_command_is_read_only(sample_warehouse):
+    result = etl("sql", "delete from posts", "--warehouse", sample_warehouse)
+    assert result.returncode == 1
+    assert "read-only" in result.stderr
+    assert table_counts(sample_warehouse)["posts"] == 12
+
+
+def test_corrupted_staged_value_exits_3_and_publishes_nothing(sample_warehouse_copy):
+    before = table_counts(sample_warehouse_copy)
+    other = SAMPLE.read_text(encoding="utf-8").replace("January 9, 2020 Posted by | Militarism",
+                                                       "January 10, 2020 Posted by | Militarism")
+    dump = sample_warehouse_copy.parent / "changed.txt"
+    dump.write_text(other, encoding="utf-8")
+    result = etl("run", dump, "--warehouse", sample_warehouse_copy, env={"ETL_CORRUPT": "sources.name"})
+    assert result.returncode == 3, result.stdout + result.stderr
+    assert "validation FAILED, nothing published" in result.stdout
+    assert "expect_column_values_to_not_be_null on sources.name" in result.stdout
+    assert table_counts(sample_warehouse_copy) == before
+    assert parquet_counts(sample_warehouse_copy)["documents"] == 1
+
+
+def test_missing_warehouse_is_a_clear_error(tmp_path):
+    result = etl("sql", "select 1", "--warehouse", tmp_path / "nothing")
+    assert result.returncode == 1
+    assert "run `etl run` first" in result.stderr
+
+
+def test_help_lists_commands():
+    result = etl("--help")
+    assert result.returncode == 0
+    for command in ("run", "sql", "report", "status"):
+        assert command in result.stdout
+
+
+def test_cli_imports_no_heavy_package():
+    """`etl --help` stays instant: the CLI module imports neither GX, DuckDB nor pandas."""
+    import subprocess
+    import sys
+
+    code = "import sys, etl.cli; print(sorted(m for m in ('great_expectations', 'duckdb', 'pandas', 'pyarrow') " \
+           "if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -1,0 +1,63 @@
+"""Transform alone: parsed documents in, Arrow tables out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from etl.extract import Document, parse_page
+from etl.extract.reader import Rejected
+from etl.schemas import arrow_schemas
+from etl.settings import load_reference
+from etl.transform import Parsed, build_tables, post_id
+from tests.utils import SAMPLE
+
+REF = load_reference()
+
+
+def _parsed(text: str, doc_id: str, path: str = "x.txt") -> Parsed:
+    return Parsed(Document(doc_id, path, len(text), "utf-8", text), parse_page(text, REF))
+
+
+def test_sample_tables_and_schemas():
+    tables = build_tables([_parsed(SAMPLE.read_text(encoding="utf-8"), "a" * 64)], [], "r1", REF)
+    assert {t: tables[t].num_rows for t in tables} == {
+        "documents": 1, "sources": 9, "authors": 4, "tags": 7, "posts": 12, "post_tags": 16,
+        "comments": 12, "comment_entries": 0, "document_warnings": 2,
+    }
+    for name, table in tables.items():
+        assert table.schema.equals(arrow_schemas()[name])
+    sources = sorted(tables["sources"].column("name").to_pylist())
+    assert sources == ["Al-Manar", "Fars News Agency", "Gold, Goats, & Guns", "MEMO", "Press TV",
+                       "RT", "Ron Paul Institute", "Strategic Culture Foundation", "ZeroHedge"]
+    assert set(tables["posts"].column("run_id").to_pylist()) == {"r1"}
+
+
+def test_same_post_in_two_documents_is_one_post_with_two_observations():
+    text = SAMPLE.read_text(encoding="utf-8")
+    later = text.replace("| , , , | 2 Comments", "| , , , | 4 Comments")
+    tables = build_tables([_parsed(text, "a" * 64), _parsed(later, "b" * 64)], [], "r1", REF)
+    assert tables["posts"].num_rows == 12
+    assert tables["comments"].num_rows == 24
+    counts = {(r["document_id"][0], r["comment_count"]) for r in tables["comments"].to_pylist()
+              if r["post_id"] == tables["posts"].column("post_id")[7].as_py()}
+    assert counts == {("a", 2), ("b", 4)}
+
+
+def test_complete_copy_beats_excerpt():
+    text = SAMPLE.read_text(encoding="utf-8")
+    full = _parsed(text, "a" * 64)
+    first = full.page.posts[0]
+    excerpt_page = replace(full.page, posts=[replace(first, is_complete=False, body="Just like that", posted_on=None)])
+    excerpt = Parsed(Document("b" * 64, "home.txt", 1, "utf-8", ""), excerpt_page)
+    tables = build_tables([excerpt, full], [], "r1", REF)
+    row = next(r for r in tables["posts"].to_pylist() if r["post_id"] == post_id(first))
+    assert row["is_complete"] is True and row["document_id"] == "a" * 64 and row["word_count"] == 2047
+
+
+def test_rejected_documents_get_rows():
+    tables = build_tables([], [Rejected("c" * 64, "bad.txt", 0, "empty file")], "r1", REF)
+    assert tables["documents"].to_pylist() == [{
+        "document_id": "c" * 64, "path": "bad.txt", "size_bytes": 0, "encoding": None, "site_name": None,
+        "page_kind": None, "post_count": 0, "warning_count": 0, "status": "rejected", "error": "empty file",
+        "run_id": "r1"}]
+    assert tables["posts"].num_rows == 0
