@@ -37,7 +37,7 @@ class Outcome:
     success: bool
     unexpected_count: int
     examples: list = field(default_factory=list)
-    documents: frozenset[str] = frozenset()  # documents of the failing rows, if traceable
+    documents: dict[str, list] = field(default_factory=dict)  # document → its failing values, if traceable
     error: str | None = None
 
 
@@ -73,7 +73,6 @@ def validate(tables: dict[str, pa.Table], suites_dir: Path) -> list[Outcome]:
 
     context = gx.get_context(mode="ephemeral")
     context.variables.progress_bars = ProgressBarsConfig(globally=False)
-    datasource = context.data_sources.add_pandas(name="staged")
     outcomes: list[Outcome] = []
     suites = {p.stem: load_suite(p) for p in sorted(suites_dir.glob("*.json"))}
     failpoint("validate")
@@ -81,11 +80,7 @@ def validate(tables: dict[str, pa.Table], suites_dir: Path) -> list[Outcome]:
         if table not in tables:
             raise ValueError(f"expectation suite {table}.json names no staged table")
         df = tables[table].to_pandas()
-        batch = (
-            datasource.add_dataframe_asset(name=table)
-            .add_batch_definition_whole_dataframe(name="all")
-            .get_batch(batch_parameters={"dataframe": df})
-        )
+        batch = context.data_sources.pandas_default.read_dataframe(df, asset_name=table)
         traceable = ID_COLUMN in df.columns
         result_format: dict[str, Any] = {"result_format": "COMPLETE"}
         if traceable:
@@ -95,8 +90,11 @@ def validate(tables: dict[str, pa.Table], suites_dir: Path) -> list[Outcome]:
         for r in sorted(result.results, key=lambda r: order[r.expectation_config.id]):
             config, res = r.expectation_config, r.result
             kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
-            index = res.get("unexpected_index_list") or []
-            documents = frozenset(d[ID_COLUMN] for d in index) if traceable and not r.success else frozenset()
+            documents: dict[str, list] = {}
+            if traceable and not r.success:
+                for row in res.get("unexpected_index_list") or []:
+                    values = [v for k, v in row.items() if k != ID_COLUMN] or [row[ID_COLUMN]]
+                    documents.setdefault(row[ID_COLUMN], []).append(_plain(values[0] if len(values) == 1 else values))
             error = None
             if r.exception_info.get("raised_exception"):
                 error = r.exception_info.get("exception_message")
