@@ -159,13 +159,25 @@ def report(
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value, repeatable.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
 ) -> None:
-    """Run a named report from sql/reports/ on the published warehouse, or list them."""
-    from etl.report import ReportError, get_report, list_reports, parse_params, query, render
+    """Run a named report from sql/reports/ on the published warehouse (read-only), or list them.
+
+    Parameters are converted to their declared type and bound as query parameters; an
+    unknown or malformed one exits 2."""
+    import duckdb
+
+    from etl.report import ReportError, get_report, list_reports, parse_params, query, render, report_list
 
     if name is None:
-        for r in list_reports():
-            params = ", ".join(f"{p.name}={p.default}" for p in r.params)
-            typer.echo(f"{r.name:<28} {r.description}" + (f"  [{params}]" if params else ""))
+        reports = list_reports()
+        if format is Format.table:
+            lines = []
+            for r in reports:
+                params = ", ".join(f"{p.name}={p.default}" for p in r.params)
+                lines.append(f"{r.name:<28} {r.description}" + (f"  [{params}]" if params else ""))
+            text = "\n".join(lines)
+        else:
+            text = render(*report_list(reports), format.value, max_width=0)
+        _emit(text, output, f"{len(reports)} reports")
         return
     try:
         rep = get_report(name)
@@ -173,13 +185,89 @@ def report(
     except ReportError as e:
         raise _fail(str(e)) from None
     with _read_only(warehouse) as con:
-        columns, rows = query(con, rep.sql, values)
-    text = render(columns, rows, format.value)
+        try:
+            columns, rows = query(con, rep.sql, values)
+        except duckdb.Error as e:
+            raise _fail(f"report {name} failed: {str(e).splitlines()[0]}", 1) from None
+    _emit(render(columns, rows, format.value), output, f"{len(rows)} rows")
+
+
+def _emit(text: str, output: Path | None, what: str) -> None:
     if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text + "\n", encoding="utf-8")
-        typer.echo(f"wrote {len(rows)} rows to {output}", err=True)
+        typer.echo(f"wrote {what} to {output}", err=True)
     else:
         typer.echo(text)
+
+
+class SchemaFormat(StrEnum):
+    markdown = "markdown"
+    text = "text"
+
+
+@app.command()
+def schema(
+    format: Annotated[SchemaFormat, typer.Option("--format", "-f")] = SchemaFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+) -> None:
+    """The data dictionary: every table, view and column, read off the DDL's COMMENT ON statements.
+
+    `etl schema --format markdown --output docs/data-dictionary.md` regenerates the docs."""
+    from etl.dictionary import collect, ddl_catalog, render, undocumented
+
+    with ddl_catalog() as con:
+        relations = collect(con)
+    text = render(relations, format.value)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(text, encoding="utf-8")
+        typer.echo(f"wrote the data dictionary ({len(relations)} tables and views) to {output}", err=True)
+    else:
+        typer.echo(text, nl=False)
+    missing = undocumented(relations)
+    if missing:
+        raise _fail("undocumented (add COMMENT ON to the DDL): " + ", ".join(missing), 1)
+
+
+@app.command()
+def dashboard(
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: <warehouse>/dashboard.html.")] = None,
+) -> None:
+    """Write one self-contained HTML page (inline SVG charts, no script, works offline) about the warehouse."""
+    import duckdb
+
+    from etl.dashboard import write_dashboard
+    from etl.load import NoWarehouse
+
+    output = output or warehouse / "dashboard.html"
+    try:
+        path = write_dashboard(warehouse, output)
+    except NoWarehouse as e:
+        raise _fail(str(e), 1) from None
+    except duckdb.CatalogException as e:
+        raise _fail(f"{str(e).splitlines()[0]}: the published snapshot predates this version's views; "
+                    "`etl run` recreates them", 1) from None
+    typer.echo(f"wrote {path} ({path.stat().st_size // 1024} KB)")
+
+
+@app.command("validation-report")
+def validation_report(
+    run_id: Annotated[str | None, typer.Argument(help="Run id; default: the latest run.")] = None,
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Default: <warehouse>/logs/<run_id>.html.")
+    ] = None,
+) -> None:
+    """Write a self-contained HTML page of a run's validation: expectations, failures, examples."""
+    from etl.dashboard import NoRun, write_validation_report
+
+    try:
+        path = write_validation_report(warehouse, run_id, output)
+    except NoRun as e:
+        raise _fail(f"no run {e} in {warehouse} (see `etl report run_history` or {warehouse}/logs/)") from None
+    typer.echo(f"wrote {path}")
 
 
 @app.command()

@@ -10,6 +10,9 @@ The first line is the description shown by `etl report`. Each `param` line decla
 named parameter with its type and default; the SQL refers to it as `$name`. Values given
 on the command line are converted to the declared type and bound as query parameters,
 never pasted into the SQL.
+
+Types: `date` (YYYY-MM-DD), `integer` (a whole number ≥ 0: limits and thresholds) and
+`varchar` (any text; an empty default conventionally means "no filter").
 """
 
 from __future__ import annotations
@@ -28,11 +31,28 @@ from etl.settings import SQL_DIR
 
 FORMATS = ("table", "csv", "json", "markdown")
 PARAM_RE = re.compile(r"^--\s*param\s+(?P<name>[a-z_][a-z0-9_]*)\s*:\s*(?P<type>\w+)\s*=\s*(?P<default>.*?)\s*$")
+
+
+def _date(text: str) -> date:
+    """YYYY-MM-DD only (date.fromisoformat would also take 20200101 or 2020-W01-1)."""
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
+        raise ValueError(text)
+    return date.fromisoformat(text)
+
+
+def _integer(text: str) -> int:
+    """ASCII digits only: no sign, no underscores, nothing after them."""
+    if not re.fullmatch(r"[0-9]{1,18}", text):
+        raise ValueError(text)
+    return int(text)
+
+
 CONVERTERS = {
-    "date": date.fromisoformat,
-    "integer": int,
+    "date": _date,
+    "integer": _integer,
     "varchar": str,
 }
+TYPE_HINTS = {"date": "a date YYYY-MM-DD", "integer": "a whole number ≥ 0", "varchar": "text"}
 
 
 class ReportError(ValueError):
@@ -66,7 +86,9 @@ class Report:
             try:
                 values[name] = CONVERTERS[param.type](text)
             except ValueError:
-                raise ReportError(f"parameter {name}={text!r} is not a valid {param.type}") from None
+                raise ReportError(
+                    f"parameter {name}={text!r} of report {self.name} is not {TYPE_HINTS[param.type]}"
+                ) from None
         return values
 
 
@@ -105,10 +127,22 @@ def parse_params(pairs: list[str]) -> dict[str, str]:
     out = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
-        if not sep or not re.fullmatch(r"[a-z_][a-z0-9_]*", name.strip()):
+        name = name.strip()
+        if not sep or not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
             raise ReportError(f"malformed parameter {pair!r}: expected name=value")
-        out[name.strip()] = value.strip()
+        if name in out:
+            raise ReportError(f"parameter {name} given twice")
+        out[name] = value.strip()
     return out
+
+
+def report_list(reports: list[Report]) -> tuple[list[str], list[tuple]]:
+    """The reports as rows (name, description, parameters) for `render`."""
+    rows = [
+        (r.name, r.description, ", ".join(f"{p.name}: {p.type} = {p.default}" for p in r.params))
+        for r in reports
+    ]
+    return ["report", "description", "parameters"], rows
 
 
 def query(con, sql_text: str, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:

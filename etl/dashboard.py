@@ -1,0 +1,633 @@
+"""The offline dashboard and the per-run validation report: self-contained HTML pages.
+
+Charts are Altair specs rendered to SVG by vl-convert (no JavaScript, no CDN) and inlined
+into one HTML file with inline CSS (see etl/htmlpage.py), so the page works from file://
+with the network off. The parts are separate:
+
+    collect_*   I/O: read the published database (read-only) and the run logs
+    *_charts    pure: query results → Vega-Lite specs
+    chart_svg   a spec → an inline <svg> (vl-convert; pure computation)
+    build_*     pure: data and SVGs → the HTML text
+    write_*     I/O: the above, then write the file
+
+Numbers come from the named reports in sql/reports/, so the page agrees with `etl report`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from etl.htmlpage import badge, cards, data_table, esc, facts, fmt, page
+
+CHART_WIDTH = 360
+TOP_SOURCES = 10  # sources with their own colour in "posts over time"; the rest are "other sources"
+PALETTE = ["#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#eeca3b", "#b279a2", "#ff9da6", "#9d755d",
+           "#79706e"]
+OTHER_COLOR = "#d0d5db"
+
+
+class NoRun(LookupError):
+    """The warehouse has no run (log or published) with that id."""
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class Result:
+    """Rows of one query, as dicts."""
+
+    columns: list[str]
+    rows: list[tuple]
+
+    @property
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, r, strict=True)) for r in self.rows]
+
+
+@dataclass
+class RunRecord:
+    """One run: its log summary, and its expectation outcomes if it was published."""
+
+    run_id: str
+    summary: dict
+    results: list[dict] = field(default_factory=list)  # validation_results rows
+    rejected: list[dict] = field(default_factory=list)  # documents rows rejected by the run
+    published: bool = False
+
+
+@dataclass
+class DashboardData:
+    warehouse: str
+    generated_at: str
+    totals: dict[str, Any]
+    posts_over_time: Result  # period_start, source, posts
+    grain: str  # day, week or month
+    top_sources: Result
+    top_categories: Result
+    co_occurrence: Result
+    most_commented: Result
+    repost_lag: Result  # source, lag_days, posts
+    run_history: Result
+    quality: Result
+    latest_run: RunRecord | None  # newest log, published or not
+    published_run: RunRecord | None  # the run whose snapshot is published
+
+
+def _run(con, sql_text: str, params: dict | list | None = None) -> Result:
+    from etl.report import query
+
+    return Result(*query(con, sql_text, params))
+
+
+def _report(con, name: str, **params: str) -> Result:
+    from etl.report import get_report
+
+    rep = get_report(name)
+    return _run(con, rep.sql, rep.bind(params))
+
+
+def choose_grain(first: date | None, last: date | None) -> str:
+    """Bars per day for up to three months of posts, per week up to two years, else per month."""
+    if first is None or last is None:
+        return "day"
+    span = (last - first).days
+    return "day" if span <= 92 else "week" if span <= 731 else "month"
+
+
+def read_log(logs: Path, run_id: str) -> dict | None:
+    path = logs / f"{run_id}.json"
+    if not re.fullmatch(r"[0-9A-Za-z_-]+", run_id) or not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def latest_log_id(logs: Path) -> str | None:
+    ids = sorted(p.stem for p in logs.glob("*.json")) if logs.is_dir() else []
+    return ids[-1] if ids else None
+
+
+def collect_run(con, logs: Path, run_id: str) -> RunRecord:
+    """A run from its log and, if published, from runs / validation_results / documents."""
+    summary = read_log(logs, run_id)
+    in_db = con.execute("select count(*) from runs where run_id = ?", [run_id]).fetchone()[0] if con else 0
+    if summary is None and not in_db:
+        raise NoRun(run_id)
+    record = RunRecord(run_id, summary or {}, published=bool(in_db))
+    if in_db:
+        record.results = _run(con, """
+            select table_name, expectation, column_name, success, unexpected_count, examples, rejected_documents
+            from validation_results where run_id = ?
+            order by success, table_name, column_name nulls first, expectation
+            """, [run_id]).records
+        record.rejected = _run(con, """
+            select path, size_bytes, error from documents
+            where run_id = ? and status = 'rejected' order by path
+            """, [run_id]).records
+        if summary is None:  # the log is gone: rebuild the essentials from the runs row
+            row = _run(con, "select * from runs where run_id = ?", [run_id]).records[0]
+            record.summary = {
+                "run_id": run_id, "status": row["status"], "exit_code": row["exit_code"],
+                "started_at": fmt(row["started_at"]), "finished_at": fmt(row["finished_at"]),
+                "documents": {"new": row["documents_new"], "skipped": row["documents_skipped"],
+                              "rejected": row["documents_rejected"]},
+                "posts": {"new": row["posts_new"], "updated": row["posts_updated"]},
+                "validation": {"status": row["validation_status"], "evaluated": row["expectations_evaluated"],
+                               "failed": row["expectations_failed"]},
+            }
+    return record
+
+
+def collect_dashboard(con, logs: Path, warehouse: str) -> DashboardData:
+    """Everything the dashboard shows, from a read-only connection and the logs folder."""
+    (posts, sources, authors, categories, first, last, comments), = con.execute("""
+        select count(*), count(distinct source) filter (where source <> '(no source)'),
+               count(distinct author) filter (where author <> '(no author)'),
+               (select count(*) from tags where kind = 'category'),
+               min(posted_date), max(posted_date), coalesce(sum(comment_count), 0)
+        from bi_posts
+    """).fetchall()
+    (documents, rejected), = con.execute(
+        "select count(*) filter (where status = 'loaded'), count(*) filter (where status = 'rejected') from documents"
+    ).fetchall()
+    grain = choose_grain(first, last)
+    over_time = _run(con, """
+        select date_trunc($grain, posted_date)::date as period_start, source, count(*) as posts
+        from bi_posts where posted_date is not null
+        group by all order by period_start, source
+    """, {"grain": grain})
+    repost_lag = _run(con, """
+        select source, repost_lag_days as lag_days, count(*) as posts
+        from bi_posts where repost_lag_days is not null
+        group by all order by source, lag_days
+    """)
+    published_id = con.execute("select max(run_id) from runs").fetchone()[0]
+    latest_id = latest_log_id(logs)
+    published_run = collect_run(con, logs, published_id) if published_id else None
+    latest_run = published_run
+    if latest_id and latest_id != published_id and (published_id is None or latest_id > published_id):
+        latest_run = collect_run(con, logs, latest_id)
+    return DashboardData(
+        warehouse=warehouse,
+        generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        totals={"posts": posts, "sources": sources, "authors": authors, "categories": categories,
+                "documents": documents, "rejected": rejected, "comments": comments,
+                "first": first, "last": last},
+        posts_over_time=over_time,
+        grain=grain,
+        top_sources=_report(con, "posts_per_source", limit="15"),
+        top_categories=_report(con, "top_categories", limit="15"),
+        co_occurrence=_report(con, "category_co_occurrence", limit="300"),
+        most_commented=_report(con, "most_commented_posts", limit="10"),
+        repost_lag=repost_lag,
+        run_history=_report(con, "run_history", limit="10"),
+        quality=_report(con, "data_quality_summary", limit="10"),
+        latest_run=latest_run,
+        published_run=published_run,
+    )
+
+
+# --------------------------------------------------------------------------- charts
+
+
+@dataclass(frozen=True)
+class Chart:
+    key: str
+    title: str
+    caption: str
+    spec: dict | None  # None: nothing to draw
+    empty: str = "no data"
+
+
+def _short(text: str, n: int = 48) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _base(records: list[dict], title: str):
+    import altair as alt
+
+    return alt.Chart(alt.Data(values=records), description=title).properties(width=CHART_WIDTH)
+
+
+def _int_ticks(low: float, high: float, most: int = 8) -> list[int]:
+    """Whole-number tick values from low to high (counts and days have no halves)."""
+    import math
+
+    low, high = math.floor(min(low, 0) if low >= 0 else low), math.ceil(high)
+    span = max(high - low, 1)
+    step = next(s for s in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10**4, 10**5, 10**6)
+                if span / s <= most) if span <= 10**6 * most else math.ceil(span / most)
+    first = math.floor(low / step) * step
+    return list(range(first, high + step, step))
+
+
+def _config(chart) -> dict:
+    return chart.configure_view(stroke=None).configure_axis(
+        labelFontSize=11, titleFontSize=12, labelLimit=260
+    ).configure_legend(labelLimit=220, labelFontSize=11, titleFontSize=12).to_dict()
+
+
+def _periods(first: date, last: date, grain: str) -> list[str]:
+    """Every period start (ISO) from first to last, so that periods without posts show as gaps."""
+    out, d = [], first
+    while d <= last:
+        out.append(d.isoformat())
+        if grain == "day":
+            d += timedelta(days=1)
+        elif grain == "week":
+            d += timedelta(weeks=1)
+        else:
+            d = date(d.year + d.month // 12, d.month % 12 + 1, 1)
+    return out
+
+
+def posts_over_time_chart(data: Result, grain: str) -> dict | None:
+    import altair as alt
+
+    records = data.records
+    if not records:
+        return None
+    totals: dict[str, int] = {}
+    for r in records:
+        totals[r["source"]] = totals.get(r["source"], 0) + r["posts"]
+    named = sorted(totals, key=lambda s: (-totals[s], s))[:TOP_SOURCES]
+    values: dict[tuple[str, str], int] = {}
+    for r in records:
+        src = r["source"] if r["source"] in named else "other sources"
+        key = (r["period_start"].isoformat(), src)
+        values[key] = values.get(key, 0) + r["posts"]
+    domain = named + (["other sources"] if any(s == "other sources" for _, s in values) else [])
+    colors = [PALETTE[i % len(PALETTE)] for i in range(len(named))] + [OTHER_COLOR] * (len(domain) - len(named))
+    years = {p[:4] for p, _ in values}
+    label_format = {"day": "%b %d" if len(years) == 1 else "%Y-%m-%d",
+                    "week": "%b %d" if len(years) == 1 else "%Y-%m-%d", "month": "%b %Y"}[grain]
+    periods = _periods(date.fromisoformat(min(p for p, _ in values)), date.fromisoformat(max(p for p, _ in values)),
+                       grain)
+    labels = {p: date.fromisoformat(p).strftime(label_format) for p in periods}
+    rows = [{"period": labels[p], "source": s, "posts": n} for (p, s), n in sorted(values.items())]
+    per_period: dict[str, int] = {}
+    for (period, _), n in values.items():
+        per_period[period] = per_period.get(period, 0) + n
+    ticks = _int_ticks(0, max(per_period.values()))
+    title = "week starting" if grain == "week" else None
+    chart = _base(rows, f"Posts over time by source (per {grain})").mark_bar().encode(
+        x=alt.X("period:O", sort=[labels[p] for p in periods], title=title,
+                scale=alt.Scale(domain=[labels[p] for p in periods]),
+                axis=alt.Axis(labelAngle=0 if len(periods) <= 12 else -45, labelOverlap=True)),
+        y=alt.Y("sum(posts):Q", title="posts", scale=alt.Scale(domain=[0, ticks[-1]]),
+                axis=alt.Axis(values=ticks, format="d")),
+        color=alt.Color("source:N", scale=alt.Scale(domain=domain, range=colors), title="source",
+                        sort=domain),
+        order=alt.Order("source:N"),
+    ).properties(height=260, width=CHART_WIDTH)
+    return _config(chart)
+
+
+def bar_chart(records: list[dict], label: str, value: str, title: str, axis_title: str,
+              color: str = PALETTE[0]) -> dict | None:
+    import altair as alt
+
+    if not records:
+        return None
+    rows = [{"label": _short(r[label]), "value": r[value]} for r in records]
+    seen: dict[str, int] = {}
+    for r in rows:  # cut-off labels can collide: number the repeats so each bar keeps its own row
+        seen[r["label"]] = seen.get(r["label"], 0) + 1
+        if seen[r["label"]] > 1:
+            r["label"] = f"{r['label']} ({seen[r['label']]})"
+    order = [r["label"] for r in rows]
+    ticks = _int_ticks(0, max(r["value"] for r in rows))
+    base = _base(rows, title).encode(
+        y=alt.Y("label:N", sort=order, title=None),
+        x=alt.X("value:Q", title=axis_title, scale=alt.Scale(domain=[ticks[0], ticks[-1]]),
+                axis=alt.Axis(values=ticks, format="d")),
+    ).properties(height=max(80, 22 * len(rows)))
+    bars = base.mark_bar(color=color)
+    text = base.mark_text(align="left", dx=3, fontSize=11, color="#1f2933").encode(text=alt.Text("value:Q"))
+    return _config(bars + text)
+
+
+def co_occurrence_chart(data: Result) -> dict | None:
+    import altair as alt
+
+    records = data.records
+    if not records:
+        return None
+    rows = []
+    totals: dict[str, int] = {}
+    for r in records:
+        totals[r["category_a"]] = r["posts_a"]
+        totals[r["category_b"]] = r["posts_b"]
+        rows.append({"x": _short(r["category_a"], 30), "y": _short(r["category_b"], 30), "n": r["posts_together"]})
+        rows.append({"x": _short(r["category_b"], 30), "y": _short(r["category_a"], 30), "n": r["posts_together"]})
+    order = [_short(c, 30) for c in sorted(totals, key=lambda c: (-totals[c], c))][:20]
+    rows = [r for r in rows if r["x"] in order and r["y"] in order]
+    size = max(160, 34 * len(order))
+    counts = sorted({r["n"] for r in rows})
+    base = _base(rows, "Category co-occurrence (posts sharing both)").encode(
+        x=alt.X("x:N", sort=order, title=None, axis=alt.Axis(labelAngle=-35)),
+        y=alt.Y("y:N", sort=order, title=None),
+    ).properties(width=min(CHART_WIDTH, size), height=size)
+    rect = base.mark_rect(stroke="white").encode(
+        color=alt.Color("n:Q", title="posts", scale=alt.Scale(scheme="blues", domain=[0, counts[-1]]),
+                        legend=alt.Legend(values=_int_ticks(0, counts[-1], 5), format="d"))
+    )
+    text = base.mark_text(fontSize=11).encode(
+        text=alt.Text("n:Q"),
+        color=alt.condition(alt.datum.n >= max(r["n"] for r in rows) * 0.6, alt.value("white"), alt.value("#1f2933")),
+    )
+    return _config(rect + text)
+
+
+def repost_lag_chart(data: Result) -> dict | None:
+    import altair as alt
+
+    records = data.records
+    if not records:
+        return None
+    weights: dict[str, list[int]] = {}
+    for r in records:
+        w = weights.setdefault(r["source"], [0, 0])
+        w[0] += r["lag_days"] * r["posts"]
+        w[1] += r["posts"]
+    order = sorted(weights, key=lambda s: (-weights[s][0] / weights[s][1], s))
+    rows = [{"source": _short(r["source"], 36), "lag": r["lag_days"], "posts": r["posts"]} for r in records]
+    order = [_short(s, 36) for s in order]
+    ticks = _int_ticks(min(r["lag"] for r in rows) - 1, max(r["lag"] for r in rows) + 1)
+    sizes = sorted({r["posts"] for r in rows})
+    base = _base(rows, "Repost lag by source (footer date − byline date)").encode(
+        y=alt.Y("source:N", sort=order, title=None),
+    ).properties(height=max(80, 24 * len(order)))
+    zero = alt.Chart(alt.Data(values=[{"zero": 0}])).mark_rule(color="#9aa5b1", strokeDash=[4, 3]).encode(
+        x=alt.X("zero:Q")
+    )
+    points = base.mark_circle(opacity=0.85, color=PALETTE[1]).encode(
+        x=alt.X("lag:Q", title="days from the outlet's date to the blog's",
+                scale=alt.Scale(domain=[ticks[0], ticks[-1]]), axis=alt.Axis(values=ticks, format="d")),
+        size=alt.Size("posts:Q", title="posts", scale=alt.Scale(domain=[1, max(sizes[-1], 2)], range=[40, 400]),
+                      legend=alt.Legend(values=sizes if len(sizes) <= 4 else
+                                        [v for v in _int_ticks(0, sizes[-1], 4) if v > 0], format="d")),
+    )
+    return _config(zero + points)
+
+
+def dashboard_charts(data: DashboardData) -> list[Chart]:
+    most_commented = [{**r, "label": f"{i}. {r['title']}"}
+                      for i, r in enumerate(data.most_commented.records, 1) if r["comment_count"]]
+    return [
+        Chart("posts-over-time", "Posts over time",
+              f"Posts per {data.grain} by footer date, stacked by byline source (top {TOP_SOURCES} sources coloured).",
+              posts_over_time_chart(data.posts_over_time, data.grain)),
+        Chart("top-sources", "Top sources", "Posts per byline outlet (report posts_per_source).",
+              bar_chart(data.top_sources.records, "source", "posts", "Top sources", "posts")),
+        Chart("top-categories", "Top categories", "Posts per footer category (report top_categories).",
+              bar_chart(data.top_categories.records, "category", "posts", "Top categories", "posts", PALETTE[2])),
+        Chart("co-occurrence", "Category co-occurrence",
+              "Posts filed under both categories (report category_co_occurrence).",
+              co_occurrence_chart(data.co_occurrence), "no post has two categories"),
+        Chart("most-commented", "Most-commented posts",
+              "Latest footer comment count (report most_commented_posts).",
+              bar_chart(most_commented, "label", "comment_count", "Most-commented posts", "comments", PALETTE[3]),
+              "no post has comments"),
+        Chart("repost-lag", "Repost lag",
+              "Days between the outlet's byline date and the blog's footer date; circle size = posts "
+              "(report repost_lag_by_source).",
+              repost_lag_chart(data.repost_lag), "no post has both dates"),
+    ]
+
+
+_ID_RE = re.compile(r'\bid="([^"]+)"')
+
+
+def chart_svg(spec: dict, prefix: str) -> str:
+    """A Vega-Lite spec as an inline <svg>: no namespace URLs, ids made unique per chart."""
+    import vl_convert
+
+    svg = vl_convert.vegalite_to_svg(spec)
+    svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)
+    for old in set(_ID_RE.findall(svg)):
+        new = f"{prefix}-{old}"
+        svg = svg.replace(f'id="{old}"', f'id="{new}"').replace(f"url(#{old})", f"url(#{new})")
+        svg = svg.replace(f'href="#{old}"', f'href="#{new}"')
+    return svg.replace("<svg ", f'<svg role="img" data-chart="{esc(prefix)}" ', 1)
+
+
+# --------------------------------------------------------------------------- HTML
+
+
+def _examples(value: Any) -> str:
+    if value in (None, "", "[]"):
+        return ""
+    items = json.loads(value) if isinstance(value, str) else value
+    return "<br>".join(f"<code>{esc(_short(json.dumps(x, ensure_ascii=False, default=str), 120))}</code>"
+                       for x in items[:5])
+
+
+def _when(text: Any) -> str:
+    """An ISO timestamp from a log as `YYYY-MM-DD HH:MM:SS UTC`."""
+    if not text:
+        return "—"
+    return str(text).replace("T", " ")[:19] + " UTC"
+
+
+def _run_facts(run: RunRecord) -> str:
+    s = run.summary
+    d, p, v = s.get("documents", {}), s.get("posts", {}), s.get("validation", {})
+    items = [
+        ("run", f"<code>{esc(run.run_id)}</code>"),
+        ("status", f"{badge(s.get('status', '?'))} exit {esc(s.get('exit_code', '?'))}"),
+        ("started", esc(_when(s.get("started_at")))),
+        ("finished", esc(_when(s.get("finished_at")))),
+    ]
+    if d:
+        items.append(("documents", esc(f"{d.get('new', 0)} loaded, {d.get('skipped', 0)} skipped, "
+                                       f"{d.get('rejected', 0)} rejected")))
+    if p:
+        items.append(("posts", esc(f"{p.get('new', 0)} new, {p.get('updated', 0)} completed")))
+    failed = v.get("failed")
+    count = len(failed) if isinstance(failed, list) else failed
+    evaluated = v.get("evaluated")
+    items.append(("validation", f"{badge(v.get('status', '?'))} "
+                  + esc(f"{evaluated} expectations evaluated, " if evaluated is not None else "")
+                  + esc(f"{count} failed")))
+    if s.get("status") == "failed":
+        items.append(("published", "no: validation failed, the warehouse kept the previous snapshot"))
+    rows = s.get("table_rows")
+    if rows:
+        items.append(("table rows", esc(", ".join(f"{t} {n:,}" for t, n in rows.items()))))
+    return facts(items)
+
+
+def failed_expectations(run: RunRecord) -> list[dict]:
+    """Failed expectations of a run: from validation_results if published, else from its log."""
+    if run.results:
+        return [r for r in run.results if not r["success"]]
+    failed = run.summary.get("validation", {}).get("failed")
+    if not isinstance(failed, list):
+        return []
+    return [{"table_name": f["table"], "expectation": f["expectation"], "column_name": f["column"],
+             "success": False, "unexpected_count": f["unexpected_count"],
+             "examples": f.get("examples"), "rejected_documents": None} for f in failed]
+
+
+def validation_section(run: RunRecord, *, full: bool) -> str:
+    """Which expectations ran, which failed and example offending values; the documents rejected."""
+    failed = failed_expectations(run)
+    parts = []
+    if failed:
+        parts.append(f"<h3>Failed expectations ({len(failed)})</h3>")
+        parts.append(data_table(
+            ["table", "column", "expectation", "failing rows", "example values", "documents rejected"],
+            [(f["table_name"], f["column_name"] or "(table)", f["expectation"], f["unexpected_count"],
+              _examples(f["examples"]), f["rejected_documents"]) for f in failed],
+            raw=["example values"], row_class=lambda r: "fail"))
+    else:
+        parts.append('<p><span class="badge ok">no expectation failed</span></p>')
+    rejected = run.rejected or [{"path": r["path"], "size_bytes": None, "error": r["reason"]}
+                                for r in run.summary.get("rejected", [])]
+    if rejected:
+        parts.append(f"<h3>Rejected documents ({len(rejected)})</h3>")
+        parts.append(data_table(["path", "bytes", "reason"],
+                                [(r["path"], r["size_bytes"], r["error"]) for r in rejected]))
+    if run.results:
+        per_table: dict[str, list[int]] = {}
+        for r in run.results:
+            t = per_table.setdefault(r["table_name"], [0, 0, 0])
+            t[0] += 1
+            t[1] += bool(r["success"])
+            t[2] += not r["success"]
+        parts.append("<h3>Expectations per table</h3>")
+        parts.append(data_table(
+            ["table", "evaluated", "passed", "failed"],
+            [(t, *n) for t, n in sorted(per_table.items())],
+            row_class=lambda r: "fail" if r[3] else ""))
+        if full:
+            parts.append(f"<h3>Every expectation evaluated ({len(run.results)})</h3>")
+            parts.append(data_table(
+                ["table", "column", "expectation", "result", "failing rows", "example values"],
+                [(r["table_name"], r["column_name"] or "(table)", r["expectation"],
+                  badge("passed" if r["success"] else "failed"), r["unexpected_count"], _examples(r["examples"]))
+                 for r in run.results],
+                raw=["result", "example values"], row_class=lambda r: "" if "ok" in r[3] else "fail"))
+    elif run.summary.get("status") == "failed":
+        parts.append('<p class="muted">The run stopped at validation and published nothing, so only the '
+                     "expectations that failed are recorded (in its log).</p>")
+    elif run.summary.get("validation", {}).get("evaluated") == 0:
+        parts.append('<p class="muted">No new document: no expectation was evaluated.</p>')
+    else:
+        parts.append('<p class="muted">The outcomes of this run are not in the current warehouse '
+                     "(a later full refresh replaced it); the summary above is from its log.</p>")
+    return "\n".join(parts)
+
+
+def _figure(chart: Chart, svg: str | None) -> str:
+    inner = svg if svg else f'<p class="empty">{esc(chart.empty)}</p>'
+    return (f'<figure class="chart" id="chart-{chart.key}" data-chart="{chart.key}">'
+            f"<h3>{esc(chart.title)}</h3><figcaption>{esc(chart.caption)}</figcaption>{inner}</figure>")
+
+
+def build_dashboard(data: DashboardData, svgs: dict[str, str]) -> str:
+    """The dashboard page from its data and the charts' SVGs (by chart key)."""
+    t = data.totals
+    span = f"{fmt(t['first'])} to {fmt(t['last'])}" if t["first"] else "no dated posts"
+    body = [cards([
+        ("posts", t["posts"]), ("sources", t["sources"]), ("authors", t["authors"]),
+        ("categories", t["categories"]), ("comments", t["comments"]), ("documents loaded", t["documents"]),
+        ("documents rejected", t["rejected"]),
+    ])]
+    latest = data.latest_run
+    if latest:
+        note = ""
+        if data.published_run and latest.run_id != data.published_run.run_id:
+            note = (f'<p class="muted">The charts show the last published run, '
+                    f"<code>{esc(data.published_run.run_id)}</code>.</p>")
+        body.append(
+            '<section class="panel" id="latest-run"><h2 style="margin-top:0">Latest run</h2>'
+            f"{_run_facts(latest)}{note}"
+            f'<h2>Validation outcome {badge(latest.summary.get("validation", {}).get("status", "?"))}</h2>'
+            f"{validation_section(latest, full=False)}"
+            f'<p class="muted">Every expectation with examples: '
+            f"<code>etl validation-report {esc(latest.run_id)}</code>.</p></section>"
+        )
+    charts = dashboard_charts(data)
+    body.append('<h2>Charts</h2><div class="grid">')
+    body += [_figure(c, svgs.get(c.key)) for c in charts]
+    body.append("</div>")
+    body.append('<section class="panel" id="runs"><h2 style="margin-top:0">Recent runs</h2>')
+    body.append(data_table(
+        ["run", "started", "status", "documents new", "rejected", "posts new", "validation", "failed"],
+        [(r["run_id"], r["started_at"], badge(r["status"]), r["documents_new"], r["documents_rejected"],
+          r["posts_new"], badge(r["validation_status"]), r["expectations_failed"])
+         for r in data.run_history.records],
+        raw=["status", "validation"]))
+    body.append("<h3>Data quality per run</h3>")
+    body.append(data_table(
+        ["run", "evaluated", "passed", "failed", "failing rows", "documents rejected", "failed expectations"],
+        [(r["run_id"], r["evaluated"], r["passed"], r["failed"], r["unexpected_rows"], r["rejected_documents"],
+          r["failed_expectations"]) for r in data.quality.records]))
+    body.append("</section>")
+    footer = (f"Generated {esc(data.generated_at)} by <code>etl dashboard</code> from "
+              f"<code>{esc(data.warehouse)}</code> (published.duckdb, read-only). "
+              "Self-contained: no script, no external resource.")
+    return page("Aletho News — warehouse dashboard", f"{t['posts']} posts, {span}", "\n".join(body), footer)
+
+
+def build_validation_report(run: RunRecord, warehouse: str) -> str:
+    s = run.summary
+    body = [
+        f'<section class="panel"><h2 style="margin-top:0">Run</h2>{_run_facts(run)}</section>',
+        f'<section class="panel"><h2 style="margin-top:0">Validation '
+        f'{badge(s.get("validation", {}).get("status", "?"))}</h2>{validation_section(run, full=True)}</section>',
+    ]
+    footer = (f"Generated by <code>etl validation-report {esc(run.run_id)}</code> from "
+              f"<code>{esc(warehouse)}</code>: the run's log and validation_results. Self-contained, works offline.")
+    return page(f"Validation report — run {run.run_id}", "Great Expectations outcomes of one run of etl run",
+                "\n".join(body), footer)
+
+
+# --------------------------------------------------------------------------- I/O
+
+
+def render_charts(charts: list[Chart]) -> dict[str, str]:
+    return {c.key: chart_svg(c.spec, c.key) for c in charts if c.spec is not None}
+
+
+def write_dashboard(warehouse: Path, output: Path) -> Path:
+    from etl.load import Warehouse, open_published
+
+    wh = Warehouse(warehouse)
+    with open_published(wh) as con:
+        data = collect_dashboard(con, wh.logs, str(warehouse))
+    html = build_dashboard(data, render_charts(dashboard_charts(data)))
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(html, encoding="utf-8")
+    return output
+
+
+def write_validation_report(warehouse: Path, run_id: str | None, output: Path | None) -> Path:
+    """The report of one run (the newest log by default); raises NoRun for an unknown id."""
+    from etl.load import NoWarehouse, Warehouse, open_published
+
+    wh = Warehouse(warehouse)
+    run_id = run_id or latest_log_id(wh.logs)
+    if run_id is None:
+        raise NoRun("no run has been logged yet")
+    try:
+        con = open_published(wh)
+    except NoWarehouse:
+        con = None  # only failed runs so far: their logs are all there is
+    try:
+        record = collect_run(con, wh.logs, run_id)
+    finally:
+        if con is not None:
+            con.close()
+    output = output or wh.logs / f"{run_id}.html"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(build_validation_report(record, str(warehouse)), encoding="utf-8")
+    return output
