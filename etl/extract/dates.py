@@ -18,52 +18,64 @@ MONTHS = {
     )
     for m in names
 }
-_MONTH_NAME = r"(?P<month>[A-Za-z]{3,9})\.?\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})"
+_WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\.?,?\s+)?"
+_ORDINAL = r"(?:st|nd|rd|th)?"
+_MONTH_NAME = rf"(?P<month>[a-z]{{3,9}})\.?\s+(?P<day>\d{{1,2}}){_ORDINAL},?\s+(?P<year>\d{{4}})"
+_DAY_MONTH = rf"(?P<dday>\d{{1,2}}){_ORDINAL}\s+(?P<dmonth>[a-z]{{3,9}})\.?,?\s+(?P<dyear>\d{{4}})"
 _NUMERIC = r"(?P<a>\d{1,2})(?P<sep>[/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})"
 _ISO = r"(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
-DATE_RE = re.compile(rf"(?:{_MONTH_NAME}|{_NUMERIC}|{_ISO})")
+_TIME = r"(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s+[a-z]{2,4})?)?"
+DATE_RE = re.compile(rf"{_WEEKDAY}(?:{_MONTH_NAME}|{_DAY_MONTH}|{_NUMERIC}|{_ISO}){_TIME}", re.IGNORECASE)
 MONTH_FIRST, DAY_FIRST = "month-first", "day-first"
 
 
-def _make(y: int, m: int, d: int) -> date | None:
+def _make(y: int, m: int | None, d: int) -> date | None:
+    if m is None:
+        return None
     try:
         return date(y, m, d)
     except ValueError:
         return None
 
 
+def _certain(found: date | None) -> tuple[date, None] | None:
+    return (found, None) if found else None
+
+
 def parse_date(text: str, near: date | None = None) -> tuple[date, str | None] | None:
     """Read a whole string as one date.
+
+    Month names (January 9, 2020; SEPTEMBER 07, 2011; Jan. 9 2020; 9 January 2020, with
+    or without a weekday before and a time after), ISO dates (2020-01-09), dotted dates
+    (15.10.2015: day-first) and slash dates (01/07/2020).
 
     Returns (date, guess) where guess is None when the reading was certain, or the
     reading taken ("month-first" / "day-first") for an ambiguous slash date such as
     01/07/2020. An ambiguous date takes the reading closest to `near` (the post's
-    footer date), preferring readings not more than two days after it; without `near`, month-first.
-    Dotted dates (15.10.2015) are day-first. Returns None if `text` is not a date.
+    footer date), preferring readings not more than two days after it; without `near`,
+    month-first. Returns None if `text` is not a date.
     """
     m = DATE_RE.fullmatch(text.strip())
     if not m:
         return None
     if m["month"]:
-        month = MONTHS.get(m["month"].lower())
-        found = _make(int(m["year"]), month, int(m["day"])) if month else None
-        return (found, None) if found else None
+        return _certain(_make(int(m["year"]), MONTHS.get(m["month"].lower()), int(m["day"])))
+    if m["dmonth"]:
+        return _certain(_make(int(m["dyear"]), MONTHS.get(m["dmonth"].lower()), int(m["dday"])))
     if m["iy"]:
-        found = _make(int(m["iy"]), int(m["im"]), int(m["id"]))
-        return (found, None) if found else None
+        return _certain(_make(int(m["iy"]), int(m["im"]), int(m["id"])))
     a, b, y = int(m["a"]), int(m["b"]), int(m["y"])
-    if m["sep"] == ".":
-        found = _make(y, b, a)
-        return (found, None) if found else None
+    if m["sep"] == ".":  # dotted dates are European: day first (month first only if that is impossible)
+        return _certain(_make(y, b, a) or _make(y, a, b))
     readings = {MONTH_FIRST: _make(y, a, b), DAY_FIRST: _make(y, b, a)}
     valid = {k: v for k, v in readings.items() if v}
     if not valid:
         return None
     if len(valid) == 1 or a == b:
-        reading, found = next(iter(valid.items()))
-        return found, None
+        return next(iter(valid.values())), None
     if near is None:
         return valid[MONTH_FIRST], MONTH_FIRST
+
     def distance(k: str) -> tuple[bool, int]:
         days = (near - valid[k]).days  # how long before the footer date
         return days < -2, abs(days)

@@ -1,0 +1,82 @@
+"""The accuracy measurement: 100% on the annotated dumps, every shape of real dumps covered."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from etl.accuracy import DEFAULT_FIXTURES, FIELDS, SHAPES, load_fixtures, main, measure
+from tests.utils import ROOT, SAMPLE
+
+
+@pytest.fixture(scope="module")
+def report():
+    return measure()
+
+
+def test_every_field_is_right_on_every_fixture(report):
+    failures = [f"{f.name}: {x}" for f in report.fixtures for x in f.failures]
+    assert failures == []
+    assert report.perfect
+    for field in FIELDS:
+        assert report.accuracy(field) == 1.0, field
+    assert report.count("missed") == report.count("invented") == 0
+    assert report.count("found") == report.count("gold_posts") >= 60
+
+
+def test_every_shape_is_covered(report):
+    assert set(SHAPES) <= report.shapes
+    assert report.shapes <= set(SHAPES), "a gold file names a shape that is not in etl.accuracy.SHAPES"
+
+
+def test_several_fixtures_per_page_kind_and_the_sample_included():
+    fixtures = load_fixtures(DEFAULT_FIXTURES)
+    names = [name for name, _, _ in fixtures]
+    assert "aletho-news-2020-01-09" in names
+    sample = next(g for name, _, g in fixtures if name == "aletho-news-2020-01-09")
+    assert (ROOT / sample["dump"]).resolve() == SAMPLE.resolve() and len(sample["posts"]) == 12
+    kinds = [g["page_kind"] for _, _, g in fixtures]
+    for kind in ("listing", "home", "single", "fragment"):
+        assert kinds.count(kind) >= 2, kind
+    for shape in SHAPES:  # several of each: every shape on at least two pages
+        assert sum(shape in g["shapes"] for _, _, g in fixtures) >= 2, shape
+
+
+def test_command_prints_the_table_and_exits_0():
+    result = subprocess.run([sys.executable, "-m", "etl.accuracy"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for field in FIELDS:
+        assert f"\n{field} " in result.stdout
+    assert "missed" in result.stdout and "invented" in result.stdout
+    assert "accuracy: 100% on every field" in result.stdout
+
+
+def test_a_wrong_annotation_is_reported_and_exits_1(tmp_path, capsys):
+    (tmp_path / "dumps").mkdir()
+    (tmp_path / "gold").mkdir()
+    name = "listing-category-2011-09-08"
+    shutil.copy(DEFAULT_FIXTURES / "dumps" / f"{name}.txt", tmp_path / "dumps")
+    gold = json.loads((DEFAULT_FIXTURES / "gold" / f"{name}.json").read_text(encoding="utf-8"))
+    gold["posts"][0]["author"] = "Someone Else"
+    gold["posts"][1]["title"] = "A Title Nobody Wrote"
+    gold["posts"].append(dict(gold["posts"][2], title="A Post That Is Not There"))
+    del gold["posts"][3]
+    (tmp_path / "gold" / f"{name}.json").write_text(json.dumps(gold), encoding="utf-8")
+    assert main([str(tmp_path)]) == 1
+    out = capsys.readouterr().out
+    assert "author: expected 'Someone Else', got 'Jonathan Cook'" in out
+    assert "title: expected 'A Title Nobody Wrote'" in out  # paired by position, title wrong
+    assert "missed post 6: 'A Post That Is Not There'" in out
+    assert "invented post (line 45): 'Gaza Flotilla Survivors Speak'" in out
+    assert "posts: 6 annotated, 5 found, 1 missed, 1 invented" in out
+    assert "accuracy: BELOW 100%" in out
+
+
+def test_usage_errors(tmp_path):
+    assert main([str(tmp_path)]) == 2
+    assert main(["-x"]) == 2

@@ -1,0 +1,321 @@
+"""The parser on the real sample and on the shapes of real dumps, with hand-checked values."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from etl.accuracy import DEFAULT_FIXTURES
+from etl.extract.parser import (
+    normal_case,
+    parse_byline,
+    parse_footer,
+    parse_page,
+    source_key,
+    split_categories,
+)
+from etl.settings import load_reference
+from tests.utils import SAMPLE
+
+REF = load_reference()
+ECRZ = "Ethnic Cleansing, Racism, Zionism"
+
+
+def page_of(*lines: str, header: str = "Aletho News\n\nΑΛΗΘΩΣ\n\n"):
+    return parse_page(header + "\n\n".join(lines) + "\n", REF)
+
+
+def fixture(name: str):
+    return parse_page((DEFAULT_FIXTURES / "dumps" / f"{name}.txt").read_text(encoding="utf-8"), REF)
+
+
+# --- the real sample -------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def sample():
+    return parse_page(SAMPLE.read_text(encoding="utf-8"), REF)
+
+
+def test_sample_gives_its_12_posts(sample):
+    assert sample.site_name == "Aletho News" and sample.page_kind == "listing"
+    assert len(sample.posts) == 12
+    assert all(p.is_complete and p.posted_on for p in sample.posts)
+    assert [w.code for w in sample.warnings] == ["ambiguous-date", "ambiguous-date"]
+
+
+def test_sample_first_post(sample):
+    first = sample.posts[0]
+    assert first.title == "The Kerfuffle War – Trump’s Iran De-escalation Succeeds"  # nbsp collapsed
+    assert (first.author, first.source) == ("Joaquin Flores", "Strategic Culture Foundation")
+    assert first.published_on == first.posted_on == date(2020, 1, 9)
+    assert first.categories == (ECRZ, "Timeless or most popular", "Wars for Israel")
+    assert first.tag_count == 7
+    assert (first.comment_count, first.comments_open) == (0, True)
+    assert first.body.startswith("Just like that, it was over.")
+    assert "\n\nTrump’s Balancing Policy on Iran and America’s leadership crisis\n\n" in first.body
+
+
+def test_sample_zerohedge_post(sample):
+    post = next(p for p in sample.posts if p.title == "Russia Proposes To Secure Iraqi Airspace With S-400 Air Defense")
+    assert (post.author, post.source) == ("Tyler Durden", "Zero Hedge")
+    assert REF.canonical_source(post.source) == "ZeroHedge"
+    assert (post.published_on, post.published_on_guess) == (date(2020, 1, 7), "month-first")
+    assert post.posted_on == date(2020, 1, 8)
+    assert post.categories == ("Aletho News",)
+    assert (post.tag_count, post.comment_count) == (3, 1)
+
+
+def test_sample_bylines_without_author_and_with_caption(sample):
+    rt = sample.posts[4]
+    assert (rt.author, rt.source, rt.published_on) == (None, "RT", date(2020, 1, 8))
+    assert rt.image_credit == "© Reuters / Alaa al-Marjani" and rt.subtitle is None
+    uk = sample.posts[10]
+    assert uk.subtitle == "Ben Wallace in a combative mood in the House of Commons"
+    assert (uk.source, uk.published_on) == ("Press TV", date(2020, 1, 7))
+    fars = sample.posts[8]  # byline a day after the footer: both kept
+    assert (fars.published_on, fars.posted_on) == (date(2020, 1, 8), date(2020, 1, 7))
+    antonopoulos = sample.posts[1]
+    assert (antonopoulos.author, antonopoulos.source) == ("Paul Antonopoulos", None)
+
+
+# --- bylines ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "author", "source", "date_text"), [
+    ("By Joaquin Flores | Strategic Culture Foundation | January 9, 2020", "Joaquin Flores",
+     "Strategic Culture Foundation", "January 9, 2020"),
+    ("By Paul Antonopoulos | January 9, 2020", "Paul Antonopoulos", None, "January 9, 2020"),
+    ("RT | January 8, 2020", None, "RT", "January 8, 2020"),
+    ("Press TV – January 7, 2020", None, "Press TV", "January 7, 2020"),
+    ("Al-Manar - October 14, 2015", None, "Al-Manar", "October 14, 2015"),
+    ("By Tyler Durden – ZeroHedge – 01/07/2020", "Tyler Durden", "ZeroHedge", "01/07/2020"),
+    ("BY MICHAEL NEVRADAKIS, PH.D. • THE DEFENDER • SEPTEMBER 21, 2021", "Michael Nevradakis, Ph.D.",
+     "The Defender", "SEPTEMBER 21, 2021"),
+    ("BY SEYMOUR HERSH • SEYMOUR HERSH SUBSTACK • FEBRUARY 8, 2023", "Seymour Hersh", "Seymour Hersh Substack",
+     "FEBRUARY 8, 2023"),
+    ("By Meryl Nass, MD | Meryl’s COVID Newsletter | September 20, 2021", "Meryl Nass, MD",
+     "Meryl’s COVID Newsletter", "September 20, 2021"),
+    ("By Tom Luongo | Gold, Goats, & Guns | January 6, 2020", "Tom Luongo", "Gold, Goats, & Guns",
+     "January 6, 2020"),
+    ("By Richard Hugus | Aletho News | June 6, 2024", "Richard Hugus", "Aletho News", "June 6, 2024"),
+    ("Richard Medhurst | September 20, 2021", None, "Richard Medhurst", "September 20, 2021"),
+    ("TASS | 15.10.2015", None, "TASS", "15.10.2015"),
+    ("Strategic Culture Foundation", None, "Strategic Culture Foundation", None),  # known outlet, no date
+    ("By Daniel McAdams | Ron Paul Institute", "Daniel McAdams", "Ron Paul Institute", None),
+    ("By Whitney Webb", "Whitney Webb", None, None),
+])
+def test_bylines(line, author, source, date_text):
+    b = parse_byline(line, REF)
+    assert b is not None
+    assert (b.author, b.source, b.date_text) == (author, source, date_text)
+
+
+@pytest.mark.parametrize("line", [
+    "The Kerfuffle War – Trump’s Iran De-escalation Succeeds",  # a title with a dash
+    "Turkey Expels Israeli Ambassador | Downgrades Ties",  # a title with a pipe
+    "THE WAR ON TERROR IS NOT OVER – IT HAS COME HOME",  # all capitals
+    "From System Update with Glenn Greenwald, June 7, 2024.",  # a body line with a date
+    "Some Unknown Blog",  # neither date, nor By, nor a known outlet
+    "By contrast, the Pentagon said nothing.",  # a sentence starting with By
+    "By any standard, his treatment amounts to punishment before trial.",
+    "By Sunday, eighteen civilians had been killed.",
+    "© US Air Force / Lt. Col. Leslie Pratt",  # a credit
+    "A | B | C | January 1, 2020",  # too many parts
+    "Ben Wallace in a combative mood in the House of Commons",
+])
+def test_not_bylines(line):
+    assert parse_byline(line, REF) is None
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("MICHAEL NEVRADAKIS, PH.D.", "Michael Nevradakis, Ph.D."),
+    ("MERYL NASS, MD", "Meryl Nass, MD"),
+    ("SEAN O'NEILL", "Sean O'Neill"),
+    ("CHILDREN’S HEALTH DEFENSE", "Children’s Health Defense"),
+    ("ANNE-MARIE HAYES-SMITH", "Anne-Marie Hayes-Smith"),
+    ("ELIJAH J. MAGNIER", "Elijah J. Magnier"),
+    ("Kit Klarenberg", "Kit Klarenberg"),  # not in capitals: untouched
+])
+def test_normal_case(name, expected):
+    assert normal_case(name) == expected
+
+
+# --- footers and categories ------------------------------------------------------------
+
+@pytest.mark.parametrize(("line", "posted", "categories", "tags", "count", "open_"), [
+    ("January 9, 2020 Posted by | Ethnic Cleansing, Racism, Zionism, Timeless or most popular, Wars for Israel "
+     "| , , , , , , | Leave a comment", date(2020, 1, 9),
+     "Ethnic Cleansing, Racism, Zionism, Timeless or most popular, Wars for Israel", 7, 0, True),
+    ("January 8, 2020 Posted by | Illegal Occupation | , | Leave a comment", date(2020, 1, 8),
+     "Illegal Occupation", 2, 0, True),
+    ("September 6, 2011 Posted by | Video | Leave a comment", date(2011, 9, 6), "Video", 0, 0, True),
+    ("April 7, 2017 Posted by | Video | | 1 Comment", date(2017, 4, 7), "Video", 1, 1, True),
+    ("April 8, 2017 Posted by aletho | Deception | , , | 1,234 Comments", date(2017, 4, 8), "Deception", 3,
+     1234, True),
+    ("September 6, 2011 Posted by | Illegal Occupation, Wars for Israel | , , | Comments Off on Turkey Expels "
+     "Israeli Ambassador | Downgrades Ties", date(2011, 9, 6), "Illegal Occupation, Wars for Israel", 3, None,
+     False),
+])
+def test_footers(line, posted, categories, tags, count, open_):
+    f = parse_footer(line)
+    assert f is not None
+    assert (f.posted_on, f.categories_text, f.tag_count, f.comment_count, f.comments_open) == (
+        posted, categories, tags, count, open_)
+
+
+def test_categories_longest_known_name_first_and_unknown_fragments_reported():
+    found, unknown = split_categories(
+        "Full Spectrum Dominance, Mainstream Media, Warmongering, Militarism, Smoke and Mirrors", REF.categories)
+    assert found == ["Full Spectrum Dominance", "Mainstream Media, Warmongering", "Militarism", "Smoke and Mirrors"]
+    assert unknown == ["Smoke and Mirrors"]
+    assert split_categories(f"{ECRZ}, War Crimes", REF.categories) == ([ECRZ, "War Crimes"], [])
+
+
+def test_unknown_category_is_a_warning():
+    page = fixture("fragment-2015-10-16")
+    unknown = [w for w in page.warnings if w.code == "unknown-category"]
+    assert len(unknown) == 1 and "'Smoke and Mirrors'" in unknown[0].message
+
+
+# --- page kinds and layout -------------------------------------------------------------
+
+def test_header_variants_and_fragment():
+    post = "Title Here\n\nRT | January 8, 2020\n\nBody of the post, long enough to be a sentence.\n\n" \
+           "January 8, 2020 Posted by | Video | Leave a comment\n"
+    for header in ("Aletho News\n\nΑΛΗΘΩΣ\n\n", "Aletho News\n\n\n\n", "Aletho News\nCurrent News and Analysis\n"):
+        page = parse_page(header + post, REF)
+        assert (page.site_name, page.page_kind, [p.title for p in page.posts]) == (
+            "Aletho News", "listing", ["Title Here"])
+    page = parse_page(post, REF)
+    assert (page.site_name, page.page_kind, [p.title for p in page.posts]) == (None, "fragment", ["Title Here"])
+
+
+def test_single_newline_reads_like_blank_lines():
+    text = SAMPLE.read_text(encoding="utf-8")
+    tight = "\n".join(line for line in text.splitlines() if line.strip())
+    unnumbered = [replace(p, line=0) for p in parse_page(tight, REF).posts]
+    assert unnumbered == [replace(p, line=0) for p in parse_page(text, REF).posts]
+
+
+def test_home_page_excerpts_and_full_post():
+    page = fixture("home-2022-08-17")
+    assert page.page_kind == "home"
+    assert [p.is_complete for p in page.posts] == [False, False, True, False, False, False]
+    first, second = page.posts[0], page.posts[1]
+    assert first.body.endswith("Not one was headed for the Horn of Africa.")  # marker stripped
+    assert second.body.endswith("critics say have nothing to do with the war.")
+    assert all(p.posted_on is None and p.comment_count is None and p.comments_open is None for p in page.posts)
+    cuba = page.posts[3]
+    assert (cuba.published_on, cuba.published_on_guess) == (date(2022, 8, 7), "day-first")  # against the page
+
+
+def test_cut_off_post_is_kept_and_marked():
+    page = fixture("listing-cutoff-2020-03-11")
+    last = page.posts[-1]
+    assert last.title == "Russia Today: Italy Locks Down the Entire Country"
+    assert not last.is_complete and last.posted_on is None
+    assert last.body.endswith("Prime Minister Giuseppe Conte said")
+    assert [w.code for w in page.warnings if w.line == last.line] == ["incomplete-post"]
+
+
+def test_single_post_page_with_thread():
+    page = fixture("single-2022-08-18")
+    assert page.page_kind == "single" and len(page.posts) == 1
+    post = page.posts[0]
+    assert "1. the end of free mass testing in April;" in post.body  # the body's own numbered list
+    assert [(c.position, c.author, c.commented_on) for c in post.comments] == [
+        (1, "Victor G.", date(2022, 8, 18)), (2, "papasan", date(2022, 8, 18)), (3, "Brewski", date(2022, 8, 19))]
+    assert post.comments[1].body == ("The ONS has done the same with its excess death series.\n\n"
+                                     "2. And the MHRA Yellow Card reports are now released only quarterly.")
+    assert "comment-count-mismatch" not in {w.code for w in page.warnings}
+
+
+def test_single_page_with_comments_closed():
+    page = fixture("single-comments-off-2015-03-02")
+    post = page.posts[0]
+    assert page.page_kind == "single" and len(page.posts) == 1
+    assert (post.comment_count, post.comments_open) == (None, False)
+    assert [c.author for c in post.comments] == ["Jon Dhoe", "Ann Wright"]
+
+
+def test_comment_thread_details():
+    page = page_of(
+        "A Post", "RT | January 8, 2020", "Body of the post, long enough to be a sentence.",
+        "January 8, 2020 Posted by | Video | 3 Comments",
+        "  1.\n     First comment, on the line after its number.",
+        "    Comment by Victor G. | August 18, 2022 at 3:41 pm | Reply",
+        "    1. A nested reply, numbered again.", "    Comment by papasan | August 19, 2022 | Reply",
+        "  2. Last one.", "    Comment by Brewski | Unknown date | Reply",
+        "Leave a Reply", "Name (required)")
+    comments = page.posts[0].comments
+    assert [(c.position, c.author, c.commented_on, c.body) for c in comments] == [
+        (1, "Victor G.", date(2022, 8, 18), "First comment, on the line after its number."),
+        (2, "papasan", date(2022, 8, 19), "A nested reply, numbered again."),
+        (3, "Brewski", None, "Last one."),
+    ]
+
+
+def test_excerpt_marker_followed_by_footer_keeps_the_footer():
+    page = fixture("listing-tag-2011-06-06")
+    nakba = page.posts[2]
+    assert nakba.is_complete and nakba.posted_on == date(2011, 6, 5) and nakba.comment_count == 3
+    assert nakba.body.endswith("… Full article")  # a complete post: its text as the blog shows it
+    assert "footer without a post above it" not in [w.message for w in page.warnings]
+
+
+def test_body_lines_that_look_like_bylines():
+    page = fixture("listing-tag-2011-06-06")
+    nato, fracking = page.posts[1], page.posts[3]
+    assert (nato.author, nato.source, nato.published_on) == (None, "Voltaire Network", date(2011, 6, 5))
+    assert nato.subtitle == "A building hit in central Tripoli – June 4, 2011"
+    assert nato.body.endswith("By Sunday, eighteen civilians had been killed.")
+    assert (fracking.author, fracking.source, fracking.published_on) == (None, None, None)
+    assert fracking.body.startswith("From The Real News Network, June 3, 2011.")
+
+
+def test_leave_a_reply_in_a_listing_body_does_not_end_the_page():
+    page = page_of(
+        "First Post", "RT | January 8, 2020", "Leave a Reply",
+        "January 8, 2020 Posted by | Video | Leave a comment",
+        "Second Post", "Press TV – January 8, 2020", "Body of the second post, long enough to be a sentence.",
+        "January 8, 2020 Posted by | Militarism | , | 1 Comment")
+    assert page.page_kind == "listing"
+    assert [p.title for p in page.posts] == ["First Post", "Second Post"]
+
+
+def test_archive_heading_and_page_navigation_are_not_posts():
+    page = page_of(
+        "Category Archives: Video", "A Post", "RT | January 8, 2020", "Body, long enough to be a sentence.",
+        "January 8, 2020 Posted by | Video | Leave a comment", "« Older Entries", "Blog at WordPress.com.")
+    assert [p.title for p in page.posts] == ["A Post"]
+    assert page.posts[0].is_complete
+    assert [w.code for w in page.warnings] == ["ignored-line"] * 3
+
+
+def test_home_page_post_boundary_skips_captions_and_credits():
+    page = parse_page((DEFAULT_FIXTURES / "dumps" / "fragment-home-2019-11-05.txt").read_text(encoding="utf-8"), REF)
+    lebanon, syria = page.posts[1], page.posts[2]
+    assert lebanon.is_complete and lebanon.body.startswith("For the third week")
+    assert syria.title == "The Next Phase of the Syrian Constitutional Committee"
+    assert syria.subtitle == "Members of the committee at the UN in Geneva"
+    assert syria.image_credit == "© UN Photo / Violaine Martin"
+    assert (syria.published_on, syria.published_on_guess) == (date(2019, 11, 3), "day-first")
+
+
+def test_nothing_recognizable_gives_no_posts():
+    assert parse_page("", REF).posts == []
+    assert parse_page("just one line", REF).posts == []
+    assert parse_page("Aletho News\n\nΑΛΗΘΩΣ\n", REF).posts == []
+
+
+# --- sources ---------------------------------------------------------------------------
+
+def test_spellings_of_one_outlet_are_one_source():
+    assert len({source_key(s, REF) for s in ("ZeroHedge", "Zero Hedge", "ZEROHEDGE", "Zero-Hedge", "ZH")}) == 1
+    assert REF.canonical_source("ZEROHEDGE") == "ZeroHedge"
+    assert REF.canonical_source("Middle East Monitor") == "MEMO"
+    assert REF.canonical_source("PressTV") == "Press TV"
+    assert REF.canonical_source("Russia Today") == "RT"
+    assert REF.canonical_source("OFF-Guardian") == "OffGuardian"
+    assert REF.canonical_source("Some New Outlet") == "Some New Outlet"
