@@ -44,8 +44,12 @@ class Reference:
         key = name_key(name)
         return next((s for s in self.sources if name_key(s) == key), name)
 
+    def source_key(self, name: str) -> str:
+        """The key that makes two spellings of one outlet one source."""
+        return name_key(self.canonical_source(name))
+
     def is_known_source(self, name: str) -> bool:
-        key = name_key(self.canonical_source(name))
+        key = self.source_key(name)
         return any(name_key(s) == key for s in self.sources)
 
 

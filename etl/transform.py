@@ -34,7 +34,7 @@ def author_id(name: str) -> str:
 
 
 def source_id(name: str, ref: Reference) -> str:
-    return short_hash("source", name_key(ref.canonical_source(name)))
+    return short_hash("source", ref.source_key(name))
 
 
 def tag_id(name: str, kind: str = "category") -> str:

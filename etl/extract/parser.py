@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 
 from etl.extract.dates import parse_date
-from etl.settings import Reference, name_key
+from etl.settings import Reference
 
 MAX_LINES_BEFORE_BYLINE = 5  # captions, credits and subtitles between title and byline
 MAX_NAME_WORDS = 10
@@ -509,8 +509,3 @@ def parse_page(text: str, ref: Reference) -> Page:
             else "listing" if footers else "home")
     warnings.sort(key=lambda w: w.line)
     return Page(site_name=site, page_kind=kind, posts=posts, warnings=warnings)
-
-
-def source_key(name: str, ref: Reference) -> str:
-    """The key that makes two spellings of one outlet one source."""
-    return name_key(ref.canonical_source(name))
