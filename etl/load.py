@@ -26,7 +26,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -97,9 +97,12 @@ def open_published(wh: Warehouse):
 
 
 @contextlib.contextmanager
-def writer_lock(wh: Warehouse, run_id: str, wait: bool) -> Iterator[None]:
+def writer_lock(wh: Warehouse, wait: bool, new_run_id: Callable[[], str]) -> Iterator[str]:
     """One writer at a time. The kernel drops the lock when its process dies, so a
-    killed run never leaves a lock that blocks the next one."""
+    killed run never leaves a lock that blocks the next one.
+
+    Yields the run's id, made once the lock is held: run ids then sort in the order runs
+    publish, even when several runs `--wait` (clean_stale relies on it)."""
     wh.root.mkdir(parents=True, exist_ok=True)
     with open(wh.root / ".lock", "a+") as f:
         try:
@@ -108,24 +111,27 @@ def writer_lock(wh: Warehouse, run_id: str, wait: bool) -> Iterator[None]:
             f.seek(0)
             holder = f.read().strip() or "unknown run"
             raise WarehouseBusy(f"warehouse {wh.root} is in use by {holder}") from None
+        run_id = new_run_id()
         f.seek(0)
         f.truncate()
         f.write(f"run {run_id} (pid {os.getpid()}, started {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())})")
         f.flush()
         try:
-            yield
+            yield run_id
         finally:
             f.truncate(0)
 
 
 def clean_stale(wh: Warehouse) -> list[Path]:
-    """Delete temporary folders of killed runs and snapshots no reader needs. Call under lock."""
+    """Delete what killed runs left (temporary folders, and snapshots renamed but never made
+    current: those newer than `current`) and snapshots no reader needs. Call under lock."""
     if not wh.versions.exists():
         return []
     current = wh.current_version()
-    done = sorted(p for p in wh.versions.iterdir() if not p.name.startswith("tmp-"))
-    keep = {p for p in done if p == current} | set(done[-KEEP_VERSIONS:])
-    stale = [p for p in wh.versions.iterdir() if p not in keep]
+    done = sorted(p.name for p in wh.versions.iterdir()
+                  if not p.name.startswith("tmp-") and current and p.name <= current.name)
+    keep = set(done[-KEEP_VERSIONS:])
+    stale = sorted(p for p in wh.versions.iterdir() if p.name not in keep)
     for p in stale:
         shutil.rmtree(p, ignore_errors=True)
     return stale
@@ -199,14 +205,16 @@ def commit_snapshot(wh: Warehouse, database: Path, run_id: str) -> Path:
     tmp = database.parent
     os.chmod(database, 0o444)
     _fsync_tree(tmp)
-    final = wh.versions / run_id
-    os.replace(tmp, final)
-    failpoint("commit")
-    _link(f".versions/{run_id}", wh.current)
+    # The fixed links go through `current`: made before the swap (dangling until the first
+    # run publishes), so that swapping `current` is the one step that publishes.
     for link, target in ((wh.database, f"current/{DB_NAME}"), (wh.published, f"current/{DB_NAME}"),
                          (wh.parquet, "current/parquet")):
         if not link.is_symlink():
             _link(target, link)
+    final = wh.versions / run_id
+    os.replace(tmp, final)
+    failpoint("commit")
+    _link(f".versions/{run_id}", wh.current)
     return final
 
 

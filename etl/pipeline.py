@@ -37,12 +37,14 @@ def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
 
 
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Rejected]]:
-    """Every file given, and every *.txt below every folder given, in a stable order.
+def discover(paths: Iterable[Path], skip: Path | None = None) -> tuple[list[Path], list[Rejected]]:
+    """Every file given, and every *.txt below every folder given, in a stable order;
+    never below `skip` (the warehouse, when it sits in an input folder).
 
     Unreadable folders, dangling links and symlink loops are reported, not raised."""
     files: list[Path] = []
     problems: list[Rejected] = []
+    skip_key = _key(skip) if skip else None
 
     def problem(p: Path, reason: str) -> None:
         problems.append(Rejected(path_id(str(p)), str(p), None, reason))
@@ -59,7 +61,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Rejected]]:
                     dirnames[:] = []
                     continue
                 seen.add((st.st_dev, st.st_ino))
-                dirnames.sort()
+                dirnames[:] = sorted(d for d in dirnames if _key(os.path.join(dirpath, d)) != skip_key)
                 for name in sorted(filenames):
                     if name.endswith(".txt"):
                         files.append(Path(dirpath) / name)
@@ -68,6 +70,15 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Rejected]]:
         else:
             problem(root, "no such file or folder")
     return files, problems
+
+
+def _key(path: Path | str) -> tuple[int, int] | None:
+    """What identifies a folder however it is reached (links included); None if gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _reason(outcome) -> str:
@@ -91,19 +102,19 @@ def run(
 ) -> RunResult:
     ref = ref or load_reference()
     wh = load.Warehouse(warehouse)
-    run_id = new_run_id()
-    started = datetime.now(UTC).replace(tzinfo=None)
-    with load.writer_lock(wh, run_id, wait):
+    with load.writer_lock(wh, wait, new_run_id) as run_id:
+        started = datetime.now(UTC).replace(tzinfo=None)
         for stale in load.clean_stale(wh):
             log("cleaned", path=str(stale))
         log("run started", run_id=run_id, warehouse=str(warehouse), full_refresh=full_refresh)
 
         known: dict[str, str] = {}
-        if wh.current_version() and not full_refresh:
-            with load.connect(wh.database, read_only=True) as con:
+        current = wh.current_version()
+        if current and not full_refresh:
+            with load.connect(current / load.DB_NAME, read_only=True) as con:
                 known = {d: s for d, s, _ in con.execute(sql("load/known_documents")).fetchall()}
 
-        files, rejected = discover(paths)
+        files, rejected = discover(paths, skip=warehouse)
         parsed: list[Parsed] = []
         skipped: list[str] = []
         seen: set[str] = set()
@@ -114,7 +125,11 @@ def run(
             try:
                 doc = read_document(path, max_bytes)
             except Rejected as r:
-                rejected.append(r)
+                if r.document_id in seen:  # the same bytes again (two empty files): one row
+                    skipped.append(r.path)
+                else:
+                    seen.add(r.document_id)
+                    rejected.append(r)
                 continue
             previous = known.get(doc.document_id)
             if doc.document_id in seen or previous == "loaded" or (previous and not retry_rejected):
@@ -122,8 +137,12 @@ def run(
                 continue
             seen.add(doc.document_id)
             page = parse_page(doc.text, ref)
-            if not page.posts:
-                rejected.append(Rejected(doc.document_id, doc.path, doc.size_bytes, "no recognizable post"))
+            # Without the site's header, a post needs a byline or a footer to count: any
+            # text would otherwise read as one post cut off (a title and body lines).
+            if not page.posts or (page.site_name is None and not any(
+                    p.byline or p.comments_open is not None for p in page.posts)):
+                rejected.append(Rejected(doc.document_id, doc.path, doc.size_bytes,
+                                         "no recognizable post (no byline, no post footer)"))
                 continue
             parsed.append(Parsed(doc, page))
         # A file rejected by an earlier run (same bytes, or same unreadable path) is not new.
@@ -171,7 +190,7 @@ def run(
             rows = load.table_rows(con)
             finished = datetime.now(UTC).replace(tzinfo=None)
             failed_count = sum(not o.success for o in outcomes)
-            validation = "not-run" if not parsed else "rejected-documents" if failed_count else "passed"
+            validation = "not-run" if not outcomes else "rejected-documents" if failed_count else "passed"
             con.execute(sql("load/finish_run"), [
                 finished, status, exit_code, len(parsed), len(skipped), len(rejected),
                 posts_new, posts_updated, validation, len(outcomes), failed_count,

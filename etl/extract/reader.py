@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,7 +67,10 @@ def read_document(path: Path, max_bytes: int) -> Document:
     """Read and decode one input file; raise Rejected with the reason it cannot be used."""
     shown = str(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
+            raise Rejected(path_id(shown), shown, None, "not a regular file")
+        size = st.st_size
         if size > max_bytes:
             raise Rejected(path_id(shown), shown, size,
                            f"file is {size} bytes, over the limit of {max_bytes} (--max-bytes)")

@@ -1,7 +1,7 @@
 -- Merge the staged tables of one run (registered as staged_<table>) into the warehouse.
 -- Runs inside the run's single transaction. Posts are never duplicated: a post already
 -- stored is kept, unless the stored copy is an excerpt or cut off and the staged copy is
--- complete; then the post and its categories are replaced by the complete copy.
+-- complete; then the post's text and its categories are replaced by the complete copy.
 
 create or replace temp table merge_new_posts as
 select s.post_id
@@ -29,23 +29,22 @@ select * from staged_tags;
 delete from post_tags
 where post_id in (select u.post_id from merge_upgraded_posts as u);
 
+-- Only columns without a foreign key: DuckDB updates a foreign-key column as a delete and
+-- an insert, which fails while comments or post_tags reference the post. author_id and
+-- source_id cannot differ (the post_id hashes the byline); document_id, line_number and
+-- run_id keep pointing at the copy that first brought the post.
 update posts
 set
     title = s.title,
     subtitle = s.subtitle,
     image_credit = s.image_credit,
-    author_id = s.author_id,
-    source_id = s.source_id,
     published_on = s.published_on,
     published_on_guess = s.published_on_guess,
     posted_on = s.posted_on,
     body = s.body,
     word_count = s.word_count,
     tag_count = s.tag_count,
-    is_complete = s.is_complete,
-    document_id = s.document_id,
-    line_number = s.line_number,
-    run_id = s.run_id
+    is_complete = s.is_complete
 from staged_posts as s
 where
     posts.post_id = s.post_id
