@@ -81,18 +81,27 @@ def run(
     summary_json: Annotated[Path | None, typer.Option(help="Write the run summary as JSON here.")] = None,
 ) -> None:
     """Load dumps into the warehouse. Exit 0: all loaded; 1: some documents rejected;
-    3: validation failed, nothing published; 4: the warehouse is in use."""
+    3: validation failed, nothing published; 4: the warehouse is in use; 5: internal error,
+    nothing published."""
+    import traceback
+
     from etl.load import WarehouseBusy
-    from etl.pipeline import EXIT_BUSY
+    from etl.pipeline import EXIT_BUSY, EXIT_ERROR
     from etl.pipeline import run as run_pipeline
 
+    log = _logger(log_format)
     try:
         result = run_pipeline(
             paths or [SAMPLE_INPUT], warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
-            wait=wait, max_bytes=max_bytes, log=_logger(log_format), progress=_progress(log_format),
+            wait=wait, max_bytes=max_bytes, log=log, progress=_progress(log_format),
         )
     except WarehouseBusy as busy:
+        log("warehouse busy", error=str(busy), exit_code=EXIT_BUSY)
         raise _fail(str(busy), EXIT_BUSY) from None
+    except Exception as e:  # a bug or a broken environment: say so apart from rejected input
+        log("run crashed", error=f"{type(e).__name__}: {e}", exit_code=EXIT_ERROR,
+            traceback=traceback.format_exc())
+        raise _fail(f"internal error, nothing published: {type(e).__name__}: {e}", EXIT_ERROR) from None
     if summary_json:
         summary_json.write_text(json.dumps(result.summary, indent=2, default=str) + "\n", encoding="utf-8")
     typer.echo(_summary_text(result.summary))
@@ -109,7 +118,7 @@ def _summary_text(s: dict) -> str:
     d, p, v = s["documents"], s["posts"], s["validation"]
     lines = [
         f"run {s['run_id']}: {s['status']} (exit {s['exit_code']})",
-        f"documents: {d['new']} loaded, {d['skipped']} skipped (already loaded), {d['rejected']} rejected",
+        f"documents: {d['new']} loaded, {d['skipped']} skipped (seen before), {d['rejected']} rejected",
         f"posts: {p['in_new_documents']} in new documents ({p['new']} new, {p['updated']} completed)",
         f"validation: {v['status']} ({v['evaluated']} expectations, {v['failed']} failed)",
     ]

@@ -20,7 +20,7 @@ from etl.schemas import sql
 from etl.settings import EXPECTATIONS_DIR, Reference, load_reference
 from etl.transform import Parsed, build_tables
 
-EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY = 0, 1, 3, 4
+EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY, EXIT_ERROR = 0, 1, 3, 4, 5
 
 Log = Callable[..., None]
 
@@ -81,10 +81,16 @@ def _key(path: Path | str) -> tuple[int, int] | None:
     return st.st_dev, st.st_ino
 
 
-def _reason(outcome) -> str:
-    values = ", ".join(repr(v) for v in outcome.examples[:3])
-    where = f"{outcome.table}.{outcome.column}" if outcome.column else outcome.table
-    return f"failed expectation {outcome.expectation} on {where}" + (f" (values: {values})" if values else "")
+def _document_failures(failed: list) -> dict[str, str]:
+    """Why each document failed validation: every expectation it failed, with its own values."""
+    reasons: dict[str, list[str]] = {}
+    for o in failed:
+        where = f"{o.table}.{o.column}" if o.column else o.table
+        for document_id, values in o.documents.items():
+            shown = ", ".join(repr(v) for v in values[:3])
+            reasons.setdefault(document_id, []).append(
+                f"failed expectation {o.expectation} on {where} (values: {shown})")
+    return {d: "; ".join(r) for d, r in reasons.items()}
 
 
 def run(
@@ -137,10 +143,7 @@ def run(
                 continue
             seen.add(doc.document_id)
             page = parse_page(doc.text, ref)
-            # Without the site's header, a post needs a byline or a footer to count: any
-            # text would otherwise read as one post cut off (a title and body lines).
-            if not page.posts or (page.site_name is None and not any(
-                    p.byline or p.comments_open is not None for p in page.posts)):
+            if not page.posts:
                 rejected.append(Rejected(doc.document_id, doc.path, doc.size_bytes,
                                          "no recognizable post (no byline, no post footer)"))
                 continue
@@ -161,7 +164,7 @@ def run(
             failed = [o for o in outcomes if not o.success]
             if any(not o.documents for o in failed):
                 return _invalid(wh, run_id, started, failed, log)
-            bad = {d: _reason(o) for o in failed for d in sorted(o.documents)}
+            bad = _document_failures(failed)
             if bad:
                 for p in parsed:
                     if p.document.document_id in bad:
@@ -183,7 +186,7 @@ def run(
             con.execute("begin transaction")
             con.execute(sql("load/insert_run"), [run_id, started, full_refresh])
             posts_new, posts_updated = load.merge(con, staged)
-            con.register("staged_validation_results", _validation_rows(run_id, outcomes, rejected))
+            con.register("staged_validation_results", _validation_rows(run_id, outcomes))
             con.execute(sql("load/insert_validation_results"))
             con.unregister("staged_validation_results")
             failpoint("load")
@@ -233,16 +236,13 @@ def _invalid(wh: load.Warehouse, run_id: str, started: datetime, failed: list, l
     return RunResult(run_id, EXIT_INVALID, "failed", summary)
 
 
-def _validation_rows(run_id: str, outcomes: list, rejected: list[Rejected]) -> pa.Table:
+def _validation_rows(run_id: str, outcomes: list) -> pa.Table:
     from etl.schemas import arrow_schemas
 
-    rows = []
-    for o in outcomes:
-        reason = _reason(o)
-        rows.append({
-            "run_id": run_id, "table_name": o.table, "expectation": o.expectation,
-            "column_name": o.column, "success": o.success, "unexpected_count": o.unexpected_count,
-            "examples": json.dumps(o.examples[:5], default=str) if o.examples else None,
-            "rejected_documents": sum(r.reason == reason for r in rejected) if not o.success else 0,
-        })
+    rows = [{
+        "run_id": run_id, "table_name": o.table, "expectation": o.expectation,
+        "column_name": o.column, "success": o.success, "unexpected_count": o.unexpected_count,
+        "examples": json.dumps(o.examples[:5], default=str) if o.examples else None,
+        "rejected_documents": len(o.documents),
+    } for o in outcomes]
     return pa.Table.from_pylist(rows, schema=arrow_schemas()["validation_results"])

@@ -120,7 +120,7 @@ def test_second_run_over_the_same_folder_changes_nothing(histories):
     assert h.snapshots[1] == h.snapshots[0]
     assert h.post_ids[1] == h.post_ids[0] and len(h.post_ids[0]) == 12
     assert h.counts[1] == {**h.counts[0], "runs": h.counts[0]["runs"] + 1}
-    assert "documents: 0 loaded, 3 skipped (already loaded), 0 rejected" in second.stdout
+    assert "documents: 0 loaded, 3 skipped (seen before), 0 rejected" in second.stdout
     assert "nothing new: the warehouse is unchanged" in second.stdout
     assert rows(h.warehouse, """
         select status, exit_code, documents_new, documents_skipped, documents_rejected, posts_new, validation_status

@@ -318,3 +318,10 @@ def test_spellings_of_one_outlet_are_one_source():
     assert REF.canonical_source("Russia Today") == "RT"
     assert REF.canonical_source("OFF-Guardian") == "OffGuardian"
     assert REF.canonical_source("Some New Outlet") == "Some New Outlet"
+
+
+def test_prose_without_header_byline_or_footer_is_no_post():
+    text = "Notes from the meeting\n\nWe talked about the budget for next year.\n\nNothing was decided.\n"
+    page = parse_page(text, REF)
+    assert page.posts == []
+    assert [w.code for w in page.warnings] == ["ignored-line"]

@@ -183,3 +183,13 @@ def test_cli_imports_no_heavy_package():
            "if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_internal_error_exits_5_apart_from_rejections(tmp_path):
+    not_a_folder = tmp_path / "wh"
+    not_a_folder.write_text("a file where the warehouse folder should be")
+    result = etl("run", "--warehouse", not_a_folder, "--log-format", "json")
+    assert result.returncode == 5
+    assert "internal error, nothing published: FileExistsError" in result.stderr
+    events = [json.loads(line)["event"] for line in result.stderr.splitlines() if line.startswith("{")]
+    assert events == ["run crashed"]

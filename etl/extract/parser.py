@@ -496,6 +496,13 @@ def parse_page(text: str, ref: Reference) -> Page:
             warnings.append(Warning(post.line, "ambiguous-date",
                                     f"byline date {date_text!r} read {post.published_on_guess}"))
 
+    # Without the site's header, a post needs a byline or a footer to count: any text would
+    # otherwise read as one post cut off (a title and body lines).
+    if site is None and not any(p.byline or p.comments_open is not None for p in posts):
+        if posts:  # what was read as posts is not: the warnings about them go too
+            warnings = [Warning(posts[0].line, "ignored-line",
+                                "no page header, byline or post footer: not a dump of posts")]
+        posts = []
     if single and posts:
         comments = _parse_thread(thread, warnings)
         first = posts[0]
