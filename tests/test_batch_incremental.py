@@ -255,6 +255,6 @@ def test_warehouse_inside_the_input_folder_is_not_read(histories):
     h = histories["inside"]
     ok(h.results[0])
     ok(h.results[1])
-    assert "documents: 1 loaded, 0 skipped, 0 rejected" in h.results[0].stdout.replace(" (already loaded)", "")
+    assert "documents: 1 loaded, 0 skipped (seen before), 0 rejected" in h.results[0].stdout
     assert "documents: 0 loaded, 1 skipped" in h.results[1].stdout
     assert rows(h.warehouse, "select status, count(*) from documents group by 1") == [("loaded", 1)]
