@@ -121,60 +121,14 @@ def run(
                 known = {d: s for d, s, _ in con.execute(sql("load/known_documents")).fetchall()}
 
         files, rejected = discover(paths, skip=warehouse)
-        parsed: list[Parsed] = []
-        skipped: list[str] = []
-        seen: set[str] = set()
-        items = progress(files, len(files)) if progress else files
-        for i, path in enumerate(items):
-            if i == len(files) // 2:
-                failpoint("extract")
-            try:
-                doc = read_document(path, max_bytes)
-            except Rejected as r:
-                if r.document_id in seen:  # the same bytes again (two empty files): one row
-                    skipped.append(r.path)
-                else:
-                    seen.add(r.document_id)
-                    rejected.append(r)
-                continue
-            previous = known.get(doc.document_id)
-            if doc.document_id in seen or previous == "loaded" or (previous and not retry_rejected):
-                skipped.append(doc.path)
-                continue
-            seen.add(doc.document_id)
-            page = parse_page(doc.text, ref)
-            if not page.posts:
-                rejected.append(Rejected(doc.document_id, doc.path, doc.size_bytes,
-                                         "no recognizable post (no byline, no post footer)"))
-                continue
-            parsed.append(Parsed(doc, page))
-        # A file rejected by an earlier run (same bytes, or same unreadable path) is not new.
-        if not retry_rejected:
-            skipped += [r.path for r in rejected if r.document_id in known]
-            rejected = [r for r in rejected if r.document_id not in known]
+        parsed, rejected, skipped = _read_all(
+            files, rejected, known, retry_rejected, max_bytes, ref, progress)
         log("extracted", documents=len(parsed), rejected=len(rejected), skipped=len(skipped),
             posts=sum(len(p.page.posts) for p in parsed))
-
-        staged = corrupt(build_tables(parsed, rejected, run_id, ref))
-        outcomes = []
-        if parsed:
-            from etl.validate import validate
-
-            outcomes = validate(staged, expectations_dir)
-            failed = [o for o in outcomes if not o.success]
-            if any(not o.documents for o in failed):
-                return _invalid(wh, run_id, started, failed, log)
-            bad = _document_failures(failed)
-            if bad:
-                for p in parsed:
-                    if p.document.document_id in bad:
-                        d = p.document
-                        rejected.append(Rejected(d.document_id, d.path, d.size_bytes, bad[d.document_id]))
-                parsed = [p for p in parsed if p.document.document_id not in bad]
-                staged = build_tables(parsed, rejected, run_id, ref)
-                again = [o for o in validate(staged, expectations_dir) if not o.success]
-                if again:
-                    return _invalid(wh, run_id, started, again, log)
+        try:
+            staged, outcomes, parsed, rejected = _validated(parsed, rejected, run_id, ref, expectations_dir)
+        except Invalid as invalid:
+            return _invalid(wh, run_id, started, invalid.failed, log)
         for r in rejected:
             log("rejected", path=r.path, reason=r.reason)
 
@@ -218,6 +172,82 @@ def run(
         summary["log"] = str(load.write_log(wh, run_id, summary))
         log("run finished", run_id=run_id, status=status, exit_code=exit_code)
         return RunResult(run_id, exit_code, status, summary)
+
+
+class Invalid(Exception):
+    """Validation failed in a way no single document explains."""
+
+    def __init__(self, failed: list) -> None:
+        super().__init__(f"{len(failed)} expectations failed")
+        self.failed = failed
+
+
+def _read_all(
+    files: list[Path], rejected: list[Rejected], known: dict[str, str], retry_rejected: bool,
+    max_bytes: int, ref: Reference, progress: Callable[[Iterable, int], Iterable] | None,
+) -> tuple[list[Parsed], list[Rejected], list[str]]:
+    """Read and parse the new files: (parsed, rejected, skipped paths). A document already in
+    the warehouse (`known`, by id) or met earlier in this run is skipped, not parsed."""
+    rejected = list(rejected)
+    parsed: list[Parsed] = []
+    skipped: list[str] = []
+    seen: set[str] = set()
+    for i, path in enumerate(progress(files, len(files)) if progress else files):
+        if i == len(files) // 2:
+            failpoint("extract")
+        try:
+            doc = read_document(path, max_bytes)
+        except Rejected as r:
+            if r.document_id in seen:  # the same bytes again (two empty files): one row
+                skipped.append(r.path)
+            else:
+                seen.add(r.document_id)
+                rejected.append(r)
+            continue
+        previous = known.get(doc.document_id)
+        if doc.document_id in seen or previous == "loaded" or (previous and not retry_rejected):
+            skipped.append(doc.path)
+            continue
+        seen.add(doc.document_id)
+        page = parse_page(doc.text, ref)
+        if not page.posts:
+            rejected.append(Rejected(doc.document_id, doc.path, doc.size_bytes,
+                                     "no recognizable post (no byline, no post footer)"))
+            continue
+        parsed.append(Parsed(doc, page))
+    # A file rejected by an earlier run (same bytes, or same unreadable path) is not new.
+    if not retry_rejected:
+        skipped += [r.path for r in rejected if r.document_id in known]
+        rejected = [r for r in rejected if r.document_id not in known]
+    return parsed, rejected, skipped
+
+
+def _validated(
+    parsed: list[Parsed], rejected: list[Rejected], run_id: str, ref: Reference, expectations_dir: Path,
+) -> tuple[dict[str, pa.Table], list, list[Parsed], list[Rejected]]:
+    """Stage and validate: (staged tables, outcomes, parsed, rejected). Documents whose rows
+    fail an expectation move to `rejected` and the rest is staged and validated again;
+    a failure no document explains raises Invalid."""
+    staged = corrupt(build_tables(parsed, rejected, run_id, ref))
+    if not parsed:
+        return staged, [], parsed, rejected
+    from etl.validate import validate
+
+    outcomes = validate(staged, expectations_dir)
+    failed = [o for o in outcomes if not o.success]
+    if any(not o.documents for o in failed):
+        raise Invalid(failed)
+    bad = _document_failures(failed)
+    if bad:
+        rejected = rejected + [
+            Rejected(p.document.document_id, p.document.path, p.document.size_bytes, bad[p.document.document_id])
+            for p in parsed if p.document.document_id in bad]
+        parsed = [p for p in parsed if p.document.document_id not in bad]
+        staged = build_tables(parsed, rejected, run_id, ref)
+        again = [o for o in validate(staged, expectations_dir) if not o.success]
+        if again:
+            raise Invalid(again)
+    return staged, outcomes, parsed, rejected
 
 
 def _invalid(wh: load.Warehouse, run_id: str, started: datetime, failed: list, log: Log) -> RunResult:

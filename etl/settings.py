@@ -36,6 +36,7 @@ class Reference:
     sources: tuple[str, ...]
     aliases: dict[str, str]  # name_key(alias) -> canonical name
     sites: dict[str, tuple[str, ...]]  # site name -> taglines
+    upper_case_words: frozenset[str]  # kept in capitals when a name printed in capitals is recased
 
     def canonical_source(self, name: str) -> str:
         """The spelling of an outlet to store: its alias target, else the known spelling
@@ -63,4 +64,5 @@ def load_reference(data_dir: Path = DATA_DIR) -> Reference:
         sources=tuple(_lines(data_dir / "known_sources.txt")),
         aliases={name_key(r["alias"]): r["canonical"].strip() for r in rows},
         sites={s["name"]: tuple(s.get("taglines", ())) for s in sites},
+        upper_case_words=frozenset(w.upper() for w in _lines(data_dir / "upper_case_words.txt")),
     )

@@ -137,7 +137,7 @@ def test_not_bylines(line):
     ("Kit Klarenberg", "Kit Klarenberg"),  # not in capitals: untouched
 ])
 def test_normal_case(name, expected):
-    assert normal_case(name) == expected
+    assert normal_case(name, REF.upper_case_words) == expected
 
 
 # --- footers and categories ------------------------------------------------------------

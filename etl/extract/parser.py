@@ -20,9 +20,6 @@ from etl.settings import Reference
 MAX_LINES_BEFORE_BYLINE = 5  # captions, credits and subtitles between title and byline
 MAX_NAME_WORDS = 10
 MAX_HEADING_WORDS = 30  # a title or caption is at most this long
-KEEP_UPPER = {"MD", "II", "III", "IV", "RN", "DO", "PHD", "USA", "UK", "US", "TV", "RT", "BBC", "CNN", "NATO",
-              "UN", "EU", "CIA", "FBI", "NYC", "DC", "MP", "MEMO", "TASS", "IRNA", "RPI", "SCF", "ABC", "CBS",
-              "NBC", "NPR", "PBS", "AP", "AFP", "CGTN", "PR", "NY"}
 NAME_PARTICLES = {"and", "de", "da", "del", "della", "di", "do", "dos", "du", "van", "von", "der", "den", "ter",
                   "al", "el", "bin", "ibn", "la", "le", "y", "e", "of", "the", "&"}
 
@@ -129,9 +126,10 @@ def clean_line(line: str) -> str:
     return " ".join(line.split())
 
 
-def _capitalize(word: str) -> str:
-    """SMITH → Smith, O'NEILL → O'Neill, PH.D. → Ph.D., HAYES-SMITH → Hayes-Smith, CHILDREN'S → Children's."""
-    if word.strip(".,()").upper() in KEEP_UPPER:
+def _capitalize(word: str, keep_upper: frozenset[str]) -> str:
+    """SMITH → Smith, O'NEILL → O'Neill, PH.D. → Ph.D., HAYES-SMITH → Hayes-Smith, CHILDREN'S → Children's;
+    words in `keep_upper` (data/upper_case_words.txt) stay as they are."""
+    if word.strip(".,()").upper() in keep_upper:
         return word
     low = word.lower()
     out = []
@@ -142,11 +140,11 @@ def _capitalize(word: str) -> str:
     return "".join(out)
 
 
-def normal_case(name: str) -> str:
+def normal_case(name: str, keep_upper: frozenset[str] = frozenset()) -> str:
     """A name printed in capitals (BY JOHN SMITH) in normal capitalization."""
     if not name.isupper():
         return name
-    return " ".join(_capitalize(w) for w in name.split())
+    return " ".join(_capitalize(w, keep_upper) for w in name.split())
 
 
 def _is_name(text: str) -> bool:
@@ -196,9 +194,10 @@ def parse_byline(text: str, ref: Reference) -> Byline | None:
     else:
         return None
     if source and text.isupper() and (by or any(c.isalpha() for c in date_text or "")):
-        source = ref.canonical_source(source) if ref.is_known_source(source) else normal_case(source)
+        known = ref.is_known_source(source)
+        source = ref.canonical_source(source) if known else normal_case(source, ref.upper_case_words)
     return Byline(
-        author=normal_case(author) if author else None,
+        author=normal_case(author, ref.upper_case_words) if author else None,
         source=source,
         date_text=date_text,
         has_by=bool(by),
