@@ -22,12 +22,12 @@ import io
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from etl.settings import SQL_DIR
+from etl.values import plain
 
 FORMATS = ("table", "csv", "json", "markdown")
 PARAM_RE = re.compile(r"^--\s*param\s+(?P<name>[a-z_][a-z0-9_]*)\s*:\s*(?P<type>\w+)\s*=\s*(?P<default>.*?)\s*$")
@@ -151,25 +151,13 @@ def query(con, sql_text: str, params: dict[str, Any] | None = None) -> tuple[lis
     return columns, cursor.fetchall()
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, datetime | date):
-        return v.isoformat()
-    if isinstance(v, Decimal):
-        return float(v)
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {str(k): _plain(x) for k, x in v.items()}
-    return v
-
-
 def _cell(v: Any, width: int | None = None) -> str:
     if v is None:
         text = "NULL"
     elif isinstance(v, list | tuple | dict):
-        text = json.dumps(_plain(v), ensure_ascii=False)
+        text = json.dumps(plain(v), ensure_ascii=False)
     else:
-        text = str(_plain(v))
+        text = str(plain(v))
     text = " ".join(text.split())
     if width and len(text) > width:
         text = text[: width - 1] + "…"
@@ -179,7 +167,7 @@ def _cell(v: Any, width: int | None = None) -> str:
 def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60) -> str:
     """Rows as an aligned text table, CSV, a JSON array of objects, or a Markdown table."""
     if fmt == "json":
-        return json.dumps([dict(zip(columns, map(_plain, r), strict=True)) for r in rows],
+        return json.dumps([dict(zip(columns, map(plain, r), strict=True)) for r in rows],
                           ensure_ascii=False, indent=2)
     if fmt == "csv":
         out = io.StringIO()

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+
+from etl.values import plain
 
 ID_COLUMN = "document_id"  # failing rows of tables that have it are traced to their documents
 
@@ -39,19 +40,6 @@ class Outcome:
     examples: list = field(default_factory=list)
     documents: dict[str, list] = field(default_factory=dict)  # document → its failing values, if traceable
     error: str | None = None
-
-
-def _plain(v: Any) -> Any:
-    """Values for logs and JSON: NaN → None, dates → ISO strings."""
-    if isinstance(v, float) and math.isnan(v):
-        return None
-    if hasattr(v, "isoformat"):
-        return v.isoformat()
-    if isinstance(v, list | tuple):
-        return [_plain(x) for x in v]
-    if isinstance(v, dict):
-        return {k: _plain(x) for k, x in v.items()}
-    return v
 
 
 def load_suite(path: Path) -> gx.ExpectationSuite:
@@ -94,7 +82,7 @@ def validate(tables: dict[str, pa.Table], suites_dir: Path) -> list[Outcome]:
             if traceable and not r.success:
                 for row in res.get("unexpected_index_list") or []:
                     values = [v for k, v in row.items() if k != ID_COLUMN] or [row[ID_COLUMN]]
-                    documents.setdefault(row[ID_COLUMN], []).append(_plain(values[0] if len(values) == 1 else values))
+                    documents.setdefault(row[ID_COLUMN], []).append(plain(values[0] if len(values) == 1 else values))
             error = None
             if r.exception_info.get("raised_exception"):
                 error = r.exception_info.get("exception_message")
@@ -102,10 +90,10 @@ def validate(tables: dict[str, pa.Table], suites_dir: Path) -> list[Outcome]:
                 table=table,
                 expectation=config.type,
                 column=kwargs.get("column"),
-                kwargs=_plain(kwargs),
+                kwargs=plain(kwargs),
                 success=bool(r.success),
                 unexpected_count=int(res.get("unexpected_count") or 0),
-                examples=_plain(list(res.get("partial_unexpected_list") or [])[:5]),
+                examples=plain(list(res.get("partial_unexpected_list") or [])[:5]),
                 documents=documents,
                 error=error,
             ))
