@@ -193,3 +193,26 @@ def test_internal_error_exits_5_apart_from_rejections(tmp_path):
     assert "internal error, nothing published: FileExistsError" in result.stderr
     events = [json.loads(line)["event"] for line in result.stderr.splitlines() if line.startswith("{")]
     assert events == ["run crashed"]
+
+
+def test_run_makes_no_network_connection(tmp_path):
+    """Every socket connect of a whole run is refused and recorded: there must be none."""
+    import subprocess
+    import sys
+
+    attempts = tmp_path / "connects.txt"
+    code = (
+        "import socket, sys\n"
+        "def refuse(self, address, *args, **kwargs):\n"
+        f"    open({str(attempts)!r}, 'a').write(repr(address) + '\\n')\n"
+        "    raise OSError('network is off')\n"
+        "socket.socket.connect = refuse\n"
+        "socket.socket.connect_ex = refuse\n"
+        "from etl.cli import app\n"
+        "sys.argv = ['etl', 'run', '--warehouse', sys.argv[1]]\n"
+        "app()\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "wh")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert not attempts.exists(), attempts.read_text()
+    assert table_counts(tmp_path / "wh")["posts"] == 12
