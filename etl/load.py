@@ -82,7 +82,7 @@ class Warehouse:
         return self.current.resolve() if self.current.is_symlink() else None
 
 
-def connect(path: Path, read_only: bool = False):
+def connect(path: Path | str, read_only: bool = False):
     """Open a DuckDB file with extension auto-install and auto-load off (works offline)."""
     import duckdb
 

@@ -34,11 +34,10 @@ def sql(name: str, sql_dir: Path = SQL_DIR) -> str:
 
 
 def connect_memory():
-    import duckdb
+    """An empty in-memory DuckDB, opened like the warehouse (offline)."""
+    from etl.load import connect
 
-    return duckdb.connect(
-        ":memory:", config={"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-    )
+    return connect(":memory:")
 
 
 @cache
@@ -48,7 +47,3 @@ def arrow_schemas() -> dict[str, pa.Schema]:
     for table in TABLES:
         con.execute(sql(f"tables/{table}"))
     return {t: con.sql(f"select * from {t} limit 0").to_arrow_table().schema for t in TABLES}
-
-
-def empty(table: str) -> pa.Table:
-    return arrow_schemas()[table].empty_table()
