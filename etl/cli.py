@@ -227,13 +227,8 @@ def schema(
 
     with ddl_catalog() as con:
         relations = collect(con)
-    text = render(relations, format.value)
-    if output:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        output.write_text(text, encoding="utf-8")
-        typer.echo(f"wrote the data dictionary ({len(relations)} tables and views) to {output}", err=True)
-    else:
-        typer.echo(text, nl=False)
+    text = render(relations, format.value).rstrip("\n")
+    _emit(text, output, f"the data dictionary ({len(relations)} tables and views)")
     missing = undocumented(relations)
     if missing:
         raise _fail("undocumented (add COMMENT ON to the DDL): " + ", ".join(missing), 1)
