@@ -1,112 +1,432 @@
-"""Benchmarks: extract throughput, full and incremental runs, peak memory.
+"""Benchmark: throughput, memory and incremental cost of `etl run`, and query latency.
 
-    python bench/run.py [--documents 200]
+    python bench/run.py [--size-mb 500] [--posts 1000000] [--memory-sizes 100,1000] [--jobs N]
+    python bench/run.py --smoke        # = --size-mb 5 --posts 20000 --memory-sizes 5,10
 
-Builds a corpus of day-dumps from the bundled sample (each copy with its own titles and
-dates, so every post is distinct), then measures with real subprocesses. Prints a table
-and writes bench/results/latest.json. Timings are measured here, never asserted in tests.
+Generates a deterministic corpus (bench/corpus.py), then measures real subprocesses
+(`python -m etl.cli ...`, cwd the repository, CI=true): a floor (read, decode and one regex
+pass over every file), a full run, a no-op re-run, a run with 1% new documents, full runs
+on corpora of other sizes (is memory flat?), `etl --help`, `etl report` and each report's
+query on a warehouse of `--posts` posts. Every run's peak memory is taken from the OS: the
+largest single process (`/usr/bin/time -f %M`) and the sum over the process tree (VmRSS of
+every descendant, sampled every 50 ms). Prints a table and the targets met, and writes
+bench/results/<UTC time>.json and bench/results/latest.json. See bench/README.md.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import resource
+import os
+import platform
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from etl.extract import parse_page  # noqa: E402
-from etl.settings import SAMPLE_INPUT, load_reference  # noqa: E402
+import corpus  # noqa: E402
 
-MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-          "October", "November", "December"]
+RESULTS = ROOT / "bench" / "results"
+ENV = {**os.environ, "CI": "true"}
+ETL = [sys.executable, "-m", "etl.cli"]
+TIME = Path("/usr/bin/time")
+MB = 1_000_000
+# The floor: read, decode and one pass of the footer regex over every file, nothing else.
+FLOOR = r"""
+import json, re, sys
+from pathlib import Path
+footer = re.compile(r"^[A-Za-z]{3,9}\.? \d{1,2}, \d{4} Posted by", re.MULTILINE)
+size = footers = 0
+for path in sorted(Path(sys.argv[1]).rglob("*.txt")):
+    data = path.read_bytes()
+    size += len(data)
+    footers += sum(1 for _ in footer.finditer(data.decode("utf-8")))
+print(json.dumps({"bytes": size, "footers": footers}))
+"""
+# Without /usr/bin/time: run the command, then write the largest RSS of its process tree (KB).
+MAXRSS_WRAPPER = r"""
+import resource, subprocess, sys
+code = subprocess.call(sys.argv[2:])
+with open(sys.argv[1], "w") as f:
+    f.write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))
+sys.exit(code)
+"""
 
 
-def _long(d: date) -> str:
-    return f"{MONTHS[d.month - 1]} {d.day}, {d.year}"
+# ---- peak memory of a process tree, from /proc ----
+
+def _descendants(root: int) -> list[int]:
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat") as f:
+                    ppid = int(f.read().rpartition(")")[2].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue  # the process ended meanwhile
+            children.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], list(children.get(root, []))
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo += children.get(pid, [])
+    return found
 
 
-def make_corpus(folder: Path, documents: int) -> list[Path]:
-    """`documents` dumps: the sample with every title made unique and dates shifted by a day each."""
-    text = SAMPLE_INPUT.read_text(encoding="utf-8")
-    titles = [p.title for p in parse_page(text, load_reference()).posts]
-    paths = []
-    for k in range(documents):
-        shift = timedelta(days=k)
-        copy = text
-        for title in titles:
-            copy = copy.replace(title, f"{title} (part {k})", 1)
-        for day in (6, 7, 8, 9):
-            old = date(2020, 1, day)
-            copy = copy.replace(_long(old), _long(old + shift))
-        path = folder / f"aletho-news-{(date(2020, 1, 9) + shift).isoformat()}.txt"
-        path.write_text(copy, encoding="utf-8")
-        paths.append(path)
-    return paths
+def _rss_kb(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
-def timed_run(*args: str | Path) -> tuple[float, subprocess.CompletedProcess]:
-    start = time.perf_counter()
-    result = subprocess.run([sys.executable, "-m", "etl.cli", "run", *map(str, args)],
-                            cwd=ROOT, capture_output=True, text=True, env={"CI": "true", "PATH": ""})
-    return time.perf_counter() - start, result
+class TreeRss:
+    """Samples the summed VmRSS of every descendant of `root` (not `root` itself: the timing
+    wrapper) every `interval` seconds in a thread; `peak_kb` is the largest sum seen."""
 
+    def __init__(self, root: int, interval: float = 0.05) -> None:
+        self.root, self.interval, self.peak_kb = root, interval, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.peak_kb = max(self.peak_kb, sum(_rss_kb(p) for p in _descendants(self.root)))
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> TreeRss:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+@dataclass
+class Measured:
+    seconds: float
+    returncode: int
+    stdout: str
+    stderr: str
+    rss_single_mb: float | None  # the largest single process of the tree
+    rss_tree_mb: float  # the peak of the sum over the tree
+
+
+def measure(cmd: list[str]) -> Measured:
+    """Run `cmd` (cwd the repository, CI=true): wall time, output, peak RSS single and tree."""
+    with tempfile.TemporaryDirectory(prefix="etl-bench-rss-") as tmp:
+        out = Path(tmp) / "maxrss"
+        if TIME.exists():
+            wrapped = [str(TIME), "-f", "%M", "-o", str(out), *cmd]
+        else:
+            wrapped = [sys.executable, "-c", MAXRSS_WRAPPER, str(out), *cmd]
+        start = time.perf_counter()
+        proc = subprocess.Popen(wrapped, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                text=True)
+        with TreeRss(proc.pid) as tree:
+            stdout, stderr = proc.communicate()
+        seconds = time.perf_counter() - start
+        lines = out.read_text().split() if out.exists() else []
+        single = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else None
+    return Measured(seconds, proc.returncode, stdout, stderr, single, tree.peak_kb / 1024)
+
+
+def checked(m: Measured, what: str) -> Measured:
+    if m.returncode != 0:
+        print(f"\n{what} exited {m.returncode}\n--- stdout\n{m.stdout}\n--- stderr\n{m.stderr}", file=sys.stderr)
+        raise SystemExit(f"benchmark failed: {what}")
+    return m
+
+
+def etl_run(inputs: list[Path], wh: Path, jobs: int | None, what: str) -> tuple[Measured, dict]:
+    """`etl run INPUTS --warehouse WH`; returns the measurement and the run summary."""
+    summary = wh.parent / f"{wh.name}-summary.json"
+    cmd = [*ETL, "run", *map(str, inputs), "--warehouse", str(wh), "--summary-json", str(summary)]
+    if jobs:
+        cmd += ["--jobs", str(jobs)]
+    m = checked(measure(cmd), what)
+    return m, json.loads(summary.read_text(encoding="utf-8"))
+
+
+def best_of(n: int, cmd: list[str], what: str) -> Measured:
+    return min((checked(measure(cmd), what) for _ in range(n)), key=lambda m: m.seconds)
+
+
+# ---- results ----
+
+@dataclass
+class Row:
+    name: str
+    seconds: float | None = None
+    mb: float | None = None  # input size, for MB/s
+    posts: int | None = None  # posts read, for posts/s
+    rss_single_mb: float | None = None
+    rss_tree_mb: float | None = None
+    note: str = ""
+    etl_run: bool = False  # an `etl run`: counts for the peak-memory target
+
+    def as_dict(self, floor_mb_s: float | None) -> dict[str, Any]:
+        """`ratio_to_floor`: seconds per MB over the floor's (for rows that read a corpus)."""
+        per_s = lambda n: round(n / self.seconds, 1) if n is not None and self.seconds else None  # noqa: E731
+        mb_s = per_s(self.mb)
+        return {
+            "name": self.name, "seconds": None if self.seconds is None else round(self.seconds, 4),
+            "mb_per_s": mb_s, "posts_per_s": per_s(self.posts),
+            "ratio_to_floor": round(floor_mb_s / (self.mb / self.seconds), 2) if floor_mb_s and mb_s else None,
+            "rss_single_mb": None if self.rss_single_mb is None else round(self.rss_single_mb),
+            "rss_tree_mb": None if self.rss_tree_mb is None else round(self.rss_tree_mb), "note": self.note,
+        }
+
+
+def measured_row(name: str, m: Measured, mb: float | None = None, posts: int | None = None, note: str = "",
+                 etl_run: bool = True) -> Row:
+    return Row(name, m.seconds, mb, posts, m.rss_single_mb, m.rss_tree_mb, note, etl_run)
+
+
+def print_table(rows: list[dict]) -> None:
+    head = ("measurement", "seconds", "MB/s", "posts/s", "× floor", "RSS MB single", "RSS MB tree", "")
+    fmt = lambda v, d=0: "" if v is None else f"{v:,.{d}f}" if isinstance(v, float | int) else str(v)  # noqa: E731
+    table = [head] + [
+        (r["name"], fmt(r["seconds"], 3), fmt(r["mb_per_s"], 1), fmt(r["posts_per_s"]), fmt(r["ratio_to_floor"], 2),
+         fmt(r["rss_single_mb"]), fmt(r["rss_tree_mb"]), r["note"])
+        for r in rows
+    ]
+    widths = [max(len(t[i]) for t in table) for i in range(len(head))]
+    for k, t in enumerate(table):
+        cells = [t[0].ljust(widths[0])] + [c.rjust(w) for c, w in zip(t[1:-1], widths[1:-1], strict=True)] + [t[-1]]
+        print("  ".join(cells).rstrip())
+        if k == 0:
+            print("  ".join("-" * w for w in widths[:-1]))
+
+
+def machine() -> dict[str, Any]:
+    import duckdb
+
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor())
+    ram_kb = next(int(line.split()[1]) for line in Path("/proc/meminfo").read_text().splitlines()
+                  if line.startswith("MemTotal:"))
+    return {"cpu": cpu, "cores": os.cpu_count(), "ram_gb": round(ram_kb / 1024 / 1024, 1),
+            "python": platform.python_version(), "duckdb": duckdb.__version__, "platform": platform.platform(),
+            "peak_rss_single_from": "/usr/bin/time -f %M" if TIME.exists() else "getrusage(RUSAGE_CHILDREN)"}
+
+
+def target(name: str, value: float | None, text: str, met: bool | None) -> dict[str, Any]:
+    return {"target": name, "value": value, "goal": text, "met": met}
+
+
+# ---- the benchmark ----
 
 def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--documents", type=int, default=200)
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--size-mb", type=float, default=500, help="corpus size for the runs (MB)")
+    parser.add_argument("--posts", type=int, default=1_000_000, help="posts in the warehouse of the report timings")
+    parser.add_argument("--memory-sizes", default="100,1000", help="corpus sizes (MB) of the memory-flatness runs")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--jobs", type=int, help="pass --jobs N to etl run")
+    parser.add_argument("--cold-report", default="top_categories", help="report timed in a cold `etl report`")
+    parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
+    parser.add_argument("--keep", action="store_true", help="keep the corpora and warehouses")
+    parser.add_argument("--smoke", action="store_true", help="small: --size-mb 5 --posts 20000 --memory-sizes 5,10")
+    for part in ("floor", "runs", "memory", "help", "reports"):
+        parser.add_argument(f"--skip-{part}", action="store_true")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="etl-bench-"))
+    if args.smoke:
+        args.size_mb, args.posts, args.memory_sizes = 5, 20_000, "5,10"
+    memory_sizes = [float(s) for s in args.memory_sizes.split(",") if s.strip()]
+
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    if args.work:
+        work = args.work / f"etl-bench-{stamp}"
+        work.mkdir(parents=True)
+    else:
+        work = Path(tempfile.mkdtemp(prefix="etl-bench-"))
+    rows: list[Row] = []
+    runs: dict[str, dict] = {}  # run summaries (documents, posts, timings) by measurement
+    info: dict[str, Any] = {"machine": machine(), "started": stamp, "work": str(work),
+                            "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}}
+    print(f"work folder: {work}")
     try:
-        corpus = work / "corpus"
-        corpus.mkdir()
-        paths = make_corpus(corpus, args.documents)
-        size = sum(p.stat().st_size for p in paths)
-        ref = load_reference()
         start = time.perf_counter()
-        posts = sum(len(parse_page(p.read_text(encoding="utf-8"), ref).posts) for p in paths)
-        extract_s = time.perf_counter() - start
+        paths = corpus.generate(work / "corpus", args.size_mb, seed=args.seed)
+        gen_s = time.perf_counter() - start
+        size_mb = sum(p.stat().st_size for p in paths) / MB
+        info["corpus"] = {"size_mb": round(size_mb, 2), "documents": len(paths), "seed": args.seed,
+                          "days": corpus.next_day(paths), "generate_seconds": round(gen_s, 2)}
+        print(f"corpus: {len(paths):,} documents, {size_mb:,.1f} MB, {info['corpus']['days']:,} days "
+              f"(generated in {gen_s:.1f} s)")
 
-        wh = work / "wh"
-        full_s, full = timed_run(corpus, "--warehouse", wh)
-        assert full.returncode == 0, full.stderr
-        noop_s, noop = timed_run(corpus, "--warehouse", wh)
-        assert noop.returncode == 0, noop.stderr
-        extra = make_corpus(work, args.documents + 1)[-1]
-        incr_s, incr = timed_run(extra, "--warehouse", wh)
-        assert incr.returncode == 0, incr.stderr
-        help_s = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "etl.cli", "--help"], cwd=ROOT, capture_output=True, check=True)
-        help_s = time.perf_counter() - help_s
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        floor_s = floor_mb_s = None
+        if not args.skip_floor:
+            m = checked(measure([sys.executable, "-c", FLOOR, str(work / "corpus")]), "floor")
+            floor_s, floor_mb_s = m.seconds, size_mb / m.seconds
+            footers = json.loads(m.stdout)["footers"]
+            rows.append(measured_row("floor: read + decode + footer regex", m, size_mb, note=f"{footers:,} footers",
+                                     etl_run=False))
 
-        results = {
-            "documents": len(paths), "posts": posts, "corpus_mb": round(size / 1e6, 2),
-            "extract_seconds": round(extract_s, 3),
-            "extract_mb_per_s": round(size / 1e6 / extract_s, 1),
-            "extract_posts_per_s": round(posts / extract_s),
-            "full_run_seconds": round(full_s, 2),
-            "noop_rerun_seconds": round(noop_s, 2),
-            "one_new_document_seconds": round(incr_s, 2),
-            "help_seconds": round(help_s, 3),
-            "peak_rss_mb": round(peak_mb),
-            "database_mb": round((wh / "warehouse.duckdb").resolve().stat().st_size / 1e6, 1),
-        }
-        for k, v in results.items():
-            print(f"{k:<28} {v}")
-        out = ROOT / "bench" / "results"
-        out.mkdir(exist_ok=True)
-        (out / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+        full, full_posts = None, None
+        if not args.skip_runs:
+            wh = work / "wh"
+            full, summary = etl_run([work / "corpus"], wh, args.jobs, "full run")
+            runs["full run"] = summary
+            full_posts = summary["posts"].get("in_new_documents", summary["posts"]["new"])
+            rows.append(measured_row("full run", full, size_mb, full_posts,
+                                     f"{summary['documents']['new']:,} docs, {summary['posts']['new']:,} new posts"))
+            rows += [Row(f"  {stage}", seconds) for stage, seconds in summary.get("timings", {}).items()]
+
+            m, summary = etl_run([work / "corpus"], wh, args.jobs, "no-op re-run")
+            runs["no-op re-run"] = summary
+            rows.append(measured_row("no-op re-run", m, note=f"{m.seconds / full.seconds:.1%} of the full run"))
+
+            count = max(1, round(len(paths) / 100))
+            new = corpus.generate_days(work / "new", range(corpus.next_day(paths), 1 << 30), seed=args.seed,
+                                       limit=count)
+            new_mb = sum(p.stat().st_size for p in new) / MB
+            m, summary = etl_run([work / "corpus", work / "new"], wh, args.jobs, "+1% run")
+            runs["+1% new documents"] = summary
+            rows.append(measured_row(f"+1% new documents ({len(new)} docs, all inputs)", m,
+                                     note=f"{m.seconds / full.seconds:.1%} of the full run; "
+                                          f"{new_mb:.1f} MB, {summary['posts']['new']:,} new posts"))
+            rows += [Row(f"  {stage}", seconds) for stage, seconds in summary.get("timings", {}).items()]
+
+        memory: dict[float, Row] = {}
+        if not args.skip_memory:
+            for size in memory_sizes:
+                if full and size == args.size_mb:
+                    memory[size] = measured_row(f"memory: {size:g} MB corpus (= full run)", full, size_mb, full_posts)
+                else:
+                    folder, wh = work / f"memory-{size:g}", work / f"memory-{size:g}-wh"
+                    mem_paths = corpus.generate(folder, size, seed=args.seed)
+                    mb = sum(p.stat().st_size for p in mem_paths) / MB
+                    m, summary = etl_run([folder], wh, args.jobs, f"memory run {size:g} MB")
+                    runs[f"memory {size:g} MB"] = summary
+                    memory[size] = measured_row(f"memory: {size:g} MB corpus, full run", m, mb,
+                                                summary["posts"].get("in_new_documents"))
+                    if not args.keep:
+                        shutil.rmtree(folder)
+                        shutil.rmtree(wh)
+                rows.append(memory[size])
+
+        help_s = None
+        if not args.skip_help:
+            m = best_of(3, [*ETL, "--help"], "etl --help")
+            help_s = m.seconds
+            rows.append(measured_row("etl --help (cold process, best of 3)", m, etl_run=False))
+
+        report_times: dict[str, float] = {}
+        if not args.skip_reports:
+            start = time.perf_counter()
+            post_paths = corpus.generate_posts_corpus(work / "posts-corpus", args.posts, seed=args.seed)
+            gen_posts_s = time.perf_counter() - start
+            mb = sum(p.stat().st_size for p in post_paths) / MB
+            info["posts_corpus"] = {"posts": args.posts, "documents": len(post_paths), "size_mb": round(mb, 2),
+                                    "generate_seconds": round(gen_posts_s, 2)}
+            print(f"posts corpus: {args.posts:,} posts, {len(post_paths):,} documents, {mb:,.1f} MB "
+                  f"(generated in {gen_posts_s:.1f} s)")
+            big = work / "posts-wh"
+            m, summary = etl_run([work / "posts-corpus"], big, args.jobs, "posts warehouse build")
+            runs["posts warehouse build"] = summary
+            rows.append(measured_row(f"build the {args.posts:,}-post warehouse", m, mb,
+                                     summary["posts"].get("in_new_documents", args.posts)))
+            rows += [Row(f"  {stage}", seconds) for stage, seconds in summary.get("timings", {}).items()]
+            m = best_of(3, [*ETL, "report", args.cold_report, "--warehouse", str(big)], "etl report")
+            rows.append(measured_row(f"etl report {args.cold_report} (cold process, best of 3)", m, etl_run=False))
+            report_times = warm_reports(big / "published.duckdb")
+            rows += [Row(f"report {name} (warm, best of 3)", s) for name, s in report_times.items()]
     finally:
-        shutil.rmtree(work, ignore_errors=True)
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+
+    table = [r.as_dict(floor_mb_s) for r in rows]
+    print()
+    print_table(table)
+    targets = evaluate(rows, floor_s, full, memory, help_s, report_times)
+    print("\ntargets:")
+    for t in targets:
+        mark = "n/a " if t["met"] is None else "met " if t["met"] else "MISS"
+        print(f"  [{mark}] {t['target']}: {t['value'] if t['value'] is not None else '-'} ({t['goal']})")
+    results = {**info, "measurements": table, "targets": targets,
+               "runs": {k: {f: v.get(f) for f in ("documents", "posts", "timings", "table_rows")}
+                        for k, v in runs.items()}}
+    RESULTS.mkdir(exist_ok=True)
+    text = json.dumps(results, indent=2, default=str) + "\n"
+    (RESULTS / f"{stamp}.json").write_text(text, encoding="utf-8")
+    (RESULTS / "latest.json").write_text(text, encoding="utf-8")
+    print(f"\nresults: {RESULTS / f'{stamp}.json'} (and latest.json)")
+
+
+def warm_reports(published: Path) -> dict[str, float]:
+    """Each report's query in one warm read-only connection, as `etl report` runs it with
+    its default parameters: best of 3 seconds."""
+    from etl.load import connect
+    from etl.report import list_reports, query
+
+    times = {}
+    con = connect(published, read_only=True)
+    try:
+        for report in list_reports():
+            values = report.bind({})
+            best = float("inf")
+            for _ in range(3):
+                start = time.perf_counter()
+                query(con, report.sql, values)
+                best = min(best, time.perf_counter() - start)
+            times[report.name] = best
+    finally:
+        con.close()
+    return times
+
+
+def evaluate(rows: list[Row], floor_s: float | None, full: Measured | None, memory: dict[float, Row],
+             help_s: float | None, report_times: dict[str, float]) -> list[dict[str, Any]]:
+    """The issue's targets, each with its value and whether it is met (None: not measured)."""
+    out = []
+    ratio = round(full.seconds / floor_s, 2) if full and floor_s else None
+    out.append(target("end-to-end / floor", ratio, "≤ 3× (stretch ≤ 2×)", None if ratio is None else ratio <= 3))
+    trees = [r.rss_tree_mb for r in rows if r.etl_run and r.rss_tree_mb is not None]
+    singles = [r.rss_single_mb for r in rows if r.etl_run and r.rss_single_mb is not None]
+    peak = round(max(trees)) if trees else None
+    out.append(target("peak RSS of any etl run, process tree (MB)", peak, "< 1000",
+                      None if peak is None else peak < 1000))
+    single = round(max(singles)) if singles else None
+    out.append(target("peak RSS of any etl run, single process (MB)", single, "< 1000",
+                      None if single is None else single < 1000))
+    if len(memory) >= 2:
+        small, large = memory[min(memory)], memory[max(memory)]
+        flat = round(large.rss_tree_mb / small.rss_tree_mb, 2)
+        out.append(target(f"memory flat: tree peak {max(memory):g} MB / {min(memory):g} MB corpus", flat, "≤ ~1.1",
+                          flat <= 1.1))
+    else:
+        out.append(target("memory flat", None, "≤ ~1.1", None))
+    by_name = {r.name.split(" (")[0]: r for r in rows}
+    for name, goal, limit in (("no-op re-run", "< 5% of the full run", 0.05),
+                              ("+1% new documents", "≈ 1% of the full run (met: ≤ 2%)", 0.02)):
+        row = by_name.get(name)
+        share = round(row.seconds / full.seconds, 4) if row and full else None
+        out.append(target(f"{name} / full run", share, goal, None if share is None else share < limit))
+    out.append(target("etl --help (s)", None if help_s is None else round(help_s, 3), "< 0.3 s",
+                      None if help_s is None else help_s < 0.3))
+    slow = sorted(name for name, s in report_times.items() if s >= 0.1)
+    worst = max(report_times.values(), default=None)
+    out.append(target("slowest warm report (s)", None if worst is None else round(worst, 4),
+                      "each < 100 ms" + (f"; over: {', '.join(slow)}" if slow else ""),
+                      None if worst is None else not slow))
+    return out
 
 
 if __name__ == "__main__":

@@ -79,6 +79,7 @@ def run(
     max_bytes: Annotated[int, typer.Option(help="Reject files larger than this.")] = DEFAULT_MAX_BYTES,
     log_format: Annotated[LogFormat, typer.Option(help="Log lines on stderr as text or JSON.")] = LogFormat.text,
     summary_json: Annotated[Path | None, typer.Option(help="Write the run summary as JSON here.")] = None,
+    jobs: Annotated[int | None, typer.Option(min=1, help="Processes that parse. Default: one per core.")] = None,
 ) -> None:
     """Load dumps into the warehouse. Exit 0: all loaded; 1: some documents rejected;
     3: validation failed, nothing published; 4: the warehouse is in use; 5: internal error,
@@ -93,7 +94,7 @@ def run(
     try:
         result = run_pipeline(
             paths or [SAMPLE_INPUT], warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
-            wait=wait, max_bytes=max_bytes, log=log, progress=_progress(log_format),
+            wait=wait, max_bytes=max_bytes, log=log, progress=_progress(log_format), jobs=jobs,
         )
     except WarehouseBusy as busy:
         log("warehouse busy", error=str(busy), exit_code=EXIT_BUSY)

@@ -5,7 +5,7 @@ Set ETL_FAILPOINTS=extract,load (names below) and the run prints
 crash tests; unset, each call is one dictionary lookup.
 
 Points: extract (half the documents read), validate (suites loaded, before the first
-expectation runs), load (inside the DuckDB transaction, rows merged, not committed),
+expectation runs), load (rows merged into the run's private copy of the database, run not finished),
 parquet (half the tables exported), commit (snapshot renamed, `current` not yet swapped).
 ETL_CORRUPT corrupts a staged value before validation (see `corrupt`).
 """
@@ -24,19 +24,10 @@ def failpoint(name: str) -> None:
             time.sleep(60)
 
 
-def corrupt(tables: dict) -> dict:
+def corrupt(con) -> None:
     """ETL_CORRUPT=<table>.<column> empties that column's first staged value (sets it to
-    NULL), so a test can make an expectation fail on real staged data."""
+    NULL) in staged_<table> of `con`, so a test can make an expectation fail on real staged data."""
     target = os.environ.get("ETL_CORRUPT")
-    if not target:
-        return tables
-    import pyarrow as pa
-
-    table, column = target.split(".")
-    data = tables[table]
-    if data.num_rows:
-        i = data.schema.get_field_index(column)
-        values = data.column(i).to_pylist()
-        values[0] = None
-        data = data.set_column(i, data.schema.field(i), pa.array(values, data.schema.field(i).type))
-    return {**tables, table: data}
+    if target:
+        table, column = target.split(".")
+        con.execute(f"update staged_{table} set {column} = null where rowid = (select min(rowid) from staged_{table})")

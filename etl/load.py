@@ -3,7 +3,7 @@
 Layout of a warehouse folder:
 
     .versions/<run_id>/warehouse.duckdb   one immutable snapshot per finished run
-    .versions/<run_id>/parquet/<table>/data.parquet
+    .versions/<run_id>/parquet/<table>/<run>.parquet   the rows each run wrote
     current           -> .versions/<run_id>     the one pointer that commits a run
     warehouse.duckdb  -> current/warehouse.duckdb
     published.duckdb  -> current/warehouse.duckdb   (what BI tools open, read-only)
@@ -11,9 +11,10 @@ Layout of a warehouse folder:
     logs/<run_id>.json                          summary of every run, published or not
     .lock                                       held by the running writer
 
-A run copies the current database into `.versions/tmp-<run_id>/`, merges its rows in one
-transaction, exports every table to Parquet beside it, then renames the folder and swaps
-`current` with one atomic rename. A crash at any moment leaves `current` on the last
+A run stages its rows in `.versions/tmp-<run_id>/stage.duckdb`, copies the current
+database beside it, merges its rows into that private copy, writes the Parquet files of the
+rows it added or changed (the others are hard links to the previous snapshot's), then
+renames the folder and swaps `current` with one atomic rename. A crash at any moment leaves `current` on the last
 finished run, with its database and Parquet files consistent; the next run deletes the
 leftover temporary folder. Readers never open the file a writer writes.
 """
@@ -30,9 +31,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from etl.failpoints import failpoint
 from etl.schemas import TABLES, sql
 from etl.settings import SQL_DIR
@@ -40,6 +38,8 @@ from etl.settings import SQL_DIR
 DB_NAME = "warehouse.duckdb"
 KEEP_VERSIONS = 2  # the current snapshot and the one before, for readers still on it
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+STAGE_NAME = "stage.duckdb"  # the run's raw and staged rows, in its private folder
+WRITER_MEMORY = "512MB"  # DuckDB's memory limit while a run writes; beyond it, it spills to disk
 
 
 class WarehouseBusy(Exception):
@@ -82,11 +82,15 @@ class Warehouse:
         return self.current.resolve() if self.current.is_symlink() else None
 
 
-def connect(path: Path | str, read_only: bool = False):
-    """Open a DuckDB file with extension auto-install and auto-load off (works offline)."""
+def connect(path: Path | str, read_only: bool = False, spill_to: Path | None = None):
+    """Open a DuckDB file with extension auto-install and auto-load off (works offline).
+    A writer passes `spill_to`: DuckDB then keeps to WRITER_MEMORY and spills there."""
     import duckdb
 
-    return duckdb.connect(str(path), read_only=read_only, config=DUCKDB_CONFIG)
+    config = dict(DUCKDB_CONFIG)
+    if spill_to:
+        config |= {"memory_limit": WRITER_MEMORY, "temp_directory": str(spill_to)}
+    return duckdb.connect(str(path), read_only=read_only, config=config)
 
 
 def open_published(wh: Warehouse):
@@ -155,10 +159,15 @@ def _fsync_tree(path: Path) -> None:
             os.close(fd)
 
 
-def begin_snapshot(wh: Warehouse, run_id: str, full_refresh: bool) -> Path:
-    """A private copy of the current database to write this run into."""
+def begin_snapshot(wh: Warehouse, run_id: str) -> Path:
+    """The run's private folder, where it stages its rows and writes its snapshot."""
     tmp = wh.versions / f"tmp-{run_id}"
     tmp.mkdir(parents=True)
+    return tmp
+
+
+def copy_current(wh: Warehouse, tmp: Path, full_refresh: bool) -> Path:
+    """A private copy of the current database to write this run into."""
     current = wh.current_version()
     if current and not full_refresh:
         shutil.copyfile(current / DB_NAME, tmp / DB_NAME)
@@ -175,29 +184,49 @@ def create_schema(con) -> None:
             con.execute(path.read_text(encoding="utf-8"))
 
 
-def merge(con, staged: dict[str, pa.Table]) -> tuple[int, int]:
-    """Merge one run's staged tables; returns (posts new, posts upgraded). Call in a transaction."""
-    for table, data in staged.items():
-        con.register(f"staged_{table}", data)
+def merge(con, stage: Path) -> tuple[int, int, set[tuple[str, str]]]:
+    """Merge the staged tables of the staging database `stage`; returns (posts new, posts
+    upgraded, (table, run_id) partitions of earlier runs whose rows changed)."""
+    con.execute(f"attach '{_quoted(stage)}' as stage (read_only)")
+    con.execute("set search_path = 'main,stage'")
     con.execute(sql("load/merge"))
     (new, updated), = con.execute(sql("load/post_counts")).fetchall()
-    for table in staged:
-        con.unregister(f"staged_{table}")
-    return new, updated
+    touched = set(con.execute("select table_name, run_id from merge_touched").fetchall())
+    con.execute("set search_path = 'main'")
+    return new, updated, touched
+
+
+def _quoted(text: Path | str) -> str:
+    return str(text).replace("'", "''")
 
 
 def table_rows(con) -> dict[str, int]:
     return {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in TABLES}
 
 
-def export_parquet(con, snapshot: Path) -> None:
-    """Every table as <snapshot>/parquet/<table>/data.parquet."""
+def export_parquet(con, snapshot: Path, previous: Path | None, run_id: str,
+                   touched: set[tuple[str, str]]) -> int:
+    """Every table as <snapshot>/parquet/<table>/<run_id>.parquet: one file per run that
+    wrote rows of it. Files of earlier runs whose rows did not change are hard links to the
+    previous snapshot's (snapshots are never written after they are published), so a run
+    writes only its own rows and the partitions it touched. Returns files written."""
+    written = 0
     for i, table in enumerate(TABLES):
         folder = snapshot / "parquet" / table
         folder.mkdir(parents=True)
-        pq.write_table(con.table(table).to_arrow_table(), folder / "data.parquet", compression="zstd")
+        runs = [r for r, in con.execute(f"select distinct run_id from {table}").fetchall()] or [run_id]
+        for part in runs:
+            old = previous / "parquet" / table / f"{part}.parquet" if previous else None
+            new = folder / f"{part}.parquet"
+            if part != run_id and (table, part) not in touched and old and old.exists():
+                os.link(old, new)
+                continue
+            con.execute(f"copy (select * from {table} where run_id = '{_quoted(part)}') "
+                        f"to '{_quoted(new)}' (format parquet, compression zstd)")
+            written += 1
         if i == len(TABLES) // 2:
             failpoint("parquet")
+    return written
 
 
 def commit_snapshot(wh: Warehouse, database: Path, run_id: str) -> Path:

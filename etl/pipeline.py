@@ -5,20 +5,24 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from etl import load
-from etl.extract import Rejected, parse_page, read_document
+from etl.extract import Rejected
 from etl.extract.reader import path_id
 from etl.failpoints import corrupt, failpoint
 from etl.schemas import sql
 from etl.settings import EXPECTATIONS_DIR, Reference, load_reference
-from etl.transform import Parsed, build_tables
+from etl.transform import RAW_TABLES, append_raw, create_raw_tables, empty_rows, rejected_row, stage, to_arrow
+from etl.workers import Settings, default_jobs, extract, tasks
 
 EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY, EXIT_ERROR = 0, 1, 3, 4, 5
 
@@ -93,6 +97,19 @@ def _document_failures(failed: list) -> dict[str, str]:
     return {d: "; ".join(r) for d, r in reasons.items()}
 
 
+class Timer:
+    """Seconds spent in each stage of a run, in order."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._last = time.perf_counter()
+
+    def __call__(self, stage: str) -> None:
+        now = time.perf_counter()
+        self.seconds[stage] = round(self.seconds.get(stage, 0) + now - self._last, 3)
+        self._last = now
+
+
 def run(
     paths: list[Path],
     warehouse: Path,
@@ -105,41 +122,57 @@ def run(
     progress: Callable[[Iterable, int], Iterable] | None = None,
     expectations_dir: Path = EXPECTATIONS_DIR,
     ref: Reference | None = None,
+    jobs: int | None = None,
 ) -> RunResult:
     ref = ref or load_reference()
     wh = load.Warehouse(warehouse)
     with load.writer_lock(wh, wait, new_run_id) as run_id:
+        timer = Timer()
         started = datetime.now(UTC).replace(tzinfo=None)
         for stale in load.clean_stale(wh):
             log("cleaned", path=str(stale))
         log("run started", run_id=run_id, warehouse=str(warehouse), full_refresh=full_refresh)
 
         known: dict[str, str] = {}
-        current = wh.current_version()
-        if current and not full_refresh:
-            with load.connect(current / load.DB_NAME, read_only=True) as con:
+        previous = wh.current_version()
+        if previous and not full_refresh:
+            with load.connect(previous / load.DB_NAME, read_only=True) as con:
                 known = {d: s for d, s, _ in con.execute(sql("load/known_documents")).fetchall()}
-
         files, rejected = discover(paths, skip=warehouse)
-        parsed, rejected, skipped = _read_all(
-            files, rejected, known, retry_rejected, max_bytes, ref, progress)
-        log("extracted", documents=len(parsed), rejected=len(rejected), skipped=len(skipped),
-            posts=sum(len(p.page.posts) for p in parsed))
-        try:
-            staged, outcomes, parsed, rejected = _validated(parsed, rejected, run_id, ref, expectations_dir)
-        except Invalid as invalid:
-            return _invalid(wh, run_id, started, invalid.failed, log)
+        timer("discover")
+
+        tmp = load.begin_snapshot(wh, run_id)
+        stage_db = tmp / load.STAGE_NAME
+        settings = Settings(known, retry_rejected, max_bytes, ref, run_id)
+        with load.connect(stage_db, spill_to=tmp / "spill") as con:
+            create_raw_tables(con)
+            rejected, skipped = _extract(con, files, rejected, settings, jobs or default_jobs(), progress)
+            timer("extract")
+            stage(con)
+            corrupt(con)
+            parsed, posts_read = _counts(con)
+            log("extracted", documents=parsed, rejected=len(rejected), skipped=len(skipped), posts=posts_read)
+            timer("stage")
+            try:
+                outcomes, rejected = _validated(con, rejected, run_id, expectations_dir)
+            except Invalid as invalid:
+                con.close()
+                shutil.rmtree(tmp, ignore_errors=True)
+                return _invalid(wh, run_id, started, invalid.failed, log)
+            parsed, _ = _counts(con)
+            timer("validate")
         for r in rejected:
             log("rejected", path=r.path, reason=r.reason)
 
         exit_code = EXIT_REJECTED if rejected else EXIT_OK
         status = "partial" if rejected else "succeeded" if parsed else "noop"
-        database = load.begin_snapshot(wh, run_id, full_refresh)
-        with load.connect(database) as con:
+        database = load.copy_current(wh, tmp, full_refresh)
+        with load.connect(database, spill_to=tmp / "spill") as con:
             load.create_schema(con)
-            con.execute("begin transaction")
+            # No one else sees this copy until it is published: each statement commits on its
+            # own, so DuckDB writes large inserts straight to the file and keeps to its memory limit.
             con.execute(sql("load/insert_run"), [run_id, started, full_refresh])
-            posts_new, posts_updated = load.merge(con, staged)
+            posts_new, posts_updated, touched = load.merge(con, stage_db)
             con.register("staged_validation_results", _validation_rows(run_id, outcomes))
             con.execute(sql("load/insert_validation_results"))
             con.unregister("staged_validation_results")
@@ -149,28 +182,34 @@ def run(
             failed_count = sum(not o.success for o in outcomes)
             validation = "not-run" if not outcomes else "rejected-documents" if failed_count else "passed"
             con.execute(sql("load/finish_run"), [
-                finished, status, exit_code, len(parsed), len(skipped), len(rejected),
+                finished, status, exit_code, parsed, len(skipped), len(rejected),
                 posts_new, posts_updated, validation, len(outcomes), failed_count,
                 json.dumps(rows), run_id,
             ])
-            con.execute("commit")
+            con.execute("detach stage")
             con.execute("checkpoint")
-            load.export_parquet(con, database.parent)
+            stage_db.unlink()
+            shutil.rmtree(tmp / "spill", ignore_errors=True)
+            timer("load")
+            load.export_parquet(con, tmp, None if full_refresh else previous, run_id, touched)
+            timer("parquet")
         load.commit_snapshot(wh, database, run_id)
+        timer("publish")
         summary = {
             "run_id": run_id, "status": status, "exit_code": exit_code,
             "started_at": started.isoformat(), "finished_at": finished.isoformat(),
-            "documents": {"new": len(parsed), "skipped": len(skipped), "rejected": len(rejected)},
-            "posts": {"in_new_documents": sum(len(p.page.posts) for p in parsed),
-                      "new": posts_new, "updated": posts_updated},
+            "documents": {"new": parsed, "skipped": len(skipped), "rejected": len(rejected)},
+            "posts": {"in_new_documents": posts_read, "new": posts_new, "updated": posts_updated},
             "rejected": [{"path": r.path, "reason": r.reason} for r in rejected],
             "validation": {"status": validation, "evaluated": len(outcomes), "failed": failed_count},
             "table_rows": rows,
+            "timings": timer.seconds,
             "warehouse": {"database": str(wh.database), "published": str(wh.published),
                           "parquet": str(wh.parquet)},
         }
         summary["log"] = str(load.write_log(wh, run_id, summary))
-        log("run finished", run_id=run_id, status=status, exit_code=exit_code)
+        log("run finished", run_id=run_id, status=status, exit_code=exit_code,
+            seconds=round(sum(timer.seconds.values()), 2))
         return RunResult(run_id, exit_code, status, summary)
 
 
@@ -182,72 +221,83 @@ class Invalid(Exception):
         self.failed = failed
 
 
-def _read_all(
-    files: list[Path], rejected: list[Rejected], known: dict[str, str], retry_rejected: bool,
-    max_bytes: int, ref: Reference, progress: Callable[[Iterable, int], Iterable] | None,
-) -> tuple[list[Parsed], list[Rejected], list[str]]:
-    """Read and parse the new files: (parsed, rejected, skipped paths). A document already in
-    the warehouse (`known`, by id) or met earlier in this run is skipped, not parsed."""
+def _extract(
+    con, files: list[Path], rejected: list[Rejected], settings: Settings, jobs: int,
+    progress: Callable[[Iterable, int], Iterable] | None,
+) -> tuple[list[Rejected], list[str]]:
+    """Read and parse the new files into the raw tables of `con`: (rejected, skipped paths).
+    A document already in the warehouse, or met earlier in this run, is skipped."""
     rejected = list(rejected)
-    parsed: list[Parsed] = []
     skipped: list[str] = []
     seen: set[str] = set()
-    for i, path in enumerate(progress(files, len(files)) if progress else files):
-        if i == len(files) // 2:
+    all_tasks = tasks(files)
+    chunks = extract(all_tasks, settings, jobs)
+    for i, chunk in enumerate(progress(chunks, len(all_tasks)) if progress else chunks):
+        if i == len(all_tasks) // 2:
             failpoint("extract")
-        try:
-            doc = read_document(path, max_bytes)
-        except Rejected as r:
+        for r in chunk.rejected:
             if r.document_id in seen:  # the same bytes again (two empty files): one row
                 skipped.append(r.path)
             else:
                 seen.add(r.document_id)
                 rejected.append(r)
-            continue
-        previous = known.get(doc.document_id)
-        if doc.document_id in seen or previous == "loaded" or (previous and not retry_rejected):
-            skipped.append(doc.path)
-            continue
-        seen.add(doc.document_id)
-        page = parse_page(doc.text, ref)
-        if not page.posts:
-            rejected.append(Rejected(doc.document_id, doc.path, doc.size_bytes,
-                                     "no recognizable post (no byline, no post footer)"))
-            continue
-        parsed.append(Parsed(doc, page))
+        again = {d for d, _ in chunk.parsed if d in seen}
+        skipped += [path for d, path in chunk.parsed if d in again]
+        seen.update(d for d, _ in chunk.parsed)
+        skipped += chunk.skipped
+        append_raw(con, _without(chunk.rows or {}, again))
     # A file rejected by an earlier run (same bytes, or same unreadable path) is not new.
-    if not retry_rejected:
-        skipped += [r.path for r in rejected if r.document_id in known]
-        rejected = [r for r in rejected if r.document_id not in known]
-    return parsed, rejected, skipped
+    if not settings.retry_rejected:
+        skipped += [r.path for r in rejected if r.document_id in settings.known]
+        rejected = [r for r in rejected if r.document_id not in settings.known]
+    append_raw(con, to_arrow({**empty_rows(), "documents": [rejected_row(r, settings.run_id) for r in rejected]}))
+    return rejected, skipped
+
+
+def _without(tables: dict[str, pa.Table], documents: set[str]) -> dict[str, pa.Table]:
+    """The rows of `tables` that belong to none of `documents`."""
+    if not documents:
+        return tables
+    keep = pa.array(sorted(documents))
+    return {t: data.filter(pc.invert(pc.is_in(data["document_id"], keep))) for t, data in tables.items()}
+
+
+def _counts(con) -> tuple[int, int]:
+    """(documents loaded, posts in them) among the staged rows."""
+    (documents, posts), = con.execute(
+        "select (select count(*) from staged_documents where status = 'loaded'), "
+        "(select count(*) from raw_posts)").fetchall()
+    return documents, posts
 
 
 def _validated(
-    parsed: list[Parsed], rejected: list[Rejected], run_id: str, ref: Reference, expectations_dir: Path,
-) -> tuple[dict[str, pa.Table], list, list[Parsed], list[Rejected]]:
-    """Stage and validate: (staged tables, outcomes, parsed, rejected). Documents whose rows
-    fail an expectation move to `rejected` and the rest is staged and validated again;
-    a failure no document explains raises Invalid."""
-    staged = corrupt(build_tables(parsed, rejected, run_id, ref))
-    if not parsed:
-        return staged, [], parsed, rejected
+    con, rejected: list[Rejected], run_id: str, expectations_dir: Path,
+) -> tuple[list, list[Rejected]]:
+    """Validate the staged tables: (outcomes, rejected). Documents whose rows fail an
+    expectation move to `rejected`, their rows leave the raw tables, and the rest is staged
+    and validated again; a failure no document explains raises Invalid."""
+    if not _counts(con)[0]:
+        return [], rejected
     from etl.validate import validate
 
-    outcomes = validate(staged, expectations_dir)
+    outcomes = validate(con, expectations_dir)
     failed = [o for o in outcomes if not o.success]
     if any(not o.documents for o in failed):
         raise Invalid(failed)
     bad = _document_failures(failed)
     if bad:
-        rejected = rejected + [
-            Rejected(p.document.document_id, p.document.path, p.document.size_bytes, bad[p.document.document_id])
-            for p in parsed if p.document.document_id in bad]
-        parsed = [p for p in parsed if p.document.document_id not in bad]
-        staged = build_tables(parsed, rejected, run_id, ref)
-        again = [o for o in validate(staged, expectations_dir) if not o.success]
+        documents = con.execute("select document_id, path, size_bytes from raw_documents "
+                                "where list_contains(?, document_id)", [sorted(bad)]).fetchall()
+        now = [Rejected(d, path, size, bad[d]) for d, path, size in documents]
+        rejected = rejected + now
+        for table in RAW_TABLES:
+            con.execute(f"delete from raw_{table} where list_contains(?, document_id)", [sorted(bad)])
+        append_raw(con, to_arrow({**empty_rows(), "documents": [rejected_row(r, run_id) for r in now]}))
+        stage(con)
+        again = [o for o in validate(con, expectations_dir) if not o.success]
         if again:
             raise Invalid(again)
-    return staged, outcomes, parsed, rejected
+    return outcomes, rejected
 
 
 def _invalid(wh: load.Warehouse, run_id: str, started: datetime, failed: list, log: Log) -> RunResult:

@@ -47,3 +47,13 @@ def arrow_schemas() -> dict[str, pa.Schema]:
     for table in TABLES:
         con.execute(sql(f"tables/{table}"))
     return {t: con.sql(f"select * from {t} limit 0").to_arrow_table().schema for t in TABLES}
+
+
+@cache
+def raw_schemas() -> dict[str, pa.Schema]:
+    """Arrow schema of every raw_<table> the extract workers fill (sql/stage/raw_tables.sql)."""
+    from etl.transform import RAW_TABLES, create_raw_tables
+
+    con = connect_memory()
+    create_raw_tables(con)
+    return {t: con.sql(f"select * from raw_{t} limit 0").to_arrow_table().schema for t in RAW_TABLES}

@@ -6,7 +6,7 @@ import csv
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -18,9 +18,12 @@ DEFAULT_WAREHOUSE = Path("warehouse")
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 
+NON_WORD_RE = re.compile(r"[\W_]+")
+
+
 def name_key(name: str) -> str:
     """The matching key of a name: case, spaces and punctuation ignored."""
-    return re.sub(r"[\W_]+", "", name.casefold())
+    return NON_WORD_RE.sub("", name.casefold())
 
 
 def _lines(path: Path) -> list[str]:
@@ -38,20 +41,26 @@ class Reference:
     sites: dict[str, tuple[str, ...]]  # site name -> taglines
     upper_case_words: frozenset[str]  # kept in capitals when a name printed in capitals is recased
 
+    @cached_property
+    def _known_sources(self) -> dict[str, str]:
+        """name_key → known spelling (of equal keys, the first listed)."""
+        known: dict[str, str] = {}
+        for s in self.sources:
+            known.setdefault(name_key(s), s)
+        return known
+
     def canonical_source(self, name: str) -> str:
         """The spelling of an outlet to store: its alias target, else the known spelling
         with the same key, else the name as given."""
         name = self.aliases.get(name_key(name), name)
-        key = name_key(name)
-        return next((s for s in self.sources if name_key(s) == key), name)
+        return self._known_sources.get(name_key(name), name)
 
     def source_key(self, name: str) -> str:
         """The key that makes two spellings of one outlet one source."""
         return name_key(self.canonical_source(name))
 
     def is_known_source(self, name: str) -> bool:
-        key = self.source_key(name)
-        return any(name_key(s) == key for s in self.sources)
+        return self.source_key(name) in self._known_sources
 
 
 @cache

@@ -1,4 +1,11 @@
-"""Transform: parsed documents → normalized Arrow tables. Pure: records in, tables out."""
+"""Transform: parsed documents → normalized tables.
+
+Two steps, so that a run never holds its whole input in memory:
+- `document_rows` (pure Python, run in the extract workers): one document → raw rows,
+  with every id computed;
+- `stage` (SQL in sql/stage/, run in DuckDB over all raw rows of the run): one kept copy
+  of each post, and the authors, sources and tags of the kept copies.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +15,12 @@ from dataclasses import dataclass
 import pyarrow as pa
 
 from etl.extract import Document, Page, Post, Rejected
-from etl.schemas import DATA_TABLES, arrow_schemas
+from etl.schemas import DATA_TABLES, TABLES, raw_schemas, sql
 from etl.settings import Reference, name_key
+
+# Raw tables, in the order staging reads them; each is raw_<name> in sql/stage/raw_tables.sql.
+RAW_TABLES = ("documents", "document_warnings", "posts", "post_tags", "comments", "comment_entries")
+POST_SEQ_STRIDE = 1 << 20  # seq = file index * stride + position of the post in its file
 
 
 @dataclass(frozen=True)
@@ -41,70 +52,30 @@ def tag_id(name: str, kind: str = "category") -> str:
     return short_hash(kind, name_key(name))
 
 
-def _better(new: Post, old: Post) -> bool:
-    """A complete copy of a post beats an excerpt or a cut-off one."""
-    return new.is_complete and not old.is_complete
+Rows = dict[str, list[dict]]
 
 
-def build_tables(
-    parsed: list[Parsed], rejected: list[Rejected], run_id: str, ref: Reference
-) -> dict[str, pa.Table]:
-    """Rows of every data table for the documents of one run."""
-    rows: dict[str, list[dict]] = {t: [] for t in DATA_TABLES}
-    sources: dict[str, dict] = {}
-    authors: dict[str, dict] = {}
-    tags: dict[str, dict] = {}
-    posts: dict[str, tuple[Post, str]] = {}  # post_id -> (best copy, its document)
-    observed: dict[tuple[str, str], dict] = {}
+def empty_rows() -> Rows:
+    return {t: [] for t in RAW_TABLES}
 
-    for item in parsed:
-        doc, page = item.document, item.page
-        rows["documents"].append({
-            "document_id": doc.document_id, "path": doc.path, "size_bytes": doc.size_bytes,
-            "encoding": doc.encoding, "site_name": page.site_name, "page_kind": page.page_kind,
-            "post_count": len(page.posts), "warning_count": len(page.warnings),
-            "status": "loaded", "error": None, "run_id": run_id,
-        })
-        rows["document_warnings"].extend(
-            {"document_id": doc.document_id, "line_number": w.line, "code": w.code,
-             "message": w.message, "run_id": run_id}
-            for w in page.warnings
-        )
-        for post in page.posts:
-            pid = post_id(post)
-            if pid not in posts or _better(post, posts[pid][0]):
-                posts[pid] = (post, doc.document_id)
-            observed.setdefault((pid, doc.document_id), {
-                "post_id": pid, "document_id": doc.document_id,
-                "comment_count": post.comment_count, "comments_open": post.comments_open,
-                "run_id": run_id,
-            })
 
-    for r in rejected:
-        rows["documents"].append({
-            "document_id": r.document_id, "path": r.path, "size_bytes": r.size_bytes,
-            "encoding": None, "site_name": None, "page_kind": None, "post_count": 0,
-            "warning_count": 0, "status": "rejected", "error": r.reason, "run_id": run_id,
-        })
-
-    for pid, (post, doc_id) in posts.items():
-        if post.author:
-            authors.setdefault(author_id(post.author), {
-                "author_id": author_id(post.author), "name": post.author, "run_id": run_id})
-        if post.source:
-            sid = source_id(post.source, ref)
-            sources.setdefault(sid, {
-                "source_id": sid, "name": ref.canonical_source(post.source), "run_id": run_id})
-        for position, name in enumerate(post.categories, 1):
-            tags.setdefault(tag_id(name), {
-                "tag_id": tag_id(name), "name": name, "kind": "category", "run_id": run_id})
-            rows["post_tags"].append({
-                "post_id": pid, "tag_id": tag_id(name), "position": position, "run_id": run_id})
-        rows["comment_entries"].extend(
-            {"post_id": pid, "position": c.position, "author": c.author,
-             "commented_on": c.commented_on, "body": c.body, "document_id": doc_id, "run_id": run_id}
-            for c in post.comments
-        )
+def document_rows(item: Parsed, index: int, run_id: str, ref: Reference, rows: Rows) -> None:
+    """Append the raw rows of one parsed document (the `index`-th input file) to `rows`."""
+    doc, page = item.document, item.page
+    rows["documents"].append({
+        "document_id": doc.document_id, "path": doc.path, "size_bytes": doc.size_bytes,
+        "encoding": doc.encoding, "site_name": page.site_name, "page_kind": page.page_kind,
+        "post_count": len(page.posts), "warning_count": len(page.warnings),
+        "status": "loaded", "error": None, "run_id": run_id,
+    })
+    rows["document_warnings"].extend(
+        {"document_id": doc.document_id, "line_number": w.line, "code": w.code, "message": w.message,
+         "run_id": run_id}
+        for w in page.warnings
+    )
+    for i, post in enumerate(page.posts):
+        pid, seq = post_id(post), index * POST_SEQ_STRIDE + i
+        source = ref.canonical_source(post.source) if post.source else None
         rows["posts"].append({
             "post_id": pid, "title": post.title, "subtitle": post.subtitle,
             "image_credit": post.image_credit,
@@ -113,12 +84,73 @@ def build_tables(
             "published_on": post.published_on, "published_on_guess": post.published_on_guess,
             "posted_on": post.posted_on, "body": post.body, "word_count": len(post.body.split()),
             "tag_count": post.tag_count, "is_complete": post.is_complete,
-            "document_id": doc_id, "line_number": post.line, "run_id": run_id,
+            "document_id": doc.document_id, "line_number": post.line, "run_id": run_id,
+            "seq": seq, "author": post.author, "source": source,
         })
+        rows["post_tags"].extend(
+            {"post_id": pid, "tag_id": tag_id(name), "position": position, "run_id": run_id,
+             "seq": seq, "name": name, "kind": "category", "document_id": doc.document_id}
+            for position, name in enumerate(post.categories, 1)
+        )
+        rows["comments"].append({
+            "post_id": pid, "document_id": doc.document_id, "comment_count": post.comment_count,
+            "comments_open": post.comments_open, "run_id": run_id, "seq": seq,
+        })
+        rows["comment_entries"].extend(
+            {"post_id": pid, "position": c.position, "author": c.author, "commented_on": c.commented_on,
+             "body": c.body, "document_id": doc.document_id, "run_id": run_id, "seq": seq}
+            for c in post.comments
+        )
 
-    rows["sources"] = list(sources.values())
-    rows["authors"] = list(authors.values())
-    rows["tags"] = list(tags.values())
-    rows["comments"] = list(observed.values())
-    schemas = arrow_schemas()
-    return {t: pa.Table.from_pylist(rows[t], schema=schemas[t]) for t in DATA_TABLES}
+
+def rejected_row(r: Rejected, run_id: str) -> dict:
+    """The `documents` row of a rejected document."""
+    return {
+        "document_id": r.document_id, "path": r.path, "size_bytes": r.size_bytes, "encoding": None,
+        "site_name": None, "page_kind": None, "post_count": 0, "warning_count": 0,
+        "status": "rejected", "error": r.reason, "run_id": run_id,
+    }
+
+
+def to_arrow(rows: Rows) -> dict[str, pa.Table]:
+    schemas = raw_schemas()
+    return {t: pa.Table.from_pylist(rows[t], schema=schemas[t]) for t in RAW_TABLES}
+
+
+def create_raw_tables(con) -> None:
+    """The warehouse tables (for their columns) and the raw tables, in an empty database."""
+    for table in TABLES:
+        con.execute(sql(f"tables/{table}"))
+    con.execute(sql("stage/raw_tables"))
+
+
+def append_raw(con, tables: dict[str, pa.Table]) -> None:
+    for table, data in tables.items():
+        if data.num_rows:
+            con.register("raw_batch", data)
+            con.execute(f"insert into raw_{table} select * from raw_batch")
+            con.unregister("raw_batch")
+
+
+def stage(con) -> None:
+    """staged_<table> for every data table, from the raw rows (sql/stage/<table>.sql)."""
+    con.execute(f"create or replace table chosen_posts as {sql('stage/chosen_posts')}")
+    for table in DATA_TABLES:
+        con.execute(f"create or replace table staged_{table} as {sql(f'stage/{table}')}")
+
+
+def build_tables(
+    parsed: list[Parsed], rejected: list[Rejected], run_id: str, ref: Reference
+) -> dict[str, pa.Table]:
+    """Every data table's rows for a few documents, staged in an in-memory DuckDB."""
+    from etl.schemas import connect_memory
+
+    rows = empty_rows()
+    for index, item in enumerate(parsed):
+        document_rows(item, index, run_id, ref, rows)
+    rows["documents"] += [rejected_row(r, run_id) for r in rejected]
+    with connect_memory() as con:
+        create_raw_tables(con)
+        append_raw(con, to_arrow(rows))
+        stage(con)
+        return {t: con.table(f"staged_{t}").to_arrow_table() for t in DATA_TABLES}

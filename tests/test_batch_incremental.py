@@ -23,7 +23,7 @@ from tests.corpus import (
     sample_posts,
     write,
 )
-from tests.utils import SAMPLE, etl, parquet_counts, rows, snapshot, table_counts
+from tests.utils import SAMPLE, etl, parquet_counts, parquet_matches_database, rows, snapshot, table_counts
 
 NIGHTS = (date(2020, 1, 7), date(2020, 1, 8), date(2020, 1, 9))
 ZARIF = "FM Zarif: Iran’s Reprisal Attack in Compliance with UN Charter"  # posted Jan 7, 5 comments by Jan 9
@@ -132,6 +132,7 @@ def test_second_run_over_the_same_folder_changes_nothing(histories):
     assert rows(h.warehouse, "select distinct run_id from posts union select distinct run_id from comments") == \
         [(run_id_of(first),)]
     assert parquet_counts(h.warehouse) == table_counts(h.warehouse)
+    parquet_matches_database(h.warehouse)
 
 
 def test_overlapping_nightly_dumps_keep_one_post_and_every_comment_count(histories):
@@ -196,6 +197,23 @@ def test_excerpt_is_completed_by_the_full_post(histories):
     # The completed posts keep the run and document that first brought them.
     assert rows(wh, "select distinct run_id from posts where title in (?, ?)", titles) == [(first,)]
     assert rows(wh, "select count(*) from post_tags where run_id = ?", [second]) == [(16,)]
+    # The upgrade changed rows the first run wrote: its Parquet files were written again.
+    parquet_matches_database(wh)
+    assert (wh / "parquet" / "posts" / f"{first}.parquet").stat().st_nlink == 1
+
+
+def test_parquet_files_of_unchanged_runs_are_shared_between_snapshots(histories):
+    h = histories["nightly"]
+    wh = h.warehouse
+    first, second, third = (run_id_of(r) for r in h.results)
+    parquet_matches_database(wh)
+    assert sorted(p.stem for p in (wh / "parquet" / "documents").iterdir()) == [first, second, third]
+    # The snapshots (the next run deletes all but the last two) share the file of the first
+    # night's documents: later runs did not write it again.
+    versions = wh / ".versions"
+    assert sorted(p.name for p in versions.iterdir()) == [first, second, third]
+    files = [versions / v / "parquet" / "documents" / f"{first}.parquet" for v in (first, second, third)]
+    assert len({f.stat().st_ino for f in files}) == 1 and files[0].stat().st_nlink == 3
 
 
 def test_rejected_document_is_skipped_unless_retried(histories, corpus):
@@ -212,6 +230,7 @@ def test_rejected_document_is_skipped_unless_retried(histories, corpus):
         == [("partial", 0, 1), ("noop", 2, 0), ("partial", 1, 1)]
     assert rows(h.warehouse, "select status, run_id from documents where path = ?", [bad]) == \
         [("rejected", run_id_of(h.results[2]))]
+    parquet_matches_database(h.warehouse)  # the replaced row left the first run's file
 
 
 def test_summary_json_and_json_logs(histories, corpus):

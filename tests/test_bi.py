@@ -105,7 +105,7 @@ def test_bi_runs(sample_warehouse):
 
 
 def test_parquet_tables_read_directly_with_pandas_and_duckdb(sample_warehouse):
-    posts = pd.read_parquet(sample_warehouse / "parquet" / "posts" / "data.parquet")
+    posts = pd.read_parquet(sample_warehouse / "parquet" / "posts")  # the folder: one file per run
     assert len(posts) == 12 and "title" in posts.columns
     con = duckdb.connect()
     glob = str(sample_warehouse / "parquet" / "post_tags" / "*.parquet")

@@ -66,9 +66,14 @@ def test_run_prints_summary_and_writes_both_stores(tmp_path):
         "documents": 1, "runs": 1, "comment_entries": 0,
     }
     assert parquet_counts(wh) == {t: counts[t] for t in TABLES}
-    # Parquet files carry exactly the schemas read off the DDL.
+    # One Parquet file per table for the one run, with the columns and types read off the DDL
+    # (and its NOT NULL constraints as required fields).
+    run_id = rows(wh, "select run_id from runs")[0][0]
     for table in TABLES:
-        assert pq.read_schema(wh / "parquet" / table / "data.parquet").equals(arrow_schemas()[table])
+        assert [p.name for p in (wh / "parquet" / table).iterdir()] == [f"{run_id}.parquet"]
+        schema = pq.read_schema(wh / "parquet" / table / f"{run_id}.parquet")
+        assert [(f.name, f.type) for f in schema] == [(f.name, f.type) for f in arrow_schemas()[table]]
+    assert not pq.read_schema(wh / "parquet" / "posts" / f"{run_id}.parquet").field("title").nullable
 
 
 def test_every_field_of_every_sample_post(sample_warehouse):

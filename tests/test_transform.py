@@ -61,3 +61,21 @@ def test_rejected_documents_get_rows():
         "page_kind": None, "post_count": 0, "warning_count": 0, "status": "rejected", "error": "empty file",
         "run_id": "r1"}]
     assert tables["posts"].num_rows == 0
+
+
+def test_comment_thread_comes_from_the_posts_own_page():
+    """The listing copy comes first and is kept; its page shows no thread, the single page does."""
+    from etl.extract.render import PageShape, render_page
+    from tests.utils import ROOT
+
+    single_text = (ROOT / "tests" / "fixtures" / "dumps" / "single-2022-08-18.txt").read_text(encoding="utf-8")
+    single = _parsed(single_text, "s" * 64, "single.txt")
+    post = single.page.posts[0]
+    assert len(post.comments) == 3
+    listing = _parsed(render_page([replace(post, comments=())], PageShape(kind="listing")), "l" * 64, "listing.txt")
+    assert post_id(listing.page.posts[0]) == post_id(post) and not listing.page.posts[0].comments
+    tables = build_tables([listing, single], [], "r1", REF)
+    assert tables["posts"].column("document_id").to_pylist() == ["l" * 64]
+    entries = tables["comment_entries"].to_pylist()
+    assert [(e["position"], e["author"], e["document_id"]) for e in entries] == \
+        [(c.position, c.author, "s" * 64) for c in post.comments]

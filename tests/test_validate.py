@@ -23,9 +23,9 @@ def staged():
 
 
 def test_sample_passes_every_suite(staged):
-    from etl.validate import validate
+    from etl.validate import stage_tables, validate
 
-    outcomes = validate(staged, EXPECTATIONS_DIR)
+    outcomes = validate(stage_tables(staged), EXPECTATIONS_DIR)
     assert len(outcomes) == sum(len(json.loads(p.read_text())["expectations"])
                                 for p in EXPECTATIONS_DIR.glob("*.json"))
     assert [o for o in outcomes if not o.success] == []
@@ -33,14 +33,14 @@ def test_sample_passes_every_suite(staged):
 
 
 def test_failures_name_expectation_values_and_documents(staged):
-    from etl.validate import validate
+    from etl.validate import stage_tables, validate
 
     posts = staged["posts"]
     i = posts.schema.get_field_index("word_count")
     counts = posts.column("word_count").to_pylist()
     counts[3] = -5
     bad = {**staged, "posts": posts.set_column(i, posts.schema.field(i), pa.array(counts, pa.int32()))}
-    failed = [o for o in validate(bad, EXPECTATIONS_DIR) if not o.success]
+    failed = [o for o in validate(stage_tables(bad), EXPECTATIONS_DIR) if not o.success]
     assert len(failed) == 1
     (o,) = failed
     assert (o.table, o.expectation, o.column, o.unexpected_count, o.examples) == \
@@ -49,16 +49,36 @@ def test_failures_name_expectation_values_and_documents(staged):
 
 
 def test_failure_in_table_without_documents_is_not_traceable(staged):
-    from etl.validate import validate
+    from etl.validate import stage_tables, validate
 
     sources = staged["sources"]
     i = sources.schema.get_field_index("name")
     names = sources.column("name").to_pylist()
     names[0] = ""
     bad = {**staged, "sources": sources.set_column(i, sources.schema.field(i), pa.array(names))}
-    (o,) = [o for o in validate(bad, EXPECTATIONS_DIR) if not o.success]
+    (o,) = [o for o in validate(stage_tables(bad), EXPECTATIONS_DIR) if not o.success]
     assert (o.table, o.expectation, o.examples, o.documents) == \
         ("sources", "expect_column_value_lengths_to_be_between", [""], {})
+
+
+def test_chunks_find_what_one_frame_finds(staged, monkeypatch):
+    """Rows are split by a hash of the key: a duplicate key lands in one chunk and still fails
+    uniqueness; counts, examples and documents add up over the chunks."""
+    from etl import validate as v
+
+    posts = staged["posts"].to_pylist()
+    posts[5]["post_id"] = posts[2]["post_id"]
+    posts[7]["word_count"] = posts[9]["word_count"] = -1
+    bad = {**staged, "posts": pa.Table.from_pylist(posts, schema=staged["posts"].schema)}
+    monkeypatch.setattr(v, "CHUNK_ROWS", 3)
+    con = v.stage_tables(bad)
+    assert v._chunks(con, "posts", ["post_id"]) == 4
+    failed = {(o.expectation, o.column): o for o in v.validate(con, EXPECTATIONS_DIR) if not o.success}
+    assert set(failed) == {("expect_column_values_to_be_unique", "post_id"),
+                           ("expect_column_values_to_be_between", "word_count")}
+    assert failed["expect_column_values_to_be_unique", "post_id"].unexpected_count == 2
+    between = failed["expect_column_values_to_be_between", "word_count"]
+    assert (between.unexpected_count, between.examples, between.documents) == (2, [-1, -1], {"a" * 64: [-1, -1]})
 
 
 def test_unknown_expectation_type_is_an_error(tmp_path):

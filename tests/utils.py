@@ -77,6 +77,18 @@ def parquet_counts(warehouse: Path) -> dict[str, int]:
     }
 
 
+def parquet_matches_database(warehouse: Path) -> None:
+    """Every table's Parquet files (one per run that wrote rows of it) hold exactly its rows."""
+    files = duckdb.connect()
+    with connect(warehouse) as con:
+        for d in sorted((warehouse / "parquet").iterdir()):
+            got = sorted(files.execute(f"select * from read_parquet('{d}/*.parquet')").fetchall(), key=repr)
+            assert got == sorted(con.execute(f'select * from "{d.name}"').fetchall(), key=repr), d.name
+            runs = {r for r, in con.execute(f'select distinct run_id from "{d.name}"').fetchall()}
+            latest = con.execute("select max(run_id) from runs").fetchall()[0][0]  # an empty table: its file
+            assert {p.stem for p in d.iterdir()} == (runs or {latest}), d.name
+
+
 def file_digest(path: Path) -> tuple[str, float]:
     """Content hash and modification time: to assert an input file was not touched."""
     return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime

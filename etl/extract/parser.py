@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 from datetime import date
+from functools import cache
 
 from etl.extract.dates import parse_date
 from etl.settings import Reference
@@ -38,7 +39,8 @@ EXCERPT_END_RE = re.compile(
 COMMENT_START_RE = re.compile(r"^(?P<n>\d{1,4})\.(?:\s+(?P<text>.*))?$")
 COMMENT_END_RE = re.compile(r"^Comment by (?P<author>.+?) \| (?P<date>[^|]+?)(?P<reply> \| Reply)?$")
 LEAVE_REPLY_RE = re.compile(r"^Leave a Reply(?: to .{1,200}?)?(?: Cancel reply)?$")
-SENTENCE_END_RE = re.compile(r"[.,;:]['\"”’)\]]*$")
+CLOSING_MARKS = "'\"”’)]"  # may follow the punctuation that ends a sentence
+EXCERPT_END_MAX = 40  # an excerpt ending is at most this long (lines are whitespace-collapsed)
 # Page headings of WordPress archive pages, above the first post.
 ARCHIVE_HEADING_RE = re.compile(
     r"^(?:(?:category|tag|daily|monthly|yearly|author) archives?:|archives? for\b|posts? tagged\b"
@@ -230,14 +232,19 @@ def parse_footer(text: str) -> Footer | None:
     )
 
 
+@cache
+def _category_keys(known: tuple[str, ...]) -> tuple[dict[str, str], int]:
+    """Known categories by matching key, and the most commas one of them holds, plus one."""
+    return {clean_line(k).casefold(): k for k in known}, max((k.count(",") + 1 for k in known), default=1)
+
+
 def split_categories(text: str, known: tuple[str, ...]) -> tuple[list[str], list[str]]:
     """Split a footer's category field, longest known name first.
 
     Returns (categories in footer order, fragments that matched no known name).
     Unknown fragments are kept as categories, not dropped.
     """
-    by_key = {clean_line(k).casefold(): k for k in known}
-    longest = max((k.count(",") + 1 for k in known), default=1)
+    by_key, longest = _category_keys(known)
     tokens = [t.strip() for t in text.split(",") if t.strip()]
     found: list[str] = []
     unknown: list[str] = []
@@ -277,15 +284,25 @@ def _find_byline(lines: list[Line], ref: Reference) -> tuple[int, Byline] | None
     return candidates[0] if candidates else None
 
 
+def _ends_sentence(text: str) -> bool:
+    """Ends in . , ; or :, perhaps followed by closing quotes and brackets."""
+    return text.rstrip(CLOSING_MARKS)[-1:] in (".", ",", ";", ":")
+
+
+def _ends_excerpt(text: str) -> bool:
+    """Ends in an excerpt marker ("… continue", "… Full article"): the regex searched in the tail only."""
+    return EXCERPT_END_RE.search(text, max(0, len(text) - EXCERPT_END_MAX)) is not None
+
+
 def _is_heading(text: str) -> bool:
     """Could be a title or caption: short, and not ending like a sentence."""
-    return len(text.split()) <= MAX_HEADING_WORDS and not SENTENCE_END_RE.search(text)
+    return len(text.split()) <= MAX_HEADING_WORDS and not _ends_sentence(text)
 
 
 def _is_title(text: str) -> bool:
     """Could be a title: not a long paragraph, nor a sentence of more than 20 words."""
     words = len(text.split())
-    return words <= MAX_HEADING_WORDS and not (words > 20 and SENTENCE_END_RE.search(text))
+    return words <= MAX_HEADING_WORDS and not (words > 20 and _ends_sentence(text))
 
 
 def _split_at_bylines(segment: list[Line], ref: Reference) -> list[list[Line]]:
@@ -333,7 +350,7 @@ def _build_post(
         warnings.append(Warning(body[0][0], "possible-byline",
                                 f"{body_lines[0]!r} under the title may be an outlet: if so, add it to "
                                 "data/known_sources.txt"))
-    if not complete and body_lines and EXCERPT_END_RE.search(body_lines[-1]):
+    if not complete and body_lines and _ends_excerpt(body_lines[-1]):
         last = EXCERPT_END_RE.sub("", body_lines[-1]).rstrip()
         body_lines = [*body_lines[:-1], last] if last else body_lines[:-1]
     post = Post(
@@ -474,7 +491,7 @@ def parse_page(text: str, ref: Reference) -> Page:
         segment.append((no, text))
         # "… continue" ends an excerpt; on a listing page a post may end in "… Full article"
         # (a link to the outlet) and still have its footer.
-        if EXCERPT_END_RE.search(text) and len(segment) > 1 and i + 1 not in footers:
+        if _ends_excerpt(text) and len(segment) > 1 and i + 1 not in footers:
             close(segment, None, False)
             segment = []
     if len(segment) > 1:

@@ -13,6 +13,8 @@ from pathlib import Path
 
 HTML_RE = re.compile(r"^\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
 MAX_CONTROL_RATIO = 0.01  # share of control characters above which text counts as binary
+# Control characters other than \t \n \v \f \r: one byte each, the same in every encoding read.
+CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\v\f\r")
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,9 @@ class Rejected(Exception):
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
+
+    def __reduce__(self):  # an Exception pickles its args, a frozen dataclass needs its fields
+        return Rejected, (self.document_id, self.path, self.size_bytes, self.reason)
 
 
 def path_id(path: str) -> str:
@@ -57,14 +62,14 @@ def decode(raw: bytes) -> tuple[str, str]:
             except UnicodeDecodeError:
                 continue
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    controls = sum(1 for c in text if ord(c) < 32 and c not in "\n\t\f\v")
+    controls = len(raw) - len(raw.translate(None, CONTROL_BYTES))
     if controls > MAX_CONTROL_RATIO * len(text):
         raise ValueError(f"binary file: {controls} control characters in {len(text)}")
     return text, encoding
 
 
-def read_document(path: Path, max_bytes: int) -> Document:
-    """Read and decode one input file; raise Rejected with the reason it cannot be used."""
+def read_bytes(path: Path, max_bytes: int) -> tuple[str, bytes]:
+    """(document id, bytes) of one input file; raise Rejected if it cannot be read."""
     shown = str(path)
     try:
         st = path.stat()
@@ -77,13 +82,22 @@ def read_document(path: Path, max_bytes: int) -> Document:
         raw = path.read_bytes()
     except OSError as e:
         raise Rejected(path_id(shown), shown, None, f"cannot read: {e.strerror or e}") from None
-    doc_id = hashlib.sha256(raw).hexdigest()
+    return hashlib.sha256(raw).hexdigest(), raw
+
+
+def to_document(path: str, document_id: str, raw: bytes) -> Document:
+    """Decode the bytes of one input file; raise Rejected with the reason they cannot be used."""
     if not raw.strip():
-        raise Rejected(doc_id, shown, len(raw), "empty file")
+        raise Rejected(document_id, path, len(raw), "empty file")
     try:
         text, encoding = decode(raw)
     except (ValueError, UnicodeDecodeError) as e:
-        raise Rejected(doc_id, shown, len(raw), str(e)) from None
+        raise Rejected(document_id, path, len(raw), str(e)) from None
     if HTML_RE.match(text) or (text.count("</") > 5 and text.lstrip().startswith("<")):
-        raise Rejected(doc_id, shown, len(raw), "an HTML page, not a text dump")
-    return Document(doc_id, shown, len(raw), encoding, text)
+        raise Rejected(document_id, path, len(raw), "an HTML page, not a text dump")
+    return Document(document_id, path, len(raw), encoding, text)
+
+
+def read_document(path: Path, max_bytes: int) -> Document:
+    """Read and decode one input file; raise Rejected with the reason it cannot be used."""
+    return to_document(str(path), *read_bytes(path, max_bytes))

@@ -1,4 +1,4 @@
--- Open the run's row; finish_run.sql completes it before the transaction commits.
+-- Open the run's row; finish_run.sql completes it before the snapshot is published.
 -- Parameters: run_id, started_at, full_refresh.
 insert into runs (
     run_id, started_at, finished_at, status, exit_code, full_refresh,

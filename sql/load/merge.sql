@@ -1,5 +1,6 @@
--- Merge the staged tables of one run (registered as staged_<table>) into the warehouse.
--- Runs inside the run's single transaction. Posts are never duplicated: a post already
+-- Merge the staged tables of one run (staged_<table>, in the attached staging database)
+-- into the warehouse.
+-- Runs on the run's private copy of the database. Posts are never duplicated: a post already
 -- stored is kept, unless the stored copy is an excerpt or cut off and the staged copy is
 -- complete; then the post's text and its categories are replaced by the complete copy.
 
@@ -13,6 +14,33 @@ select s.post_id
 from staged_posts as s
 inner join posts as p on s.post_id = p.post_id
 where s.is_complete and not p.is_complete;
+
+-- Partitions (table, run) of earlier runs whose rows this merge replaces or updates: the
+-- run rewrites their Parquet files (etl/load.py, export_parquet).
+create or replace temp table merge_touched as
+select
+    'posts' as table_name,
+    p.run_id
+from posts as p
+semi join merge_upgraded_posts as u on p.post_id = u.post_id
+union
+select
+    'post_tags' as table_name,
+    t.run_id
+from post_tags as t
+semi join merge_upgraded_posts as u on t.post_id = u.post_id
+union
+select
+    'documents' as table_name,
+    d.run_id
+from documents as d
+semi join staged_documents as s on d.document_id = s.document_id
+union
+select
+    'comment_entries' as table_name,
+    c.run_id
+from comment_entries as c
+semi join staged_comment_entries as s on c.post_id = s.post_id and c.position = s.position;
 
 insert or replace into documents by name
 select * from staged_documents;

@@ -1,0 +1,128 @@
+"""Extract in parallel: input files → raw rows, in worker processes, streamed in input order.
+
+Documents are independent, so each worker reads, hashes, decodes, parses and turns into
+raw rows a task of a few files, and hands back Arrow tables. The caller appends them to
+the run's staging database as they arrive; at most WINDOW tasks per worker are in flight,
+so memory stays flat however large the input.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from etl.extract import Rejected, parse_page
+from etl.extract.reader import read_bytes, to_document
+from etl.settings import Reference
+from etl.transform import Parsed, document_rows, empty_rows, to_arrow
+
+TASK_BYTES = 4 * 1024 * 1024  # input per task: large enough to amortize the hand-over
+TASK_FILES = 256
+WINDOW = 3  # tasks in flight per worker
+
+
+@dataclass(frozen=True)
+class Settings:
+    """What every worker needs, set once per run."""
+
+    known: dict[str, str]  # document_id → status, of the documents already in the warehouse
+    retry_rejected: bool
+    max_bytes: int
+    ref: Reference
+    run_id: str
+
+
+@dataclass
+class Chunk:
+    """The outcome of one task."""
+
+    rows: dict[str, pa.Table] | None = None  # raw rows of the parsed documents
+    parsed: list[tuple[str, str]] = field(default_factory=list)  # (document_id, path) in input order
+    skipped: list[str] = field(default_factory=list)  # paths of documents the warehouse (or the task) has
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+_settings: Settings | None = None
+
+
+def _init(settings: Settings) -> None:
+    global _settings
+    _settings = settings
+
+
+def work(task: list[tuple[int, Path]]) -> Chunk:
+    """Read and parse the files of one task ((index in the run's inputs, path) pairs)."""
+    s = _settings
+    assert s is not None, "workers.work called before _init"
+    chunk, rows = Chunk(), empty_rows()
+    seen: set[str] = set()
+    for index, path in task:
+        try:
+            document_id, raw = read_bytes(path, s.max_bytes)
+            previous = s.known.get(document_id)
+            if document_id in seen or previous == "loaded" or (previous and not s.retry_rejected):
+                chunk.skipped.append(str(path))  # known by its bytes: not decoded again
+                continue
+            seen.add(document_id)
+            doc = to_document(str(path), document_id, raw)
+        except Rejected as r:
+            chunk.rejected.append(r)
+            continue
+        page = parse_page(doc.text, s.ref)
+        if not page.posts:
+            chunk.rejected.append(Rejected(doc.document_id, doc.path, doc.size_bytes,
+                                           "no recognizable post (no byline, no post footer)"))
+            continue
+        document_rows(Parsed(doc, page), index, s.run_id, s.ref, rows)
+        chunk.parsed.append((doc.document_id, doc.path))
+    chunk.rows = to_arrow(rows)
+    return chunk
+
+
+def tasks(files: list[Path]) -> list[list[tuple[int, Path]]]:
+    """Consecutive files grouped into tasks of about TASK_BYTES."""
+    out: list[list[tuple[int, Path]]] = []
+    size = 0
+    for index, path in enumerate(files):
+        if not out or size >= TASK_BYTES or len(out[-1]) >= TASK_FILES:
+            out.append([])
+            size = 0
+        out[-1].append((index, path))
+        with contextlib.suppress(OSError):  # unreadable: the worker says why
+            size += path.stat().st_size
+    return out
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def extract(all_tasks: list[list[tuple[int, Path]]], settings: Settings, jobs: int) -> Iterator[Chunk]:
+    """Each task's Chunk, in task order; in `jobs` worker processes when there is more than one task."""
+    if jobs <= 1 or len(all_tasks) <= 1:
+        _init(settings)
+        yield from map(work, all_tasks)
+        return
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
+                             initializer=_init, initargs=(settings,)) as pool:
+        pending: deque = deque()
+        queue = iter(all_tasks)
+        for task in queue:
+            pending.append(pool.submit(work, task))
+            if len(pending) >= WINDOW * jobs:
+                break
+        while pending:
+            chunk = pending.popleft().result()
+            task = next(queue, None)
+            if task is not None:
+                pending.append(pool.submit(work, task))
+            yield chunk

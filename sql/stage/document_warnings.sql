@@ -1,0 +1,5 @@
+with final as (
+    select * from raw_document_warnings
+)
+
+select * from final

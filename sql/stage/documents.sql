@@ -1,0 +1,5 @@
+with final as (
+    select * from raw_documents
+)
+
+select * from final

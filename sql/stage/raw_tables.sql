@@ -1,0 +1,38 @@
+-- Raw rows of one run, as the extract workers produce them, document by document: the
+-- columns of the warehouse tables (created first, from sql/tables/) plus what staging
+-- needs to pick one copy of each post. `seq` orders posts as they occur in the inputs
+-- (file order, then position in the file).
+create table raw_documents as
+select * from documents limit 0;
+
+create table raw_document_warnings as
+select * from document_warnings limit 0;
+
+create table raw_posts as
+select
+    *,
+    0::bigint as seq,
+    ''::varchar as author,
+    ''::varchar as source
+from posts limit 0;
+
+create table raw_post_tags as
+select
+    *,
+    0::bigint as seq,
+    ''::varchar as name,
+    ''::varchar as kind,
+    ''::varchar as document_id
+from post_tags limit 0;
+
+create table raw_comments as
+select
+    *,
+    0::bigint as seq
+from comments limit 0;
+
+create table raw_comment_entries as
+select
+    *,
+    0::bigint as seq
+from comment_entries limit 0;

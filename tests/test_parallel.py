@@ -1,0 +1,58 @@
+"""Extraction in worker processes: the same warehouse as in one process, whatever the
+number of workers and however the files are grouped into tasks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from etl import pipeline, workers
+from etl.settings import DEFAULT_MAX_BYTES, load_reference
+from tests.corpus import home_page, nightly_dumps, sample_posts, write
+from tests.utils import SAMPLE, parquet_matches_database, rows, snapshot
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> list[Path]:
+    root = tmp_path_factory.mktemp("parallel")
+    dumps = nightly_dumps(root / "dumps")  # three overlapping nights
+    home = write(root / "home" / "aletho-news-home-2020-01-09.txt", home_page(sample_posts()[:3]))
+    empty = write(root / "bad" / "empty.txt", "")
+    again = write(root / "bad" / "copy-of-the-sample.txt", SAMPLE.read_bytes())
+    return [home, *dumps, empty, again]  # excerpts first: the complete copies come later
+
+
+def _build(warehouse: Path, inputs: list[Path], jobs: int) -> pipeline.RunResult:
+    return pipeline.run(inputs, warehouse, max_bytes=DEFAULT_MAX_BYTES, log=lambda *a, **k: None, jobs=jobs)
+
+
+def test_workers_give_the_same_warehouse_as_one_process(inputs, tmp_path, monkeypatch):
+    one = _build(tmp_path / "one", inputs, jobs=1)
+    monkeypatch.setattr(workers, "TASK_BYTES", 1)  # a task per file (the empty one joins the next)
+    assert [[i for i, _ in t] for t in workers.tasks(inputs)] == [[0], [1], [2], [3], [4, 5]]
+    two = _build(tmp_path / "two", inputs, jobs=2)
+    assert one.summary["documents"] == two.summary["documents"] == {"new": 4, "skipped": 1, "rejected": 1}
+    assert one.summary["posts"] == two.summary["posts"] == {"in_new_documents": 29, "new": 12, "updated": 0}
+    assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
+    # The excerpts came first, yet every post keeps its complete copy, from the dump it is in.
+    assert rows(tmp_path / "two", "select count(*) from posts where not is_complete") == [(0,)]
+    assert rows(tmp_path / "two", "select count(*) from posts p join documents d using (document_id) "
+                "where d.page_kind = 'home'") == [(0,)]
+    parquet_matches_database(tmp_path / "two")
+
+
+def test_tasks_keep_input_order_and_group_small_files(inputs, monkeypatch):
+    assert workers.tasks(inputs) == [list(enumerate(inputs))]  # 6 small files: one task
+    monkeypatch.setattr(workers, "TASK_FILES", 4)
+    assert [[i for i, _ in t] for t in workers.tasks(inputs)] == [[0, 1, 2, 3], [4, 5]]
+
+
+def test_worker_chunks_arrive_in_task_order(inputs):
+    settings = workers.Settings({}, False, DEFAULT_MAX_BYTES, load_reference(), "r1")
+    tasks = [[(i, p)] for i, p in enumerate(inputs)]
+    chunks = list(workers.extract(tasks, settings, jobs=2))
+    assert [c.parsed[0][1] if c.parsed else None for c in chunks] == \
+        [str(p) for p in inputs[:4]] + [None, str(inputs[5])]
+    assert [r.reason for r in chunks[4].rejected] == ["empty file"]
+    assert [c.rows["posts"].num_rows for c in chunks] == [3, 4, 10, 12, 0, 12]
