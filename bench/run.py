@@ -8,7 +8,7 @@ Generates a deterministic corpus (bench/corpus.py), then measures real subproces
 pass over every file), a full run, a no-op re-run, a run with 1% new documents, full runs
 on corpora of other sizes (is memory flat?), `etl --help`, `etl report` and each report's
 query on a warehouse of `--posts` posts. Every run's peak memory is taken from the OS: the
-largest single process (`/usr/bin/time -f %M`) and the sum over the process tree (VmRSS of
+largest single process (`/usr/bin/time -f %M`) and the sum over the process tree (PSS of
 every descendant, sampled every 50 ms). Prints a table and the targets met, and writes
 bench/results/<UTC time>.json and bench/results/latest.json. See bench/README.md.
 """
@@ -84,18 +84,22 @@ def _descendants(root: int) -> list[int]:
 
 
 def _rss_kb(pid: int) -> int:
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
+    """The process's proportional set size (PSS): its private memory plus its share of pages
+    it shares with others. Worker processes forked from the run share its libraries; summing
+    their RSS would count those pages once per process, summing PSS counts them once."""
+    for path, key in ((f"/proc/{pid}/smaps_rollup", "Pss:"), (f"/proc/{pid}/status", "VmRSS:")):
+        try:
+            with open(path) as f:
+                for line in f:
+                    if line.startswith(key):
+                        return int(line.split()[1])
+        except OSError:
+            continue
     return 0
 
 
 class TreeRss:
-    """Samples the summed VmRSS of every descendant of `root` (not `root` itself: the timing
+    """Samples the summed PSS of every descendant of `root` (not `root` itself: the timing
     wrapper) every `interval` seconds in a thread; `peak_kb` is the largest sum seen."""
 
     def __init__(self, root: int, interval: float = 0.05) -> None:
@@ -199,7 +203,7 @@ def measured_row(name: str, m: Measured, mb: float | None = None, posts: int | N
 
 
 def print_table(rows: list[dict]) -> None:
-    head = ("measurement", "seconds", "MB/s", "posts/s", "× floor", "RSS MB single", "RSS MB tree", "")
+    head = ("measurement", "seconds", "MB/s", "posts/s", "× floor", "RSS MB single", "PSS MB tree", "")
     fmt = lambda v, d=0: "" if v is None else f"{v:,.{d}f}" if isinstance(v, float | int) else str(v)  # noqa: E731
     table = [head] + [
         (r["name"], fmt(r["seconds"], 3), fmt(r["mb_per_s"], 1), fmt(r["posts_per_s"]), fmt(r["ratio_to_floor"], 2),

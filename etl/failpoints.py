@@ -30,4 +30,7 @@ def corrupt(con) -> None:
     target = os.environ.get("ETL_CORRUPT")
     if target:
         table, column = target.split(".")
-        con.execute(f"update staged_{table} set {column} = null where rowid = (select min(rowid) from staged_{table})")
+        staged = f"staged_{table}"  # a view: made a table first, to update it
+        con.execute(f"create temp table corrupted as from {staged}; drop view {staged}; "
+                    f"alter table corrupted rename to {staged}")
+        con.execute(f"update {staged} set {column} = null where rowid = (select min(rowid) from {staged})")

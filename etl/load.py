@@ -11,8 +11,9 @@ Layout of a warehouse folder:
     logs/<run_id>.json                          summary of every run, published or not
     .lock                                       held by the running writer
 
-A run stages its rows in `.versions/tmp-<run_id>/stage.duckdb`, copies the current
-database beside it, merges its rows into that private copy, writes the Parquet files of the
+A run's workers write its raw rows as Parquet files in `.versions/tmp-<run_id>/raw/`; the
+run copies the current database beside them, stages and validates the rows there (as
+temporary views), merges them into that private copy, writes the Parquet files of the
 rows it added or changed (the others are hard links to the previous snapshot's), then
 renames the folder and swaps `current` with one atomic rename. A crash at any moment leaves `current` on the last
 finished run, with its database and Parquet files consistent; the next run deletes the
@@ -38,7 +39,7 @@ from etl.settings import SQL_DIR
 DB_NAME = "warehouse.duckdb"
 KEEP_VERSIONS = 2  # the current snapshot and the one before, for readers still on it
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-STAGE_NAME = "stage.duckdb"  # the run's raw and staged rows, in its private folder
+PARQUET_ROW_GROUP = 32_768  # rows; the writer holds one group of each file in memory (posts: ~30 MB)
 WRITER_MEMORY = "512MB"  # DuckDB's memory limit while a run writes; beyond it, it spills to disk
 
 
@@ -184,15 +185,12 @@ def create_schema(con) -> None:
             con.execute(path.read_text(encoding="utf-8"))
 
 
-def merge(con, stage: Path) -> tuple[int, int, set[tuple[str, str]]]:
-    """Merge the staged tables of the staging database `stage`; returns (posts new, posts
-    upgraded, (table, run_id) partitions of earlier runs whose rows changed)."""
-    con.execute(f"attach '{_quoted(stage)}' as stage (read_only)")
-    con.execute("set search_path = 'main,stage'")
+def merge(con) -> tuple[int, int, set[tuple[str, str]]]:
+    """Merge the run's staged_<table> views; returns (posts new, posts upgraded, (table,
+    run_id) partitions of earlier runs whose rows changed)."""
     con.execute(sql("load/merge"))
     (new, updated), = con.execute(sql("load/post_counts")).fetchall()
     touched = set(con.execute("select table_name, run_id from merge_touched").fetchall())
-    con.execute("set search_path = 'main'")
     return new, updated, touched
 
 
@@ -222,7 +220,7 @@ def export_parquet(con, snapshot: Path, previous: Path | None, run_id: str,
                 os.link(old, new)
                 continue
             con.execute(f"copy (select * from {table} where run_id = '{_quoted(part)}') "
-                        f"to '{_quoted(new)}' (format parquet, compression zstd)")
+                        f"to '{_quoted(new)}' (format parquet, compression zstd, row_group_size {PARQUET_ROW_GROUP})")
             written += 1
         if i == len(TABLES) // 2:
             failpoint("parquet")

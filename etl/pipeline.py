@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from etl import load
 from etl.extract import Rejected
@@ -21,7 +20,7 @@ from etl.extract.reader import path_id
 from etl.failpoints import corrupt, failpoint
 from etl.schemas import sql
 from etl.settings import EXPECTATIONS_DIR, Reference, load_reference
-from etl.transform import RAW_TABLES, append_raw, create_raw_tables, empty_rows, rejected_row, stage, to_arrow
+from etl.transform import POST_SEQ_STRIDE, open_stage, set_aside, stage
 from etl.workers import Settings, default_jobs, extract, tasks
 
 EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY, EXIT_ERROR = 0, 1, 3, 4, 5
@@ -142,37 +141,38 @@ def run(
         timer("discover")
 
         tmp = load.begin_snapshot(wh, run_id)
-        stage_db = tmp / load.STAGE_NAME
-        settings = Settings(known, retry_rejected, max_bytes, ref, run_id)
-        with load.connect(stage_db, spill_to=tmp / "spill") as con:
-            create_raw_tables(con)
-            rejected, skipped = _extract(con, files, rejected, settings, jobs or default_jobs(), progress)
-            timer("extract")
-            stage(con)
-            corrupt(con)
-            parsed, posts_read = _counts(con)
-            log("extracted", documents=parsed, rejected=len(rejected), skipped=len(skipped), posts=posts_read)
-            timer("stage")
-            try:
-                outcomes, rejected = _validated(con, rejected, run_id, expectations_dir)
-            except Invalid as invalid:
-                con.close()
-                shutil.rmtree(tmp, ignore_errors=True)
-                return _invalid(wh, run_id, started, invalid.failed, log)
-            parsed, _ = _counts(con)
-            timer("validate")
+        raw = tmp / "raw"
+        settings = Settings(known, retry_rejected, max_bytes, ref, run_id, raw)
+        rejected, skipped, excluded = _extract(files, rejected, settings, jobs or default_jobs(), progress)
+        timer("extract")
+        database = load.copy_current(wh, tmp, full_refresh)
+        con = load.connect(database, spill_to=tmp / "spill")
+        load.create_schema(con)
+        open_stage(con, raw)
+        set_aside(con, excluded, rejected, run_id)
+        stage(con)
+        corrupt(con)
+        parsed, posts_read = _loaded(con)
+        log("extracted", documents=parsed, rejected=len(rejected), skipped=len(skipped), posts=posts_read)
+        timer("stage")
+        try:
+            outcomes, rejected = _validated(con, rejected, run_id, expectations_dir)
+        except Invalid as invalid:
+            con.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+            return _invalid(wh, run_id, started, invalid.failed, log)
+        parsed, posts_read = _loaded(con)
+        timer("validate")
         for r in rejected:
             log("rejected", path=r.path, reason=r.reason)
 
         exit_code = EXIT_REJECTED if rejected else EXIT_OK
         status = "partial" if rejected else "succeeded" if parsed else "noop"
-        database = load.copy_current(wh, tmp, full_refresh)
-        with load.connect(database, spill_to=tmp / "spill") as con:
-            load.create_schema(con)
+        with con:
             # No one else sees this copy until it is published: each statement commits on its
             # own, so DuckDB writes large inserts straight to the file and keeps to its memory limit.
             con.execute(sql("load/insert_run"), [run_id, started, full_refresh])
-            posts_new, posts_updated, touched = load.merge(con, stage_db)
+            posts_new, posts_updated, touched = load.merge(con)
             con.register("staged_validation_results", _validation_rows(run_id, outcomes))
             con.execute(sql("load/insert_validation_results"))
             con.unregister("staged_validation_results")
@@ -186,13 +186,12 @@ def run(
                 posts_new, posts_updated, validation, len(outcomes), failed_count,
                 json.dumps(rows), run_id,
             ])
-            con.execute("detach stage")
             con.execute("checkpoint")
-            stage_db.unlink()
-            shutil.rmtree(tmp / "spill", ignore_errors=True)
+            shutil.rmtree(raw)
             timer("load")
             load.export_parquet(con, tmp, None if full_refresh else previous, run_id, touched)
             timer("parquet")
+        shutil.rmtree(tmp / "spill", ignore_errors=True)
         load.commit_snapshot(wh, database, run_id)
         timer("publish")
         summary = {
@@ -222,13 +221,15 @@ class Invalid(Exception):
 
 
 def _extract(
-    con, files: list[Path], rejected: list[Rejected], settings: Settings, jobs: int,
+    files: list[Path], rejected: list[Rejected], settings: Settings, jobs: int,
     progress: Callable[[Iterable, int], Iterable] | None,
-) -> tuple[list[Rejected], list[str]]:
-    """Read and parse the new files into the raw tables of `con`: (rejected, skipped paths).
+) -> tuple[list[Rejected], list[str], list[int]]:
+    """Read and parse the new files, the workers writing their raw rows under
+    settings.raw_dir: (rejected, skipped paths, indexes of the files to leave out).
     A document already in the warehouse, or met earlier in this run, is skipped."""
     rejected = list(rejected)
     skipped: list[str] = []
+    excluded: list[int] = []
     seen: set[str] = set()
     all_tasks = tasks(files)
     chunks = extract(all_tasks, settings, jobs)
@@ -241,42 +242,32 @@ def _extract(
             else:
                 seen.add(r.document_id)
                 rejected.append(r)
-        again = {d for d, _ in chunk.parsed if d in seen}
-        skipped += [path for d, path in chunk.parsed if d in again]
-        seen.update(d for d, _ in chunk.parsed)
+        for document_id, path, index in chunk.parsed:
+            if document_id in seen:  # a copy of a document another task read first
+                skipped.append(path)
+                excluded.append(index)
+            seen.add(document_id)
         skipped += chunk.skipped
-        append_raw(con, _without(chunk.rows or {}, again))
     # A file rejected by an earlier run (same bytes, or same unreadable path) is not new.
     if not settings.retry_rejected:
         skipped += [r.path for r in rejected if r.document_id in settings.known]
         rejected = [r for r in rejected if r.document_id not in settings.known]
-    append_raw(con, to_arrow({**empty_rows(), "documents": [rejected_row(r, settings.run_id) for r in rejected]}))
-    return rejected, skipped
+    return rejected, skipped, excluded
 
 
-def _without(tables: dict[str, pa.Table], documents: set[str]) -> dict[str, pa.Table]:
-    """The rows of `tables` that belong to none of `documents`."""
-    if not documents:
-        return tables
-    keep = pa.array(sorted(documents))
-    return {t: data.filter(pc.invert(pc.is_in(data["document_id"], keep))) for t, data in tables.items()}
-
-
-def _counts(con) -> tuple[int, int]:
-    """(documents loaded, posts in them) among the staged rows."""
-    (documents, posts), = con.execute(
-        "select (select count(*) from staged_documents where status = 'loaded'), "
-        "(select count(*) from raw_posts)").fetchall()
-    return documents, posts
+def _loaded(con) -> tuple[int, int]:
+    """(documents, posts in them) staged to load."""
+    return con.execute("select (select count(*) from staged_documents where status = 'loaded'), "
+                       "(select count(*) from raw_posts)").fetchall()[0]
 
 
 def _validated(
     con, rejected: list[Rejected], run_id: str, expectations_dir: Path,
 ) -> tuple[list, list[Rejected]]:
     """Validate the staged tables: (outcomes, rejected). Documents whose rows fail an
-    expectation move to `rejected`, their rows leave the raw tables, and the rest is staged
-    and validated again; a failure no document explains raises Invalid."""
-    if not _counts(con)[0]:
+    expectation move to `rejected`, their files are set aside, and the rest is staged and
+    validated again; a failure no document explains raises Invalid."""
+    if not _loaded(con)[0]:
         return [], rejected
     from etl.validate import validate
 
@@ -286,13 +277,11 @@ def _validated(
         raise Invalid(failed)
     bad = _document_failures(failed)
     if bad:
-        documents = con.execute("select document_id, path, size_bytes from raw_documents "
+        documents = con.execute("select document_id, path, size_bytes, seq from raw_documents "
                                 "where list_contains(?, document_id)", [sorted(bad)]).fetchall()
-        now = [Rejected(d, path, size, bad[d]) for d, path, size in documents]
+        now = [Rejected(d, path, size, bad[d]) for d, path, size, _ in documents]
         rejected = rejected + now
-        for table in RAW_TABLES:
-            con.execute(f"delete from raw_{table} where list_contains(?, document_id)", [sorted(bad)])
-        append_raw(con, to_arrow({**empty_rows(), "documents": [rejected_row(r, run_id) for r in now]}))
+        set_aside(con, [seq // POST_SEQ_STRIDE for *_, seq in documents], now, run_id)
         stage(con)
         again = [o for o in validate(con, expectations_dir) if not o.success]
         if again:

@@ -51,9 +51,11 @@ def arrow_schemas() -> dict[str, pa.Schema]:
 
 @cache
 def raw_schemas() -> dict[str, pa.Schema]:
-    """Arrow schema of every raw_<table> the extract workers fill (sql/stage/raw_tables.sql)."""
-    from etl.transform import RAW_TABLES, create_raw_tables
+    """Arrow schema of the raw rows of every table the extract workers write (sql/stage/raw_tables.sql)."""
+    from etl.transform import RAW_TABLES
 
     con = connect_memory()
-    create_raw_tables(con)
+    for table in TABLES:
+        con.execute(sql(f"tables/{table}"))
+    con.execute(sql("stage/raw_tables"))
     return {t: con.sql(f"select * from raw_{t} limit 0").to_arrow_table().schema for t in RAW_TABLES}

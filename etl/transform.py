@@ -2,25 +2,29 @@
 
 Two steps, so that a run never holds its whole input in memory:
 - `document_rows` (pure Python, run in the extract workers): one document → raw rows,
-  with every id computed;
+  with every id computed; the workers write them as Parquet files (`write_raw`);
 - `stage` (SQL in sql/stage/, run in DuckDB over all raw rows of the run): one kept copy
-  of each post, and the authors, sources and tags of the kept copies.
+  of each post, and the authors, sources and tags of the kept copies, as views that the
+  validation and the merge read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import tempfile
 from dataclasses import dataclass
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from etl.extract import Document, Page, Post, Rejected
-from etl.schemas import DATA_TABLES, TABLES, raw_schemas, sql
+from etl.schemas import DATA_TABLES, raw_schemas, sql
 from etl.settings import Reference, name_key
 
 # Raw tables, in the order staging reads them; each is raw_<name> in sql/stage/raw_tables.sql.
 RAW_TABLES = ("documents", "document_warnings", "posts", "post_tags", "comments", "comment_entries")
-POST_SEQ_STRIDE = 1 << 20  # seq = file index * stride + position of the post in its file
+POST_SEQ_STRIDE = 1 << 20  # seq = file index * stride + position of the row in its file
 
 
 @dataclass(frozen=True)
@@ -62,19 +66,20 @@ def empty_rows() -> Rows:
 def document_rows(item: Parsed, index: int, run_id: str, ref: Reference, rows: Rows) -> None:
     """Append the raw rows of one parsed document (the `index`-th input file) to `rows`."""
     doc, page = item.document, item.page
+    first = index * POST_SEQ_STRIDE
     rows["documents"].append({
         "document_id": doc.document_id, "path": doc.path, "size_bytes": doc.size_bytes,
         "encoding": doc.encoding, "site_name": page.site_name, "page_kind": page.page_kind,
         "post_count": len(page.posts), "warning_count": len(page.warnings),
-        "status": "loaded", "error": None, "run_id": run_id,
+        "status": "loaded", "error": None, "run_id": run_id, "seq": first,
     })
     rows["document_warnings"].extend(
         {"document_id": doc.document_id, "line_number": w.line, "code": w.code, "message": w.message,
-         "run_id": run_id}
-        for w in page.warnings
+         "run_id": run_id, "seq": first + k}
+        for k, w in enumerate(page.warnings)
     )
     for i, post in enumerate(page.posts):
-        pid, seq = post_id(post), index * POST_SEQ_STRIDE + i
+        pid, seq = post_id(post), first + i
         source = ref.canonical_source(post.source) if post.source else None
         rows["posts"].append({
             "post_id": pid, "title": post.title, "subtitle": post.subtitle,
@@ -108,49 +113,66 @@ def rejected_row(r: Rejected, run_id: str) -> dict:
     return {
         "document_id": r.document_id, "path": r.path, "size_bytes": r.size_bytes, "encoding": None,
         "site_name": None, "page_kind": None, "post_count": 0, "warning_count": 0,
-        "status": "rejected", "error": r.reason, "run_id": run_id,
+        "status": "rejected", "error": r.reason, "run_id": run_id, "seq": None,
     }
 
 
-def to_arrow(rows: Rows) -> dict[str, pa.Table]:
+def write_raw(rows: Rows, folder: Path, name: str) -> None:
+    """Raw rows as <folder>/<table>/<name>.parquet, a file for every raw table (empty too)."""
     schemas = raw_schemas()
-    return {t: pa.Table.from_pylist(rows[t], schema=schemas[t]) for t in RAW_TABLES}
+    for table in RAW_TABLES:
+        (folder / table).mkdir(parents=True, exist_ok=True)
+        data = pa.Table.from_pylist(rows[table], schema=schemas[table])
+        pq.write_table(data, folder / table / f"{name}.parquet", compression="none")
 
 
-def create_raw_tables(con) -> None:
-    """The warehouse tables (for their columns) and the raw tables, in an empty database."""
-    for table in TABLES:
-        con.execute(sql(f"tables/{table}"))
-    con.execute(sql("stage/raw_tables"))
+def open_stage(con, folder: Path) -> None:
+    """In `con`, as temporary objects: raw_<table> views over the Parquet files in `folder`,
+    the input files set aside (excluded_files) and the rejected documents' rows."""
+    con.execute("create or replace temp table excluded_files (file_index bigint)")
+    documents = (folder / "documents" / "*.parquet").as_posix().replace("'", "''")
+    con.execute(f"create or replace temp table rejected_documents as from read_parquet('{documents}') limit 0")
+    for table in RAW_TABLES:
+        files = (folder / table / "*.parquet").as_posix().replace("'", "''")
+        view = sql("stage/raw_view").format(files=files, stride=POST_SEQ_STRIDE)
+        con.execute(f"create or replace temp view raw_{table} as {view}")
 
 
-def append_raw(con, tables: dict[str, pa.Table]) -> None:
-    for table, data in tables.items():
-        if data.num_rows:
-            con.register("raw_batch", data)
-            con.execute(f"insert into raw_{table} select * from raw_batch")
-            con.unregister("raw_batch")
+def set_aside(con, file_indexes: list[int], rejected: list[Rejected], run_id: str) -> None:
+    """Leave out the rows of these input files; add rows for these rejected documents."""
+    if file_indexes:
+        con.execute("insert into excluded_files select unnest(?)", [file_indexes])
+    if rejected:
+        con.register("rejected_batch", pa.Table.from_pylist([rejected_row(r, run_id) for r in rejected],
+                                                            schema=raw_schemas()["documents"]))
+        con.execute("insert into rejected_documents select * from rejected_batch")
+        con.unregister("rejected_batch")
 
 
 def stage(con) -> None:
-    """staged_<table> for every data table, from the raw rows (sql/stage/<table>.sql)."""
-    con.execute(f"create or replace table chosen_posts as {sql('stage/chosen_posts')}")
+    """staged_<table> views of every data table over the raw rows (sql/stage/<table>.sql),
+    and the narrow chosen_posts table they share."""
+    con.execute(f"create or replace temp table chosen_posts as {sql('stage/chosen_posts')}")
+    corrupted = con.execute("select table_name from duckdb_tables() "
+                            "where temporary and starts_with(table_name, 'staged_')").fetchall()
+    for name, in corrupted:  # a staged view a test made a table (etl/failpoints.py corrupt)
+        con.execute(f"drop table {name}")
     for table in DATA_TABLES:
-        con.execute(f"create or replace table staged_{table} as {sql(f'stage/{table}')}")
+        con.execute(f"create or replace temp view staged_{table} as {sql(f'stage/{table}')}")
 
 
 def build_tables(
     parsed: list[Parsed], rejected: list[Rejected], run_id: str, ref: Reference
 ) -> dict[str, pa.Table]:
-    """Every data table's rows for a few documents, staged in an in-memory DuckDB."""
+    """Every data table's rows for a few documents, staged as a run stages them."""
     from etl.schemas import connect_memory
 
     rows = empty_rows()
     for index, item in enumerate(parsed):
         document_rows(item, index, run_id, ref, rows)
-    rows["documents"] += [rejected_row(r, run_id) for r in rejected]
-    with connect_memory() as con:
-        create_raw_tables(con)
-        append_raw(con, to_arrow(rows))
+    with tempfile.TemporaryDirectory() as folder, connect_memory() as con:
+        write_raw(rows, Path(folder), "0")
+        open_stage(con, Path(folder))
+        set_aside(con, [], rejected, run_id)
         stage(con)
         return {t: con.table(f"staged_{t}").to_arrow_table() for t in DATA_TABLES}

@@ -20,8 +20,8 @@ import pyarrow as pa
 from etl.values import plain
 
 ID_COLUMN = "document_id"  # failing rows of tables that have it are traced to their documents
-CHUNK_ROWS = 250_000  # rows of one DataFrame handed to GX
-CHUNK_BYTES = 128 * 1024 * 1024  # text in one DataFrame
+CHUNK_ROWS = 100_000  # rows of one DataFrame handed to GX
+CHUNK_BYTES = 32 * 1024 * 1024  # text in one DataFrame
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 import great_expectations as gx  # noqa: E402

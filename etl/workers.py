@@ -1,9 +1,9 @@
-"""Extract in parallel: input files → raw rows, in worker processes, streamed in input order.
+"""Extract in parallel: input files → raw rows, in worker processes.
 
-Documents are independent, so each worker reads, hashes, decodes, parses and turns into
-raw rows a task of a few files, and hands back Arrow tables. The caller appends them to
-the run's staging database as they arrive; at most WINDOW tasks per worker are in flight,
-so memory stays flat however large the input.
+Documents are independent, so each worker reads, hashes, decodes and parses a task of a
+few files, and writes their raw rows as Parquet files of its own (etl/transform.py
+write_raw); it hands back only what the run must count and report, in input order. At
+most WINDOW tasks per worker are in flight, so memory stays flat however large the input.
 """
 
 from __future__ import annotations
@@ -17,12 +17,10 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-
 from etl.extract import Rejected, parse_page
 from etl.extract.reader import read_bytes, to_document
 from etl.settings import Reference
-from etl.transform import Parsed, document_rows, empty_rows, to_arrow
+from etl.transform import Parsed, document_rows, empty_rows, write_raw
 
 TASK_BYTES = 4 * 1024 * 1024  # input per task: large enough to amortize the hand-over
 TASK_FILES = 256
@@ -38,14 +36,14 @@ class Settings:
     max_bytes: int
     ref: Reference
     run_id: str
+    raw_dir: Path  # where the workers write the raw rows
 
 
 @dataclass
 class Chunk:
     """The outcome of one task."""
 
-    rows: dict[str, pa.Table] | None = None  # raw rows of the parsed documents
-    parsed: list[tuple[str, str]] = field(default_factory=list)  # (document_id, path) in input order
+    parsed: list[tuple[str, str, int]] = field(default_factory=list)  # (document_id, path, file index)
     skipped: list[str] = field(default_factory=list)  # paths of documents the warehouse (or the task) has
     rejected: list[Rejected] = field(default_factory=list)
 
@@ -82,8 +80,9 @@ def work(task: list[tuple[int, Path]]) -> Chunk:
                                            "no recognizable post (no byline, no post footer)"))
             continue
         document_rows(Parsed(doc, page), index, s.run_id, s.ref, rows)
-        chunk.parsed.append((doc.document_id, doc.path))
-    chunk.rows = to_arrow(rows)
+        chunk.parsed.append((doc.document_id, doc.path, index))
+    if task:
+        write_raw(rows, s.raw_dir, f"{task[0][0]:09d}")
     return chunk
 
 

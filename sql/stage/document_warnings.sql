@@ -1,5 +1,5 @@
 with final as (
-    select * from raw_document_warnings
+    select * exclude (seq) from raw_document_warnings
 )
 
 select * from final

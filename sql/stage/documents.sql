@@ -1,5 +1,8 @@
+-- The documents read (in input order), then those rejected.
 with final as (
-    select * from raw_documents
+    select * exclude (seq) from raw_documents
+    union all
+    select * exclude (seq) from rejected_documents
 )
 
 select * from final

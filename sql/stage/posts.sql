@@ -1,7 +1,8 @@
 with final as (
-    select * exclude (seq, first_seq, author, source)
-    from chosen_posts
-    order by first_seq
+    select r.* exclude (seq, author, source)
+    from raw_posts as r
+    inner join chosen_posts as c on r.seq = c.seq
+    order by c.first_seq
 )
 
 select * from final

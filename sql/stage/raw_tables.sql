@@ -1,12 +1,18 @@
--- Raw rows of one run, as the extract workers produce them, document by document: the
--- columns of the warehouse tables (created first, from sql/tables/) plus what staging
--- needs to pick one copy of each post. `seq` orders posts as they occur in the inputs
--- (file order, then position in the file).
+-- The columns of the raw rows of a run, which the extract workers write as Parquet files
+-- (etl/schemas.py raw_schemas reads them off these tables, created after sql/tables/): the
+-- columns of the warehouse tables plus what staging needs to pick one copy of each post.
+-- `seq` orders rows as they occur in the inputs: file index * 2^20 + position in the file.
 create table raw_documents as
-select * from documents limit 0;
+select
+    *,
+    0::bigint as seq
+from documents limit 0;
 
 create table raw_document_warnings as
-select * from document_warnings limit 0;
+select
+    *,
+    0::bigint as seq
+from document_warnings limit 0;
 
 create table raw_posts as
 select
