@@ -4,6 +4,7 @@ Layout of a warehouse folder:
 
     .versions/<run_id>/warehouse.duckdb   one immutable snapshot per finished run
     .versions/<run_id>/parquet/<table>/<run>.parquet   the rows each run wrote
+    .versions/<run_id>/inputs.parquet     size, time, inode and document of every file read
     current           -> .versions/<run_id>     the one pointer that commits a run
     warehouse.duckdb  -> current/warehouse.duckdb
     published.duckdb  -> current/warehouse.duckdb   (what BI tools open, read-only)
@@ -27,20 +28,29 @@ import fcntl
 import json
 import os
 import shutil
+import signal
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from etl.failpoints import failpoint
 from etl.schemas import TABLES, sql
 from etl.settings import SQL_DIR
 
 DB_NAME = "warehouse.duckdb"
+INPUTS_NAME = "inputs.parquet"  # the files the runs read, to skip unchanged ones unread
 KEEP_VERSIONS = 2  # the current snapshot and the one before, for readers still on it
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 PARQUET_ROW_GROUP = 32_768  # rows; the writer holds one group of each file in memory (posts: ~30 MB)
-WRITER_MEMORY = "512MB"  # DuckDB's memory limit while a run writes; beyond it, it spills to disk
+# DuckDB's memory limits while a run writes (beyond them it spills to disk, or fails where it
+# cannot): while the GX process validates beside it, and for the merge, which runs alone.
+WRITER_MEMORY = "256MB"
+MERGE_MEMORY = "512MB"
 
 
 class WarehouseBusy(Exception):
@@ -121,10 +131,39 @@ def writer_lock(wh: Warehouse, wait: bool, new_run_id: Callable[[], str]) -> Ite
         f.truncate()
         f.write(f"run {run_id} (pid {os.getpid()}, started {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())})")
         f.flush()
+        _held.append(f.fileno())
         try:
             yield run_id
         finally:
+            _held.remove(f.fileno())
             f.truncate(0)
+
+
+_held: list[int] = []  # descriptors of the lock files this process holds
+
+
+def _forget_locks() -> None:
+    """In a forked child: close the inherited lock descriptors. The parent keeps the lock,
+    and a child outliving a killed parent cannot keep holding it."""
+    for fd in _held:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _held.clear()
+
+
+os.register_at_fork(after_in_child=_forget_locks)
+
+
+def die_with_parent() -> None:
+    """Call in a child process: the kernel kills it when its parent dies (Linux), so the
+    workers of a killed run do not linger."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the call
+            os._exit(1)
 
 
 def clean_stale(wh: Warehouse) -> list[Path]:
@@ -188,6 +227,7 @@ def create_schema(con) -> None:
 def merge(con) -> tuple[int, int, set[tuple[str, str]]]:
     """Merge the run's staged_<table> views; returns (posts new, posts upgraded, (table,
     run_id) partitions of earlier runs whose rows changed)."""
+    con.execute(f"set memory_limit = '{MERGE_MEMORY}'")
     con.execute(sql("load/merge"))
     (new, updated), = con.execute(sql("load/post_counts")).fetchall()
     touched = set(con.execute("select table_name, run_id from merge_touched").fetchall())
@@ -243,6 +283,34 @@ def commit_snapshot(wh: Warehouse, database: Path, run_id: str) -> Path:
     failpoint("commit")
     _link(f".versions/{run_id}", wh.current)
     return final
+
+
+class Identity(NamedTuple):
+    """What a file was when a run read it: unchanged size, time and inode, unchanged bytes."""
+
+    path: str
+    size_bytes: int
+    modified_ns: int
+    inode: int
+    document_id: str
+
+
+def identity(path: Path, st: os.stat_result, document_id: str) -> Identity:
+    return Identity(str(path), st.st_size, st.st_mtime_ns, st.st_ino, document_id)
+
+
+def read_inputs(snapshot: Path | None) -> dict[str, Identity]:
+    """The input files a snapshot's runs read, by path (none for an older snapshot)."""
+    if not snapshot or not (snapshot / INPUTS_NAME).exists():
+        return {}
+    return {r["path"]: Identity(**r) for r in pq.read_table(snapshot / INPUTS_NAME).to_pylist()}
+
+
+def write_inputs(snapshot: Path, inputs: Iterable[Identity]) -> None:
+    rows = {i.path: i for i in inputs}
+    schema = pa.schema([("path", pa.string()), ("size_bytes", pa.int64()), ("modified_ns", pa.int64()),
+                        ("inode", pa.int64()), ("document_id", pa.string())])
+    pq.write_table(pa.Table.from_pylist([i._asdict() for i in rows.values()], schema=schema), snapshot / INPUTS_NAME)
 
 
 def write_log(wh: Warehouse, run_id: str, summary: dict) -> Path:

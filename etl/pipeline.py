@@ -21,6 +21,7 @@ from etl.failpoints import corrupt, failpoint
 from etl.schemas import sql
 from etl.settings import EXPECTATIONS_DIR, Reference, load_reference
 from etl.transform import POST_SEQ_STRIDE, open_stage, set_aside, stage
+from etl.validate import Validator, validate
 from etl.workers import Settings, default_jobs, extract, tasks
 
 EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY, EXIT_ERROR = 0, 1, 3, 4, 5
@@ -138,29 +139,35 @@ def run(
             with load.connect(previous / load.DB_NAME, read_only=True) as con:
                 known = {d: s for d, s, _ in con.execute(sql("load/known_documents")).fetchall()}
         files, rejected = discover(paths, skip=warehouse)
+        fresh, unchanged = _unchanged(files, load.read_inputs(None if full_refresh else previous), known,
+                                      retry_rejected)
         timer("discover")
 
         tmp = load.begin_snapshot(wh, run_id)
         raw = tmp / "raw"
         settings = Settings(known, retry_rejected, max_bytes, ref, run_id, raw)
-        rejected, skipped, excluded = _extract(files, rejected, settings, jobs or default_jobs(), progress)
-        timer("extract")
-        database = load.copy_current(wh, tmp, full_refresh)
-        con = load.connect(database, spill_to=tmp / "spill")
-        load.create_schema(con)
-        open_stage(con, raw)
-        set_aside(con, excluded, rejected, run_id)
-        stage(con)
-        corrupt(con)
-        parsed, posts_read = _loaded(con)
-        log("extracted", documents=parsed, rejected=len(rejected), skipped=len(skipped), posts=posts_read)
-        timer("stage")
+        validator = Validator(expectations_dir)  # started at the first new document: GX imports meanwhile
         try:
-            outcomes, rejected = _validated(con, rejected, run_id, expectations_dir)
+            rejected, skipped, excluded, identities = _extract(
+                fresh, unchanged, rejected, settings, jobs or default_jobs(), progress, validator.start)
+            timer("extract")
+            database = load.copy_current(wh, tmp, full_refresh)
+            con = load.connect(database, spill_to=tmp / "spill")
+            load.create_schema(con)
+            open_stage(con, raw)
+            set_aside(con, excluded, rejected, run_id)
+            stage(con)
+            corrupt(con)
+            parsed, posts_read = _loaded(con)
+            log("extracted", documents=parsed, rejected=len(rejected), skipped=len(skipped), posts=posts_read)
+            timer("stage")
+            outcomes, rejected = _validated(con, rejected, run_id, expectations_dir, validator)
         except Invalid as invalid:
             con.close()
             shutil.rmtree(tmp, ignore_errors=True)
             return _invalid(wh, run_id, started, invalid.failed, log)
+        finally:
+            validator.close()
         parsed, posts_read = _loaded(con)
         timer("validate")
         for r in rejected:
@@ -188,6 +195,7 @@ def run(
             ])
             con.execute("checkpoint")
             shutil.rmtree(raw)
+            load.write_inputs(tmp, identities)
             timer("load")
             load.export_parquet(con, tmp, None if full_refresh else previous, run_id, touched)
             timer("parquet")
@@ -220,17 +228,40 @@ class Invalid(Exception):
         self.failed = failed
 
 
+def _unchanged(
+    files: list[Path], inputs: dict[str, load.Identity], known: dict[str, str], retry_rejected: bool,
+) -> tuple[list[tuple[int, Path]], list[load.Identity]]:
+    """(index, path) of the files to read, and the identities of those to skip unread: files
+    an earlier run read, with the same size, time and inode, whose document needs no reading."""
+    fresh: list[tuple[int, Path]] = []
+    unchanged: list[load.Identity] = []
+    for index, path in enumerate(files):
+        was = inputs.get(str(path))
+        try:
+            now = load.identity(path, path.stat(), was.document_id) if was else None
+        except OSError:
+            now = None
+        status = known.get(was.document_id) if was else None
+        if now == was and (status == "loaded" or (status and not retry_rejected)):
+            unchanged.append(was)
+        else:
+            fresh.append((index, path))
+    return fresh, unchanged
+
+
 def _extract(
-    files: list[Path], rejected: list[Rejected], settings: Settings, jobs: int,
-    progress: Callable[[Iterable, int], Iterable] | None,
-) -> tuple[list[Rejected], list[str], list[int]]:
-    """Read and parse the new files, the workers writing their raw rows under
-    settings.raw_dir: (rejected, skipped paths, indexes of the files to leave out).
-    A document already in the warehouse, or met earlier in this run, is skipped."""
+    files: list[tuple[int, Path]], unchanged: list[load.Identity], rejected: list[Rejected], settings: Settings,
+    jobs: int, progress: Callable[[Iterable, int], Iterable] | None, on_new: Callable[[], None],
+) -> tuple[list[Rejected], list[str], list[int], list[load.Identity]]:
+    """Read and parse the new `files` ((index, path) pairs), the workers writing their raw rows
+    under settings.raw_dir: (rejected, skipped paths, indexes of the files to leave out, the
+    identities of the files read or skipped unread). A document already in the warehouse, or
+    met earlier in this run, is skipped; `on_new` is called for each task that brought a new one."""
     rejected = list(rejected)
-    skipped: list[str] = []
+    skipped = [i.path for i in unchanged]
+    identities = list(unchanged)
     excluded: list[int] = []
-    seen: set[str] = set()
+    seen: set[str] = {i.document_id for i in unchanged}
     all_tasks = tasks(files)
     chunks = extract(all_tasks, settings, jobs)
     for i, chunk in enumerate(progress(chunks, len(all_tasks)) if progress else chunks):
@@ -248,11 +279,14 @@ def _extract(
                 excluded.append(index)
             seen.add(document_id)
         skipped += chunk.skipped
+        identities += chunk.identities
+        if chunk.parsed:
+            on_new()
     # A file rejected by an earlier run (same bytes, or same unreadable path) is not new.
     if not settings.retry_rejected:
         skipped += [r.path for r in rejected if r.document_id in settings.known]
         rejected = [r for r in rejected if r.document_id not in settings.known]
-    return rejected, skipped, excluded
+    return rejected, skipped, excluded, identities
 
 
 def _loaded(con) -> tuple[int, int]:
@@ -262,16 +296,14 @@ def _loaded(con) -> tuple[int, int]:
 
 
 def _validated(
-    con, rejected: list[Rejected], run_id: str, expectations_dir: Path,
+    con, rejected: list[Rejected], run_id: str, expectations_dir: Path, validator: Validator,
 ) -> tuple[list, list[Rejected]]:
     """Validate the staged tables: (outcomes, rejected). Documents whose rows fail an
     expectation move to `rejected`, their files are set aside, and the rest is staged and
     validated again; a failure no document explains raises Invalid."""
     if not _loaded(con)[0]:
         return [], rejected
-    from etl.validate import validate
-
-    outcomes = validate(con, expectations_dir)
+    outcomes = validate(con, expectations_dir, validator)
     failed = [o for o in outcomes if not o.success]
     if any(not o.documents for o in failed):
         raise Invalid(failed)
@@ -283,7 +315,7 @@ def _validated(
         rejected = rejected + now
         set_aside(con, [seq // POST_SEQ_STRIDE for *_, seq in documents], now, run_id)
         stage(con)
-        again = [o for o in validate(con, expectations_dir) if not o.success]
+        again = [o for o in validate(con, expectations_dir, validator) if not o.success]
         if again:
             raise Invalid(again)
     return outcomes, rejected

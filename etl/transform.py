@@ -129,6 +129,7 @@ def write_raw(rows: Rows, folder: Path, name: str) -> None:
 def open_stage(con, folder: Path) -> None:
     """In `con`, as temporary objects: raw_<table> views over the Parquet files in `folder`,
     the input files set aside (excluded_files) and the rejected documents' rows."""
+    write_raw(empty_rows(), folder, "empty")  # every view has a file, even when no file was read
     con.execute("create or replace temp table excluded_files (file_index bigint)")
     documents = (folder / "documents" / "*.parquet").as_posix().replace("'", "''")
     con.execute(f"create or replace temp table rejected_documents as from read_parquet('{documents}') limit 0")

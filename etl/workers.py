@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import time
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -19,9 +20,13 @@ from pathlib import Path
 
 from etl.extract import Rejected, parse_page
 from etl.extract.reader import read_bytes, to_document
+from etl.load import Identity, die_with_parent, identity
 from etl.settings import Reference
 from etl.transform import Parsed, document_rows, empty_rows, write_raw
 
+# A file modified less than this long ago may change again within the same timestamp tick:
+# it is not remembered by its size and time, and will be read again.
+SETTLED_NS = 2_000_000_000
 TASK_BYTES = 4 * 1024 * 1024  # input per task: large enough to amortize the hand-over
 TASK_FILES = 256
 WINDOW = 3  # tasks in flight per worker
@@ -46,14 +51,17 @@ class Chunk:
     parsed: list[tuple[str, str, int]] = field(default_factory=list)  # (document_id, path, file index)
     skipped: list[str] = field(default_factory=list)  # paths of documents the warehouse (or the task) has
     rejected: list[Rejected] = field(default_factory=list)
+    identities: list[Identity] = field(default_factory=list)  # of the files read, to skip them unread next time
 
 
 _settings: Settings | None = None
 
 
-def _init(settings: Settings) -> None:
+def _init(settings: Settings, child: bool = False) -> None:
     global _settings
     _settings = settings
+    if child:
+        die_with_parent()
 
 
 def work(task: list[tuple[int, Path]]) -> Chunk:
@@ -64,7 +72,9 @@ def work(task: list[tuple[int, Path]]) -> Chunk:
     seen: set[str] = set()
     for index, path in task:
         try:
-            document_id, raw = read_bytes(path, s.max_bytes)
+            document_id, raw, st = read_bytes(path, s.max_bytes)
+            if time.time_ns() - st.st_mtime_ns > SETTLED_NS:
+                chunk.identities.append(identity(path, st, document_id))
             previous = s.known.get(document_id)
             if document_id in seen or previous == "loaded" or (previous and not s.retry_rejected):
                 chunk.skipped.append(str(path))  # known by its bytes: not decoded again
@@ -86,11 +96,11 @@ def work(task: list[tuple[int, Path]]) -> Chunk:
     return chunk
 
 
-def tasks(files: list[Path]) -> list[list[tuple[int, Path]]]:
-    """Consecutive files grouped into tasks of about TASK_BYTES."""
+def tasks(files: list[tuple[int, Path]]) -> list[list[tuple[int, Path]]]:
+    """Consecutive (index in the run's inputs, path) pairs grouped into tasks of about TASK_BYTES."""
     out: list[list[tuple[int, Path]]] = []
     size = 0
-    for index, path in enumerate(files):
+    for index, path in files:
         if not out or size >= TASK_BYTES or len(out[-1]) >= TASK_FILES:
             out.append([])
             size = 0
@@ -112,7 +122,7 @@ def extract(all_tasks: list[list[tuple[int, Path]]], settings: Settings, jobs: i
         return
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
-                             initializer=_init, initargs=(settings,)) as pool:
+                             initializer=_init, initargs=(settings, True)) as pool:
         pending: deque = deque()
         queue = iter(all_tasks)
         for task in queue:

@@ -176,7 +176,7 @@ def wait_for_line(proc: subprocess.Popen, text: str, timeout: float = 120) -> li
 def kill(proc: subprocess.Popen) -> None:
     """SIGKILL, as the OOM killer or a lost node would: no cleanup runs."""
     os.kill(proc.pid, signal.SIGKILL)
-    proc.communicate()
+    proc.communicate(timeout=60)  # a child still holding the run's output would hang here
 
 
 def copy_warehouse(src: Path, dst: Path) -> Path:

@@ -162,3 +162,48 @@ def test_next_run_reaches_the_tables_of_a_run_never_killed(crashes, case, point)
         assert f"cleaned path={wh / '.versions' / ('tmp-' + killed)}" in rerun.stderr
     if point == "commit":
         assert f"cleaned path={wh / '.versions' / killed}" in rerun.stderr
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                stat = Path(f"/proc/{entry.name}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rpartition(")")[2].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("point", ["extract", "validate"])
+def test_killed_run_leaves_no_process_and_no_lock(point, tmp_path):
+    """A run killed while its extract workers (two tasks of files: the pool is used) or its
+    GX process run: the kernel ends its children too, and the next run is not locked out."""
+    import time
+
+    dumps = tmp_path / "dumps"
+    text = front_page(date(2020, 1, 9))
+    for k in range(110):  # ~5 MB: more than one task of files
+        write(dumps / f"aletho-news-{k:03d}.txt", f"{text}\nCopy {k}.\n")
+    wh = tmp_path / "warehouse"
+    proc = start_etl("run", dumps, "--warehouse", wh, "--jobs", "2", env={"ETL_FAILPOINTS": point})
+    wait_for_line(proc, f"failpoint {point} reached")
+    children = _children(proc.pid)
+    assert children  # the workers, or the GX process
+    kill(proc)
+    deadline = time.monotonic() + 10
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [c for c in children if _alive(c)]
+    result = etl("run", dumps, "--warehouse", wh)
+    assert result.returncode in (0, 1), result.stderr  # not 4: no leftover holds the lock
+    assert table_counts(wh)["documents"] == 110

@@ -31,7 +31,7 @@ def _build(warehouse: Path, inputs: list[Path], jobs: int) -> pipeline.RunResult
 def test_workers_give_the_same_warehouse_as_one_process(inputs, tmp_path, monkeypatch):
     one = _build(tmp_path / "one", inputs, jobs=1)
     monkeypatch.setattr(workers, "TASK_BYTES", 1)  # a task per file (the empty one joins the next)
-    assert [[i for i, _ in t] for t in workers.tasks(inputs)] == [[0], [1], [2], [3], [4, 5]]
+    assert [[i for i, _ in t] for t in workers.tasks(list(enumerate(inputs)))] == [[0], [1], [2], [3], [4, 5]]
     two = _build(tmp_path / "two", inputs, jobs=2)
     assert one.summary["documents"] == two.summary["documents"] == {"new": 4, "skipped": 1, "rejected": 1}
     assert one.summary["posts"] == two.summary["posts"] == {"in_new_documents": 29, "new": 12, "updated": 0}
@@ -44,9 +44,9 @@ def test_workers_give_the_same_warehouse_as_one_process(inputs, tmp_path, monkey
 
 
 def test_tasks_keep_input_order_and_group_small_files(inputs, monkeypatch):
-    assert workers.tasks(inputs) == [list(enumerate(inputs))]  # 6 small files: one task
+    assert workers.tasks(list(enumerate(inputs))) == [list(enumerate(inputs))]  # 6 small files: one task
     monkeypatch.setattr(workers, "TASK_FILES", 4)
-    assert [[i for i, _ in t] for t in workers.tasks(inputs)] == [[0, 1, 2, 3], [4, 5]]
+    assert [[i for i, _ in t] for t in workers.tasks(list(enumerate(inputs)))] == [[0, 1, 2, 3], [4, 5]]
 
 
 def test_worker_chunks_arrive_in_task_order(inputs, tmp_path):

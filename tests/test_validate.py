@@ -62,8 +62,9 @@ def test_failure_in_table_without_documents_is_not_traceable(staged):
 
 
 def test_chunks_find_what_one_frame_finds(staged, monkeypatch):
-    """Rows are split by a hash of the key: a duplicate key lands in one chunk and still fails
-    uniqueness; counts, examples and documents add up over the chunks."""
+    """Key columns are split by a hash of the key: a duplicate key lands in one chunk and still
+    fails uniqueness; row-by-row expectations see chunks of rows; counts, examples and
+    documents add up over the chunks."""
     from etl import validate as v
 
     posts = staged["posts"].to_pylist()
@@ -71,14 +72,30 @@ def test_chunks_find_what_one_frame_finds(staged, monkeypatch):
     posts[7]["word_count"] = posts[9]["word_count"] = -1
     bad = {**staged, "posts": pa.Table.from_pylist(posts, schema=staged["posts"].schema)}
     monkeypatch.setattr(v, "CHUNK_ROWS", 3)
+    monkeypatch.setattr(v, "BATCH_ROWS", 2)
     con = v.stage_tables(bad)
-    assert v._chunks(con, "posts", ["post_id"]) == 4
+    assert [c.num_rows for c in v._row_chunks(con, "posts", ["word_count"])] == [4, 4, 4]
+    keys = list(v._key_chunks(con, "posts", "post_id", ["post_id"]))
+    assert len(keys) == 4 and sum(c.num_rows for c in keys) == 12
+    assert any(c.column("post_id").to_pylist().count(posts[2]["post_id"]) == 2 for c in keys)
     failed = {(o.expectation, o.column): o for o in v.validate(con, EXPECTATIONS_DIR) if not o.success}
     assert set(failed) == {("expect_column_values_to_be_unique", "post_id"),
                            ("expect_column_values_to_be_between", "word_count")}
     assert failed["expect_column_values_to_be_unique", "post_id"].unexpected_count == 2
     between = failed["expect_column_values_to_be_between", "word_count"]
     assert (between.unexpected_count, between.examples, between.documents) == (2, [-1, -1], {"a" * 64: [-1, -1]})
+
+
+def test_table_aggregates_cannot_be_validated_in_chunks(tmp_path):
+    from etl.validate import _split
+
+    assert _split({"expectations": [
+        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "post_id"}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "title"}},
+        {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["post_id", "tag_id"]}},
+    ]}) == {"keys": ["post_id", "tag_id"], "rows": ["title"]}
+    with pytest.raises(ValueError, match="expect_table_row_count_to_be_between needs the whole table"):
+        _split({"expectations": [{"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}]})
 
 
 def test_unknown_expectation_type_is_an_error(tmp_path):

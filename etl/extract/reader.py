@@ -6,6 +6,7 @@ The only I/O of the extract stage. Input files are opened read-only and never ch
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import stat
 from dataclasses import dataclass
@@ -68,8 +69,9 @@ def decode(raw: bytes) -> tuple[str, str]:
     return text, encoding
 
 
-def read_bytes(path: Path, max_bytes: int) -> tuple[str, bytes]:
-    """(document id, bytes) of one input file; raise Rejected if it cannot be read."""
+def read_bytes(path: Path, max_bytes: int) -> tuple[str, bytes, os.stat_result]:
+    """(document id, bytes, stat taken before reading) of one input file; raise Rejected if it
+    cannot be read."""
     shown = str(path)
     try:
         st = path.stat()
@@ -82,7 +84,7 @@ def read_bytes(path: Path, max_bytes: int) -> tuple[str, bytes]:
         raw = path.read_bytes()
     except OSError as e:
         raise Rejected(path_id(shown), shown, None, f"cannot read: {e.strerror or e}") from None
-    return hashlib.sha256(raw).hexdigest(), raw
+    return hashlib.sha256(raw).hexdigest(), raw, st
 
 
 def to_document(path: str, document_id: str, raw: bytes) -> Document:
@@ -100,4 +102,5 @@ def to_document(path: str, document_id: str, raw: bytes) -> Document:
 
 def read_document(path: Path, max_bytes: int) -> Document:
     """Read and decode one input file; raise Rejected with the reason it cannot be used."""
-    return to_document(str(path), *read_bytes(path, max_bytes))
+    document_id, raw, _ = read_bytes(path, max_bytes)
+    return to_document(str(path), document_id, raw)

@@ -1,8 +1,8 @@
+-- The kept copy of each post. Not sorted: sorting would carry every body through memory.
 with final as (
     select r.* exclude (seq, author, source)
     from raw_posts as r
-    inner join chosen_posts as c on r.seq = c.seq
-    order by c.first_seq
+    semi join chosen_posts as c on r.seq = c.seq
 )
 
 select * from final

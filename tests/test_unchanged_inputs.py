@@ -1,0 +1,66 @@
+"""Files an earlier run read are skipped unread while their size, time and inode are unchanged."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from etl import load, pipeline
+from etl.settings import DEFAULT_MAX_BYTES
+from tests.corpus import nightly_dumps, write
+from tests.utils import SAMPLE, rows
+
+OLD = time.time_ns() - 3600 * 10**9  # an hour ago: settled, not still being written
+
+
+def _run(warehouse: Path, *inputs: Path) -> pipeline.RunResult:
+    return pipeline.run(list(inputs), warehouse, max_bytes=DEFAULT_MAX_BYTES, log=lambda *a, **k: None, jobs=1)
+
+
+def test_unchanged_files_are_remembered_and_changed_ones_read_again(tmp_path):
+    dumps = nightly_dumps(tmp_path / "dumps")
+    for p in dumps:
+        os.utime(p, ns=(OLD, OLD))
+    wh = tmp_path / "wh"
+    first = _run(wh, tmp_path / "dumps")
+    inputs = load.read_inputs(load.Warehouse(wh).current_version())
+    assert sorted(inputs) == sorted(str(p) for p in dumps)
+    assert {i.document_id for i in inputs.values()} == {d for d, in rows(wh, "select document_id from documents")}
+
+    # Unchanged: skipped by size, time and inode. Touched: read again, same bytes, skipped.
+    os.utime(dumps[0], ns=(OLD + 60, OLD + 60))
+    second = _run(wh, tmp_path / "dumps")
+    assert second.summary["documents"] == {"new": 0, "skipped": 3, "rejected": 0}
+    again = load.read_inputs(load.Warehouse(wh).current_version())
+    assert again[str(dumps[0])] == inputs[str(dumps[0])]._replace(modified_ns=OLD + 60)
+    assert again[str(dumps[1])] == inputs[str(dumps[1])]
+
+    # New bytes at the same path: read and loaded.
+    write(dumps[1], SAMPLE.read_text(encoding="utf-8") + "\nA line more.\n")
+    os.utime(dumps[1], ns=(OLD + 120, OLD + 120))
+    third = _run(wh, tmp_path / "dumps")
+    assert (first.summary["documents"]["new"], third.summary["documents"]) == \
+        (3, {"new": 1, "skipped": 2, "rejected": 0})
+
+
+def test_which_files_are_read():
+    """`_unchanged` alone: what is skipped unread, and why."""
+    st = SAMPLE.stat()
+    same = load.identity(SAMPLE, st, "d1")
+    moved = same._replace(modified_ns=st.st_mtime_ns - 1)
+    loaded, rejected = {"d1": "loaded"}, {"d1": "rejected"}
+    assert pipeline._unchanged([SAMPLE], {str(SAMPLE): same}, loaded, False) == ([], [same])
+    assert pipeline._unchanged([SAMPLE], {str(SAMPLE): moved}, loaded, False) == ([(0, SAMPLE)], [])
+    assert pipeline._unchanged([SAMPLE], {}, loaded, False) == ([(0, SAMPLE)], [])
+    assert pipeline._unchanged([SAMPLE], {str(SAMPLE): same}, {}, False) == ([(0, SAMPLE)], [])  # not in the warehouse
+    assert pipeline._unchanged([SAMPLE], {str(SAMPLE): same}, rejected, False) == ([], [same])
+    assert pipeline._unchanged([SAMPLE], {str(SAMPLE): same}, rejected, True) == ([(0, SAMPLE)], [])  # --retry-rejected
+    gone = Path("/nonexistent/dump.txt")
+    assert pipeline._unchanged([gone], {str(gone): same._replace(path=str(gone))}, loaded, False) == ([(0, gone)], [])
+
+
+def test_a_file_written_just_now_is_not_remembered(tmp_path):
+    fresh = write(tmp_path / "dumps" / SAMPLE.name, SAMPLE.read_bytes())  # mtime: now
+    _run(tmp_path / "wh", fresh)
+    assert load.read_inputs(load.Warehouse(tmp_path / "wh").current_version()) == {}
