@@ -46,7 +46,7 @@ DB_NAME = "warehouse.duckdb"
 INPUTS_NAME = "inputs.parquet"  # the files the runs read, to skip unchanged ones unread
 KEEP_VERSIONS = 2  # the current snapshot and the one before, for readers still on it
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-PARQUET_ROW_GROUP = 32_768  # rows; the writer holds one group of each file in memory (posts: ~30 MB)
+PARQUET_ROW_GROUP = 8_192  # rows; the writer holds a group per thread in memory (posts: ~25 MB each)
 # DuckDB's memory limits while a run writes (beyond them it spills to disk, or fails where it
 # cannot): while the GX process validates beside it, and for the merge, which runs alone.
 WRITER_MEMORY = "256MB"
