@@ -28,7 +28,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
 profile: $(STAMP)
-	$(BIN)/python bench/profile.py
+	$(BIN)/python bench/profile_run.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check etl tests bench

@@ -48,9 +48,11 @@ KEEP_VERSIONS = 2  # the current snapshot and the one before, for readers still 
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 PARQUET_ROW_GROUP = 8_192  # rows; the writer holds a group per thread in memory (posts: ~25 MB each)
 # DuckDB's memory limits while a run writes (beyond them it spills to disk, or fails where it
-# cannot): while the GX process validates beside it, and for the merge, which runs alone.
+# cannot): while the GX process validates beside it, and for the merge, which runs alone and
+# must hold the primary-key indexes it inserts into (a first load of 1,000,000 posts needs
+# more than 512 MB; a nightly run uses far less than the limit).
 WRITER_MEMORY = "256MB"
-MERGE_MEMORY = "512MB"
+MERGE_MEMORY = "1GB"
 
 
 class WarehouseBusy(Exception):
@@ -227,7 +229,8 @@ def create_schema(con) -> None:
 def merge(con) -> tuple[int, int, set[tuple[str, str]]]:
     """Merge the run's staged_<table> views; returns (posts new, posts upgraded, (table,
     run_id) partitions of earlier runs whose rows changed)."""
-    con.execute(f"set memory_limit = '{MERGE_MEMORY}'")
+    # Row order within a table is no promise (reports sort), and keeping it costs memory.
+    con.execute(f"set memory_limit = '{MERGE_MEMORY}'; set preserve_insertion_order = false")
     con.execute(sql("load/merge"))
     (new, updated), = con.execute(sql("load/post_counts")).fetchall()
     touched = set(con.execute("select table_name, run_id from merge_touched").fetchall())

@@ -1,6 +1,6 @@
 """Where the time of a run goes: the profile behind the numbers in bench/README.md.
 
-    python bench/profile.py [--size-mb 50]
+    python bench/profile_run.py [--size-mb 50]
 
 1. The extract stage of one worker (read, hash, decode, parse, raw rows, Parquet) under
    cProfile, on a generated corpus: the functions that take the time.
