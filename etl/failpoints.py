@@ -30,7 +30,9 @@ def corrupt(con) -> None:
     target = os.environ.get("ETL_CORRUPT")
     if target:
         table, column = target.split(".")
-        staged = f"staged_{table}"  # a view: made a table first, to update it
-        con.execute(f"create temp table corrupted as from {staged}; drop view {staged}; "
-                    f"alter table corrupted rename to {staged}")
-        con.execute(f"update {staged} set {column} = null where rowid = (select min(rowid) from {staged})")
+        # staged_<table> is a view: its rows are copied to a table, updated, and the view
+        # pointed at the copy (until the run stages again, after rejecting the document).
+        con.execute(f"create or replace temp table corrupted_{table} as from staged_{table}")
+        con.execute(f"update corrupted_{table} set {column} = null "
+                    f"where rowid = (select min(rowid) from corrupted_{table})")
+        con.execute(f"create or replace temp view staged_{table} as from corrupted_{table}")

@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl.failpoints import failpoint
-from etl.schemas import TABLES, sql
+from etl.schemas import TABLES, literal, sql
 from etl.settings import SQL_DIR
 
 DB_NAME = "warehouse.duckdb"
@@ -237,10 +237,6 @@ def merge(con) -> tuple[int, int, set[tuple[str, str]]]:
     return new, updated, touched
 
 
-def _quoted(text: Path | str) -> str:
-    return str(text).replace("'", "''")
-
-
 def table_rows(con) -> dict[str, int]:
     return {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in TABLES}
 
@@ -262,8 +258,8 @@ def export_parquet(con, snapshot: Path, previous: Path | None, run_id: str,
             if part != run_id and (table, part) not in touched and old and old.exists():
                 os.link(old, new)
                 continue
-            con.execute(f"copy (select * from {table} where run_id = '{_quoted(part)}') "
-                        f"to '{_quoted(new)}' (format parquet, compression zstd, row_group_size {PARQUET_ROW_GROUP})")
+            con.execute(f"copy (select * from {table} where run_id = '{literal(part)}') "
+                        f"to '{literal(new)}' (format parquet, compression zstd, row_group_size {PARQUET_ROW_GROUP})")
             written += 1
         if i == len(TABLES) // 2:
             failpoint("parquet")

@@ -33,6 +33,11 @@ def sql(name: str, sql_dir: Path = SQL_DIR) -> str:
     return (sql_dir / f"{name}.sql").read_text(encoding="utf-8")
 
 
+def literal(text: Path | str) -> str:
+    """A path or name as the inside of an SQL string literal ('' for ')."""
+    return str(text).replace("'", "''")
+
+
 def connect_memory():
     """An empty in-memory DuckDB, opened like the warehouse (offline)."""
     from etl.load import connect

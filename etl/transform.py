@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl.extract import Document, Page, Post, Rejected
-from etl.schemas import DATA_TABLES, raw_schemas, sql
+from etl.schemas import DATA_TABLES, literal, raw_schemas, sql
 from etl.settings import Reference, name_key
 
 # Raw tables, in the order staging reads them; each is raw_<name> in sql/stage/raw_tables.sql.
@@ -131,10 +131,10 @@ def open_stage(con, folder: Path) -> None:
     the input files set aside (excluded_files) and the rejected documents' rows."""
     write_raw(empty_rows(), folder, "empty")  # every view has a file, even when no file was read
     con.execute("create or replace temp table excluded_files (file_index bigint)")
-    documents = (folder / "documents" / "*.parquet").as_posix().replace("'", "''")
+    documents = literal((folder / "documents" / "*.parquet").as_posix())
     con.execute(f"create or replace temp table rejected_documents as from read_parquet('{documents}') limit 0")
     for table in RAW_TABLES:
-        files = (folder / table / "*.parquet").as_posix().replace("'", "''")
+        files = literal((folder / table / "*.parquet").as_posix())
         view = sql("stage/raw_view").format(files=files, stride=POST_SEQ_STRIDE)
         con.execute(f"create or replace temp view raw_{table} as {view}")
 
@@ -154,10 +154,6 @@ def stage(con) -> None:
     """staged_<table> views of every data table over the raw rows (sql/stage/<table>.sql),
     and the narrow chosen_posts table they share."""
     con.execute(f"create or replace temp table chosen_posts as {sql('stage/chosen_posts')}")
-    corrupted = con.execute("select table_name from duckdb_tables() "
-                            "where temporary and starts_with(table_name, 'staged_')").fetchall()
-    for name, in corrupted:  # a staged view a test made a table (etl/failpoints.py corrupt)
-        con.execute(f"drop table {name}")
     for table in DATA_TABLES:
         con.execute(f"create or replace temp view staged_{table} as {sql(f'stage/{table}')}")
 
