@@ -126,7 +126,7 @@ def _summary_text(s: dict) -> str:
     lines += [f"  rejected {r['path']}: {r['reason']}" for r in s["rejected"]]
     lines.append("tables: " + ", ".join(f"{t} {n}" for t, n in s["table_rows"].items()))
     w = s["warehouse"]
-    lines.append(f"warehouse: {w['database']} (BI tools: {w['published']}, read-only); parquet: {w['parquet']}/")
+    lines.append(f"warehouse: {w['root']} (BI tools: {w['published']}, read-only; Parquet files: {w['manifest']})")
     if d["new"] == 0 and d["rejected"] == 0:
         lines.append("nothing new: the warehouse is unchanged")
     return "\n".join(lines)

@@ -39,11 +39,13 @@ class Relation:
 
 def ddl_catalog():
     """An empty in-memory database built from the DDL in sql/ (what every run executes)."""
-    from etl.load import create_schema
-    from etl.schemas import connect_memory
+    from etl.schemas import TABLES, connect_memory, sql
+    from etl.storage.lake import create_views
 
     con = connect_memory()
-    create_schema(con)
+    for table in TABLES:
+        con.execute(sql(f"tables/{table}"))
+    create_views(con)
     return con
 
 

@@ -18,8 +18,11 @@ from etl import load
 from etl.extract import Rejected
 from etl.extract.reader import path_id
 from etl.failpoints import corrupt, failpoint
-from etl.schemas import sql
+from etl.schemas import TABLES, sql
 from etl.settings import EXPECTATIONS_DIR, Reference, load_reference
+from etl.storage import lake
+from etl.storage.maintain import DEFAULT_RETENTION_DAYS, maintain
+from etl.storage.publish import publish, published_snapshot
 from etl.transform import POST_SEQ_STRIDE, open_stage, set_aside, stage
 from etl.validate import Validator, validate
 from etl.workers import Settings, default_jobs, extract, tasks
@@ -123,101 +126,175 @@ def run(
     expectations_dir: Path = EXPECTATIONS_DIR,
     ref: Reference | None = None,
     jobs: int | None = None,
+    retention_days: float = DEFAULT_RETENTION_DAYS,
 ) -> RunResult:
     ref = ref or load_reference()
     wh = load.Warehouse(warehouse)
     with load.writer_lock(wh, wait, new_run_id) as run_id:
+        wh.refuse_legacy()
         timer = Timer()
         started = datetime.now(UTC).replace(tzinfo=None)
         for stale in load.clean_stale(wh):
             log("cleaned", path=str(stale))
         log("run started", run_id=run_id, warehouse=str(warehouse), full_refresh=full_refresh)
-
-        known: dict[str, str] = {}
-        previous = wh.current_version()
-        if previous and not full_refresh:
-            with load.connect(previous / load.DB_NAME, read_only=True) as con:
-                known = {d: s for d, s, _ in con.execute(sql("load/known_documents")).fetchall()}
-        files, rejected = discover(paths, skip=warehouse)
-        fresh, unchanged = _unchanged(files, load.read_inputs(None if full_refresh else previous), known,
-                                      retry_rejected)
-        timer("discover")
-
-        tmp = load.begin_snapshot(wh, run_id)
-        raw = tmp / "raw"
-        settings = Settings(known, retry_rejected, max_bytes, ref, run_id, raw)
-        validator = Validator(expectations_dir)  # started at the first new document: GX imports meanwhile
+        tmp = wh.tmp / run_id
+        (tmp / "spill").mkdir(parents=True)
+        con = lake.connect(spill_to=tmp / "spill")
         try:
-            rejected, skipped, excluded, identities = _extract(
-                fresh, unchanged, rejected, settings, jobs or default_jobs(), progress, validator.start)
-            timer("extract")
-            database = load.copy_current(wh, tmp, full_refresh)
-            con = load.connect(database, spill_to=tmp / "spill")
-            load.create_schema(con)
-            open_stage(con, raw)
-            set_aside(con, excluded, rejected, run_id)
-            stage(con)
-            corrupt(con)
+            _open(con, wh, full_refresh, log)
+            known: dict[str, str] = {}
+            inputs: dict[str, load.Identity] = {}
+            if not full_refresh:
+                known = {d: s for d, s, _ in con.execute(sql("load/known_documents")).fetchall()}
+                inputs = load.read_inputs(con)
+            files, rejected = discover(paths, skip=warehouse)
+            fresh, unchanged = _unchanged(files, inputs, known, retry_rejected)
+            timer("discover")
+            raw = tmp / "raw"
+            settings = Settings(known, retry_rejected, max_bytes, ref, run_id, raw)
+            validator = Validator(expectations_dir)  # started at the first new document: GX imports meanwhile
+            try:
+                rejected, skipped, excluded, identities = _extract(
+                    fresh, unchanged, rejected, settings, jobs or default_jobs(), progress, validator.start)
+                timer("extract")
+                open_stage(con, raw)
+                set_aside(con, excluded, rejected, run_id)
+                stage(con)
+                corrupt(con)
+                parsed, posts_read = _loaded(con)
+                log("extracted", documents=parsed, rejected=len(rejected), skipped=len(skipped), posts=posts_read)
+                timer("stage")
+                outcomes, rejected = _validated(con, rejected, run_id, expectations_dir, validator)
+            except Invalid as invalid:
+                return _invalid(wh, run_id, started, invalid.failed, log)
+            finally:
+                validator.close()
             parsed, posts_read = _loaded(con)
-            log("extracted", documents=parsed, rejected=len(rejected), skipped=len(skipped), posts=posts_read)
-            timer("stage")
-            outcomes, rejected = _validated(con, rejected, run_id, expectations_dir, validator)
-        except Invalid as invalid:
+            timer("validate")
+            for r in rejected:
+                log("rejected", path=r.path, reason=r.reason)
+            outcome = Outcome(run_id, started, full_refresh, parsed, posts_read, skipped, rejected, outcomes)
+            con.begin()
+            if full_refresh:
+                _drop_tables(con)
+                lake.evolve(con)
+            rows = _merge(con, outcome, identities)
+            failpoint("load")
+            lake.tag(con, run_id)
+            con.commit()
+            failpoint("commit")
+            timer("load")
+            done = maintain(con, retention_days)
+            if done.compacted or done.deleted_files:
+                log("maintained", compacted=",".join(done.compacted), expired=done.expired_snapshots,
+                    deleted_files=done.deleted_files)
+            _publish(con, wh)
+            timer("publish")
+        finally:
             con.close()
             shutil.rmtree(tmp, ignore_errors=True)
-            return _invalid(wh, run_id, started, invalid.failed, log)
-        finally:
-            validator.close()
-        parsed, posts_read = _loaded(con)
-        timer("validate")
-        for r in rejected:
-            log("rejected", path=r.path, reason=r.reason)
-
-        exit_code = EXIT_REJECTED if rejected else EXIT_OK
-        status = "partial" if rejected else "succeeded" if parsed else "noop"
-        with con:
-            # No one else sees this copy until it is published: each statement commits on its
-            # own, so DuckDB writes large inserts straight to the file and keeps to its memory limit.
-            con.execute(sql("load/insert_run"), [run_id, started, full_refresh])
-            posts_new, posts_updated, touched = load.merge(con)
-            con.register("staged_validation_results", _validation_rows(run_id, outcomes))
-            con.execute(sql("load/insert_validation_results"))
-            con.unregister("staged_validation_results")
-            failpoint("load")
-            rows = load.table_rows(con)
-            finished = datetime.now(UTC).replace(tzinfo=None)
-            failed_count = sum(not o.success for o in outcomes)
-            validation = "not-run" if not outcomes else "rejected-documents" if failed_count else "passed"
-            con.execute(sql("load/finish_run"), [
-                finished, status, exit_code, parsed, len(skipped), len(rejected),
-                posts_new, posts_updated, validation, len(outcomes), failed_count,
-                json.dumps(rows), run_id,
-            ])
-            con.execute("checkpoint")
-            shutil.rmtree(raw)
-            load.write_inputs(tmp, identities)
-            timer("load")
-            load.export_parquet(con, tmp, None if full_refresh else previous, run_id, touched)
-            timer("parquet")
-        shutil.rmtree(tmp / "spill", ignore_errors=True)
-        load.commit_snapshot(wh, database, run_id)
-        timer("publish")
-        summary = {
-            "run_id": run_id, "status": status, "exit_code": exit_code,
-            "started_at": started.isoformat(), "finished_at": finished.isoformat(),
-            "documents": {"new": parsed, "skipped": len(skipped), "rejected": len(rejected)},
-            "posts": {"in_new_documents": posts_read, "new": posts_new, "updated": posts_updated},
-            "rejected": [{"path": r.path, "reason": r.reason} for r in rejected],
-            "validation": {"status": validation, "evaluated": len(outcomes), "failed": failed_count},
-            "table_rows": rows,
-            "timings": timer.seconds,
-            "warehouse": {"database": str(wh.database), "published": str(wh.published),
-                          "parquet": str(wh.parquet)},
-        }
+        summary = outcome.summary(wh, rows, timer.seconds)
         summary["log"] = str(load.write_log(wh, run_id, summary))
-        log("run finished", run_id=run_id, status=status, exit_code=exit_code,
+        log("run finished", run_id=run_id, status=outcome.status, exit_code=outcome.exit_code,
             seconds=round(sum(timer.seconds.values()), 2))
-        return RunResult(run_id, exit_code, status, summary)
+        return RunResult(run_id, outcome.exit_code, outcome.status, summary)
+
+
+@dataclass
+class Outcome:
+    """What a run did, for its `runs` row and its summary."""
+
+    run_id: str
+    started: datetime
+    full_refresh: bool
+    parsed: int
+    posts_read: int
+    skipped: list[str]
+    rejected: list[Rejected]
+    outcomes: list
+    posts_new: int = 0
+    posts_updated: int = 0
+    finished: datetime | None = None
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_REJECTED if self.rejected else EXIT_OK
+
+    @property
+    def status(self) -> str:
+        return "partial" if self.rejected else "succeeded" if self.parsed else "noop"
+
+    @property
+    def failed_count(self) -> int:
+        return sum(not o.success for o in self.outcomes)
+
+    @property
+    def validation(self) -> str:
+        return "not-run" if not self.outcomes else "rejected-documents" if self.failed_count else "passed"
+
+    def runs_row(self, rows: dict[str, int]) -> list:
+        return [self.run_id, self.started, self.finished, self.status, self.exit_code, self.full_refresh,
+                self.parsed, len(self.skipped), len(self.rejected), self.posts_new, self.posts_updated,
+                self.validation, len(self.outcomes), self.failed_count, json.dumps(rows)]
+
+    def summary(self, wh: load.Warehouse, rows: dict[str, int], timings: dict[str, float]) -> dict:
+        assert self.finished is not None
+        return {
+            "run_id": self.run_id, "status": self.status, "exit_code": self.exit_code,
+            "started_at": self.started.isoformat(), "finished_at": self.finished.isoformat(),
+            "documents": {"new": self.parsed, "skipped": len(self.skipped), "rejected": len(self.rejected)},
+            "posts": {"in_new_documents": self.posts_read, "new": self.posts_new, "updated": self.posts_updated},
+            "rejected": [{"path": r.path, "reason": r.reason} for r in self.rejected],
+            "validation": {"status": self.validation, "evaluated": len(self.outcomes), "failed": self.failed_count},
+            "table_rows": rows,
+            "timings": timings,
+            "warehouse": {"root": str(wh.root), "published": str(wh.published), "manifest": str(wh.manifest)},
+        }
+
+
+def _open(con, wh: load.Warehouse, full_refresh: bool, log: Log) -> None:
+    """Attach the lake (created on the first run), bring its tables in step with the DDL,
+    delete what a killed run left, and publish its latest snapshot if a killed run did not."""
+    lake.attach(con, wh.root)
+    con.execute(f"use {lake.ALIAS}")
+    if not full_refresh:
+        for change in lake.evolve(con):
+            log("schema", change=change)
+    con.execute(f"call ducklake_delete_orphaned_files('{lake.ALIAS}', cleanup_all => true)")
+    if lake.latest(con) and published_snapshot(wh.root) != _current_snapshot(con):
+        _publish(con, wh)
+        log("published", snapshot=published_snapshot(wh.root), reason="a killed run had not published it")
+
+
+def _current_snapshot(con) -> int:
+    return con.execute(f"select max(snapshot_id) from {lake.ALIAS}.snapshots()").fetchall()[0][0]
+
+
+def _publish(con, wh: load.Warehouse) -> None:
+    run = lake.latest(con)
+    assert run is not None
+    publish(con, wh.root, lake.Snapshot(_current_snapshot(con), run.run_id))
+
+
+def _drop_tables(con) -> None:
+    """--full-refresh: the run rebuilds every table (earlier snapshots keep the old rows)."""
+    for table in (*TABLES, *lake.INTERNAL_TABLES):
+        con.execute(f'drop table if exists "{table}"')
+
+
+def _merge(con, outcome: Outcome, identities: list[load.Identity]) -> dict[str, int]:
+    """Everything the run writes, in its open transaction: the staged rows, the validation
+    results, the input files read, and the run's own row. Returns each table's rows."""
+    outcome.posts_new, outcome.posts_updated = load.merge(con)
+    con.register("staged_validation_results", _validation_rows(outcome.run_id, outcome.outcomes))
+    con.execute(sql("load/insert_validation_results"))
+    con.unregister("staged_validation_results")
+    load.write_inputs(con, identities)
+    rows = load.table_rows(con)
+    rows["runs"] += 1
+    outcome.finished = datetime.now(UTC).replace(tzinfo=None)
+    con.execute(sql("load/insert_run"), outcome.runs_row(rows))
+    return rows
 
 
 class Invalid(Exception):

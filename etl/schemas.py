@@ -40,9 +40,9 @@ def literal(text: Path | str) -> str:
 
 def connect_memory():
     """An empty in-memory DuckDB, opened like the warehouse (offline)."""
-    from etl.load import connect
+    from etl.storage.lake import connect
 
-    return connect(":memory:")
+    return connect()
 
 
 @cache

@@ -1,8 +1,10 @@
--- Open the run's row; finish_run.sql completes it before the snapshot is published.
--- Parameters: run_id, started_at, full_refresh.
+-- The run's row, written with its outcome in the run's transaction, just before it commits.
+-- Parameters: run_id, started_at, finished_at, status, exit_code, full_refresh,
+-- documents new / skipped / rejected, posts new / updated, validation status,
+-- expectations evaluated / failed, table_rows.
 insert into runs (
     run_id, started_at, finished_at, status, exit_code, full_refresh,
     documents_new, documents_skipped, documents_rejected, posts_new, posts_updated,
     validation_status, expectations_evaluated, expectations_failed, table_rows
 )
-values ($1, $2, $2, 'running', -1, $3, 0, 0, 0, 0, 0, 'pending', 0, 0, '{}');
+values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);

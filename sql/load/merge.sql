@@ -1,8 +1,10 @@
--- Merge the staged tables of one run (staged_<table>, in the attached staging database)
--- into the warehouse.
--- Runs on the run's private copy of the database. Posts are never duplicated: a post already
--- stored is kept, unless the stored copy is an excerpt or cut off and the staged copy is
--- complete; then the post's text and its categories are replaced by the complete copy.
+-- Merge the staged tables of one run (the staged_<table> views of sql/stage/) into the
+-- warehouse's tables, inside the run's one DuckLake transaction. The table format has no
+-- key constraints: each statement keeps its table's key unique itself.
+-- Posts are never duplicated: a post already stored is kept, unless the stored copy is an
+-- excerpt or cut off and the staged copy is complete; then the post's text and its
+-- categories are replaced by the complete copy (document_id, line_number and run_id keep
+-- pointing at the copy that first brought the post).
 
 create or replace temp table merge_new_posts as
 select s.post_id
@@ -15,52 +17,28 @@ from staged_posts as s
 inner join posts as p on s.post_id = p.post_id
 where s.is_complete and not p.is_complete;
 
--- Partitions (table, run) of earlier runs whose rows this merge replaces or updates: the
--- run rewrites their Parquet files (etl/load.py, export_parquet).
-create or replace temp table merge_touched as
-select
-    'posts' as table_name,
-    p.run_id
-from posts as p
-semi join merge_upgraded_posts as u on p.post_id = u.post_id
-union
-select
-    'post_tags' as table_name,
-    t.run_id
-from post_tags as t
-semi join merge_upgraded_posts as u on t.post_id = u.post_id
-union
-select
-    'documents' as table_name,
-    d.run_id
-from documents as d
-semi join staged_documents as s on d.document_id = s.document_id
-union
-select
-    'comment_entries' as table_name,
-    c.run_id
-from comment_entries as c
-semi join staged_comment_entries as s on c.post_id = s.post_id and c.position = s.position;
+-- A document loaded again (--retry-rejected after a rejection) replaces its row.
+delete from documents
+where document_id in (select s.document_id from staged_documents as s);
 
-insert or replace into documents by name
+insert into documents by name
 select * from staged_documents;
 
-insert or ignore into sources by name
-select * from staged_sources;
+insert into sources by name
+select s.* from staged_sources as s
+anti join sources as t on s.source_id = t.source_id;
 
-insert or ignore into authors by name
-select * from staged_authors;
+insert into authors by name
+select s.* from staged_authors as s
+anti join authors as t on s.author_id = t.author_id;
 
-insert or ignore into tags by name
-select * from staged_tags;
+insert into tags by name
+select s.* from staged_tags as s
+anti join tags as t on s.tag_id = t.tag_id;
 
 delete from post_tags
 where post_id in (select u.post_id from merge_upgraded_posts as u);
 
--- Only columns without a foreign key: DuckDB updates a foreign-key column as a delete and
--- an insert, which fails while comments or post_tags reference the post. author_id and
--- source_id cannot differ (the post_id hashes the byline); document_id, line_number and
--- run_id keep pointing at the copy that first brought the post.
 update posts
 set
     title = s.title,
@@ -90,10 +68,15 @@ where
     s.post_id in (select n.post_id from merge_new_posts as n)
     or s.post_id in (select u.post_id from merge_upgraded_posts as u);
 
-insert or ignore into comments by name
-select * from staged_comments;
+insert into comments by name
+select s.* from staged_comments as s
+anti join comments as t on s.post_id = t.post_id and s.document_id = t.document_id;
 
-insert or replace into comment_entries by name
+-- A longer copy of a thread replaces the entries at the same positions.
+delete from comment_entries
+where (post_id, position) in (select (s.post_id, s.position) from staged_comment_entries as s);
+
+insert into comment_entries by name
 select * from staged_comment_entries;
 
 insert into document_warnings by name

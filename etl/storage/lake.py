@@ -1,0 +1,180 @@
+"""The table format: a DuckLake (SQLite catalog, Parquet data) under the warehouse folder.
+
+DuckLake owns snapshots, time travel, schema evolution, compaction and expiry; this module
+only opens it the project's way (offline, the extensions from their pip packages) and keeps
+its tables in step with the DDL in sql/tables/.
+
+    <warehouse>/lake.sqlite                    the catalog: snapshots, schemas, file lists
+    <warehouse>/data/main/<table>/*.parquet    the data files (and delete files) it lists
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from etl.schemas import TABLES, literal, sql
+from etl.settings import SQL_DIR
+
+CATALOG_NAME = "lake.sqlite"
+DATA_NAME = "data"
+ALIAS = "lake"
+# Storage-internal tables beside the data contract: the input files runs read (to skip
+# unchanged ones unread). Their DDL is in sql/tables/ too.
+INTERNAL_TABLES = ("input_files",)
+DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+# DuckDB's memory limit in a writer (beyond it, it spills to the run's temporary folder).
+WRITER_MEMORY = "512MB"
+
+
+class SchemaConflict(Exception):
+    """The warehouse has a column the DDL changed in a way no run may apply by itself."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One committed DuckLake snapshot that a run (or a rollback) made."""
+
+    snapshot_id: int
+    run_id: str
+
+
+def _extensions() -> tuple[Path, Path]:
+    """The DuckLake and SQLite extension files of their pip packages. The SQLite one is
+    loaded from a copy named sqlite_scanner.duckdb_extension: DuckDB derives the entry
+    point from the file name."""
+    import duckdb_extension_ducklake
+    import duckdb_extension_sqlite
+
+    def find(module, name: str) -> Path:
+        found = sorted(Path(module.__file__).parent.glob(f"extensions/*/{name}.duckdb_extension"))
+        if not found:
+            raise RuntimeError(f"{module.__name__} holds no {name}.duckdb_extension")
+        return found[-1]
+
+    ducklake = find(duckdb_extension_ducklake, "ducklake")
+    sqlite = find(duckdb_extension_sqlite, "sqlite")
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "aletho-etl" / sqlite.parent.name
+    scanner = cache / "sqlite_scanner.duckdb_extension"
+    if not scanner.exists() or scanner.stat().st_size != sqlite.stat().st_size:
+        cache.mkdir(parents=True, exist_ok=True)
+        tmp = cache / f".{os.getpid()}.tmp"
+        shutil.copyfile(sqlite, tmp)
+        os.replace(tmp, scanner)
+    return ducklake, scanner
+
+
+def connect(path: Path | str = ":memory:", read_only: bool = False, spill_to: Path | None = None):
+    """A DuckDB connection with extension auto-install and auto-load off (works offline).
+    A writer passes `spill_to`: DuckDB then keeps to WRITER_MEMORY and spills there."""
+    import duckdb
+
+    config = dict(DUCKDB_CONFIG)
+    if spill_to:
+        config |= {"memory_limit": WRITER_MEMORY, "temp_directory": str(spill_to)}
+    return duckdb.connect(str(path), read_only=read_only, config=config)
+
+
+def attach(con, root: Path, *, read_only: bool = False, snapshot_id: int | None = None,
+           alias: str = ALIAS) -> None:
+    """Attach the warehouse's DuckLake to `con` as `alias` (created if missing unless
+    read-only), at its latest snapshot or at `snapshot_id`."""
+    ducklake, sqlite = _extensions()
+    con.execute(f"load '{literal(ducklake)}'")
+    con.execute(f"load '{literal(sqlite)}'")
+    options = [f"data_path '{literal(root.resolve() / DATA_NAME)}/'", "data_inlining_row_limit 0"]
+    if read_only:
+        options.append("read_only")
+    if snapshot_id is not None:
+        options.append(f"snapshot_version {int(snapshot_id)}")
+    catalog = literal(root.resolve() / CATALOG_NAME)
+    con.execute(f"attach 'ducklake:sqlite:{catalog}' as {alias} ({', '.join(options)})")
+
+
+def exists(root: Path) -> bool:
+    return (root / CATALOG_NAME).exists()
+
+
+@cache
+def ddl_types() -> dict[str, dict[str, str]]:
+    """Every table's columns and their types as the DDL in sql/tables/ defines them, in order."""
+    with connect() as con:
+        for table in (*TABLES, *INTERNAL_TABLES):
+            con.execute(sql(f"tables/{table}"))
+        return _columns(con, "memory")
+
+
+def _columns(con, database: str) -> dict[str, dict[str, str]]:
+    """The columns and types of the base tables in `database`, in order."""
+    out: dict[str, dict[str, str]] = {}
+    for table, column, kind in con.execute(
+            "select c.table_name, c.column_name, c.data_type from duckdb_columns() as c "
+            "semi join (select table_oid from duckdb_tables() where not temporary) as t on c.table_oid = t.table_oid "
+            "where c.database_name = ? order by c.table_name, c.column_index",
+            [database]).fetchall():
+        out.setdefault(table, {})[column] = kind
+    return out
+
+
+def evolve(con, alias: str = ALIAS) -> list[str]:
+    """Bring the lake's tables in step with the DDL: create missing tables, add new columns
+    (DuckLake records both as a schema change in a snapshot). A column whose type changed,
+    or that the DDL dropped, is refused: that needs a decision, not an automatic step.
+    Returns what it changed, as lines for the log."""
+    wanted = ddl_types()
+    have = _columns(con, alias)
+    changes: list[str] = []
+    for table, columns in wanted.items():
+        if table not in have:
+            cols = ", ".join(f'"{c}" {t}' for c, t in columns.items())
+            con.execute(f'create table {alias}."{table}" ({cols})')
+            changes.append(f"created table {table}")
+            continue
+        for column, kind in columns.items():
+            if column not in have[table]:
+                con.execute(f'alter table {alias}."{table}" add column "{column}" {kind}')
+                changes.append(f"added column {table}.{column} {kind}")
+            elif have[table][column] != kind:
+                raise SchemaConflict(f"{table}.{column} is {have[table][column]} in the warehouse but {kind} in "
+                                     f"sql/tables/{table}.sql: change it back, or rebuild with --full-refresh")
+        dropped = [c for c in have[table] if c not in columns]
+        if dropped:
+            raise SchemaConflict(f"the warehouse's {table} has columns sql/tables/{table}.sql no longer defines "
+                                 f"({', '.join(dropped)}): put them back, or rebuild with --full-refresh")
+    return changes
+
+
+def snapshots(con, alias: str = ALIAS) -> list[Snapshot]:
+    """The snapshots runs committed (tagged with their run id), oldest first, as far as
+    retention keeps them."""
+    return [Snapshot(s, r) for s, r in con.execute(
+        f"select snapshot_id, commit_message from {alias}.snapshots() "
+        "where author = 'etl' and commit_message is not null order by snapshot_id").fetchall()]
+
+
+def latest(con, alias: str = ALIAS) -> Snapshot | None:
+    found = snapshots(con, alias)
+    return found[-1] if found else None
+
+
+def tag(con, run_id: str, alias: str = ALIAS) -> None:
+    """Name the open transaction's snapshot after the run that commits it."""
+    con.execute(f"call {alias}.set_commit_message('etl', ?)", [run_id])
+
+
+def views_over(con, alias: str, tables: tuple[str, ...] = TABLES) -> None:
+    """In `con`'s default database: a view per table over the attached lake, then the
+    views of sql/views/ and the BI layer of sql/bi/ (for time travel)."""
+    for table in tables:
+        con.execute(f'create or replace view "{table}" as select * from {alias}."{table}"')
+    create_views(con)
+
+
+def create_views(con) -> None:
+    """The views of sql/views/ and the BI layer of sql/bi/, over tables `con` already names."""
+    for folder in ("views", "bi"):
+        for path in sorted((SQL_DIR / folder).glob("*.sql")):
+            con.execute(path.read_text(encoding="utf-8"))

@@ -1,0 +1,118 @@
+"""Publish a snapshot for readers that have no DuckLake: the BI file and the manifest.
+
+- `published.duckdb`: a small DuckDB file (storage format v1.0.0, which DuckDB 1.0 and
+  every later client opens) with one view per table over the exact Parquet files of one
+  snapshot (their delete files applied), then the views of sql/views/ and sql/bi/. It
+  holds no data, so writing it costs kilobytes, not a copy of the warehouse.
+- `snapshot.json`: the same file lists, for Spark, pandas or any Parquet reader.
+
+Both are written beside their final name and renamed over it: a reader opens either the
+previous snapshot's or this one's, never a mix. The data files they name stay on disk
+until retention deletes them (etl/storage/maintain.py), long after a newer run publishes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from etl.schemas import TABLES, literal
+from etl.storage.lake import ALIAS, Snapshot, connect, create_views, ddl_types
+
+PUBLISHED_NAME = "published.duckdb"
+MANIFEST_NAME = "snapshot.json"
+STORAGE_VERSION = "v1.0.0"
+
+
+@dataclass
+class TableFiles:
+    """The Parquet files that make up one table in one snapshot."""
+
+    files: list[str] = field(default_factory=list)
+    deletes: dict[str, str] = field(default_factory=dict)  # data file → its delete file (positions)
+
+
+def table_files(con, table: str, alias: str = ALIAS) -> TableFiles:
+    out = TableFiles()
+    for data, delete in con.execute(
+            f"select data_file, delete_file from ducklake_list_files('{alias}', ?) order by data_file",
+            [table]).fetchall():
+        out.files.append(data)
+        if delete:
+            out.deletes[data] = delete
+    return out
+
+
+def _columns_in(con, files: list[str]) -> set[str]:
+    """Column names found in any of these Parquet files (older files lack later columns)."""
+    if not files:
+        return set()
+    listing = ", ".join(f"'{literal(f)}'" for f in files)
+    return {c for c, in con.execute(f"select distinct name from parquet_schema([{listing}])").fetchall()}
+
+
+def view_sql(table: str, columns: dict[str, str], found: set[str], tf: TableFiles) -> str:
+    """A view of one table over its files: each column cast to its DDL type (NULL where no
+    file has it yet), the rows its delete files name left out. Plain read_parquet SQL, so
+    that DuckDB 1.0 re-runs it as the writer means it."""
+    select = ", ".join(
+        f'cast("{c}" as {t}) as "{c}"' if c in found else f'cast(null as {t}) as "{c}"' for c, t in columns.items())
+    parts = []
+    whole = [f for f in tf.files if f not in tf.deletes]
+    if whole:
+        listing = ", ".join(f"'{literal(f)}'" for f in whole)
+        parts.append(f"select {select} from read_parquet([{listing}], union_by_name = true)")
+    for data, delete in tf.deletes.items():
+        parts.append(f"select {select} from read_parquet('{literal(data)}', file_row_number = true) "
+                     f"where file_row_number not in (select pos from read_parquet('{literal(delete)}'))")
+    if not parts:
+        parts.append(f"select {select} where false")
+    return f'create view "{table}" as\n' + "\nunion all\n".join(parts)
+
+
+def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str, TableFiles]:
+    """Write published.duckdb and snapshot.json for the lake's current snapshot (attached to
+    `con` as `alias`), which a run tagged `snapshot`."""
+    columns = ddl_types()
+    files = {t: table_files(con, t, alias) for t in TABLES}
+    tmp = root / f".{PUBLISHED_NAME}.tmp"
+    tmp.unlink(missing_ok=True)
+    with connect() as bi:
+        bi.execute(f"attach '{literal(tmp)}' as bi (storage_version '{STORAGE_VERSION}')")
+        bi.execute("use bi")
+        for table in TABLES:
+            found = _columns_in(bi, files[table].files)
+            bi.execute(view_sql(table, columns[table], found, files[table]))
+        create_views(bi)
+        bi.execute(f"create view etl_snapshot as select {int(snapshot.snapshot_id)} as snapshot_id, "
+                   f"'{literal(snapshot.run_id)}' as run_id")
+        bi.execute("use memory")
+        bi.execute("detach bi")
+    _replace(tmp, root / PUBLISHED_NAME)
+    manifest = {
+        "snapshot_id": snapshot.snapshot_id, "run_id": snapshot.run_id,
+        "tables": {t: {"files": f.files, "deletes": f.deletes} for t, f in files.items()},
+    }
+    tmp = root / f".{MANIFEST_NAME}.tmp"
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    _replace(tmp, root / MANIFEST_NAME)
+    return files
+
+
+def published_snapshot(root: Path) -> int | None:
+    """The snapshot id snapshot.json names (None before the first publish)."""
+    try:
+        return json.loads((root / MANIFEST_NAME).read_text(encoding="utf-8"))["snapshot_id"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def _replace(tmp: Path, final: Path) -> None:
+    fd = os.open(tmp, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, final)
