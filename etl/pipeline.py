@@ -178,7 +178,7 @@ def run(
             if full_refresh:
                 _drop_tables(con)
                 lake.evolve(con)
-            rows = _merge(con, outcome, identities)
+            rows = _merge(con, outcome, [i for i in identities if inputs.get(i.path) != i])
             failpoint("load")
             lake.tag(con, run_id)
             con.commit()
@@ -263,7 +263,8 @@ def _open(con, wh: load.Warehouse, full_refresh: bool, log: Log) -> None:
     con.execute(f"call ducklake_delete_orphaned_files('{lake.ALIAS}', cleanup_all => true)")
     if lake.latest(con) and published_snapshot(wh.root) != _current_snapshot(con):
         _publish(con, wh)
-        log("published", snapshot=published_snapshot(wh.root), reason="a killed run had not published it")
+        log("published", snapshot=published_snapshot(wh.root),
+            reason="a killed run had not published it, or the folder moved")
 
 
 def _current_snapshot(con) -> int:

@@ -3,6 +3,7 @@ Parquet tables other engines read directly."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 
@@ -105,11 +106,13 @@ def test_bi_runs(sample_warehouse):
 
 
 def test_parquet_tables_read_directly_with_pandas_and_duckdb(sample_warehouse):
-    posts = pd.read_parquet(sample_warehouse / "parquet" / "posts")  # the folder: one file per run
+    """The documented way for Parquet readers: the files snapshot.json lists (no deletes yet here)."""
+    manifest = json.loads((sample_warehouse / "snapshot.json").read_text(encoding="utf-8"))
+    posts = pd.read_parquet(manifest["tables"]["posts"]["files"])
     assert len(posts) == 12 and "title" in posts.columns
     con = duckdb.connect()
-    glob = str(sample_warehouse / "parquet" / "post_tags" / "*.parquet")
-    assert con.execute(f"select count(*) from read_parquet('{glob}')").fetchone() == (16,)
+    files = manifest["tables"]["post_tags"]["files"]
+    assert con.execute("select count(*) from read_parquet(?)", [files]).fetchone() == (16,)
 
 
 def test_bi_tools_can_open_the_published_file_read_only(sample_warehouse):

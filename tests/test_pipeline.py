@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import pyarrow.parquet as pq
 
 from etl.schemas import TABLES, arrow_schemas
+from etl.storage import lake
 from tests.utils import SAMPLE, etl, parquet_counts, rows, table_counts
 
 SAMPLE_ID = "f66d67bea32c3e1aea83896f8f4eaef57a91d609dac7dc5b87e08dea8937847b"  # sha256sum of the file
@@ -58,7 +60,7 @@ def test_run_prints_summary_and_writes_both_stores(tmp_path):
     assert "posts: 12 in new documents (12 new" in result.stdout
     assert "validation: passed" in result.stdout
     assert "posts 12" in result.stdout
-    assert (wh / "warehouse.duckdb").exists() and (wh / "published.duckdb").exists()
+    assert (wh / "lake.sqlite").exists() and (wh / "published.duckdb").exists()
     counts = table_counts(wh)
     assert {t: counts[t] for t in ("posts", "authors", "sources", "tags", "post_tags", "comments", "documents",
                                    "runs", "comment_entries")} == {
@@ -66,14 +68,22 @@ def test_run_prints_summary_and_writes_both_stores(tmp_path):
         "documents": 1, "runs": 1, "comment_entries": 0,
     }
     assert parquet_counts(wh) == {t: counts[t] for t in TABLES}
-    # One Parquet file per table for the one run, with the columns and types read off the DDL
-    # (and its NOT NULL constraints as required fields).
-    run_id = rows(wh, "select run_id from runs")[0][0]
+    # One Parquet file per table that has rows, in the DuckLake's data folder, with the
+    # columns and types read off the DDL; snapshot.json lists them.
+    manifest = json.loads((wh / "snapshot.json").read_text())
+    assert manifest["run_id"] == rows(wh, "select run_id from runs")[0][0]
     for table in TABLES:
-        assert [p.name for p in (wh / "parquet" / table).iterdir()] == [f"{run_id}.parquet"]
-        schema = pq.read_schema(wh / "parquet" / table / f"{run_id}.parquet")
-        assert [(f.name, f.type) for f in schema] == [(f.name, f.type) for f in arrow_schemas()[table]]
-    assert not pq.read_schema(wh / "parquet" / "posts" / f"{run_id}.parquet").field("title").nullable
+        files = manifest["tables"][table]["files"]
+        assert len(files) == (1 if counts[table] else 0), table
+        for f in files:
+            assert Path(f).parent == wh / "data" / "main" / table
+            schema = pq.read_schema(f)
+            assert [(f.name, f.type) for f in schema] == [(f.name, f.type) for f in arrow_schemas()[table]]
+    # The lake keeps the DDL's NOT NULL (DuckLake writes every Parquet field as optional).
+    with lake.connect() as con:
+        lake.attach(con, wh, read_only=True)
+        assert con.execute("select is_nullable from duckdb_columns() where database_name = 'lake' "
+                           "and table_name = 'posts' and column_name = 'title'").fetchall() == [(False,)]
 
 
 def test_every_field_of_every_sample_post(sample_warehouse):
@@ -146,7 +156,7 @@ def test_sql_command_json_and_csv(sample_warehouse):
 
 
 def test_sql_command_is_read_only(sample_warehouse):
-    result = etl("sql", "delete from posts", "--warehouse", sample_warehouse)
+    result = etl("sql", "create table scratch (a int)", "--warehouse", sample_warehouse)
     assert result.returncode == 1
     assert "read-only" in result.stderr
     assert table_counts(sample_warehouse)["posts"] == 12

@@ -10,6 +10,10 @@ from pathlib import Path
 
 import duckdb
 
+from etl.schemas import TABLES
+from etl.storage import lake
+from etl.storage.publish import read_table
+
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "aletho-news-2020-01-09.txt"
 
@@ -43,11 +47,9 @@ def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
 
 
 def table_counts(warehouse: Path) -> dict[str, int]:
-    """Rows of every base table of the warehouse."""
+    """Rows of every table of the warehouse, as its published file shows them."""
     with connect(warehouse) as con:
-        tables = [t for (t,) in con.execute(
-            "select table_name from duckdb_tables() where not temporary order by 1").fetchall()]
-        return {t: con.execute(f'select count(*) from "{t}"').fetchall()[0][0] for t in tables}
+        return {t: con.execute(f'select count(*) from "{t}"').fetchall()[0][0] for t in TABLES}
 
 
 def snapshot(warehouse: Path, exclude_columns: tuple[str, ...] = ("run_id",)) -> dict[str, list[tuple]]:
@@ -55,9 +57,7 @@ def snapshot(warehouse: Path, exclude_columns: tuple[str, ...] = ("run_id",)) ->
     the given columns: two warehouses with equal snapshots hold the same data."""
     out = {}
     with connect(warehouse) as con:
-        tables = [t for (t,) in con.execute(
-            "select table_name from duckdb_tables() where not temporary order by 1").fetchall()]
-        for t in tables:
+        for t in TABLES:
             if t in ("runs", "validation_results"):
                 continue
             cols = [c for (c,) in con.execute(
@@ -69,24 +69,25 @@ def snapshot(warehouse: Path, exclude_columns: tuple[str, ...] = ("run_id",)) ->
 
 
 def parquet_counts(warehouse: Path) -> dict[str, int]:
-    """Rows of every table's Parquet files under <warehouse>/parquet/."""
-    con = duckdb.connect()
-    return {
-        d.name: con.execute(f"select count(*) from read_parquet('{d}/*.parquet')").fetchall()[0][0]
-        for d in sorted((warehouse / "parquet").iterdir())
-    }
+    """Rows of every table as a Parquet reader gets them from snapshot.json."""
+    return {t: read_table(warehouse, t).num_rows for t in TABLES}
+
+
+def lake_rows(warehouse: Path, table: str, snapshot_id: int | None = None) -> list[tuple]:
+    """A table's rows read through DuckLake itself (read-only), sorted."""
+    with lake.connect() as con:
+        lake.attach(con, warehouse, read_only=True, snapshot_id=snapshot_id)
+        return sorted(con.execute(f'select * from lake."{table}"').fetchall(), key=repr)
 
 
 def parquet_matches_database(warehouse: Path) -> None:
-    """Every table's Parquet files (one per run that wrote rows of it) hold exactly its rows."""
-    files = duckdb.connect()
+    """The published file, the manifest's Parquet files and the DuckLake hold the same rows."""
     with connect(warehouse) as con:
-        for d in sorted((warehouse / "parquet").iterdir()):
-            got = sorted(files.execute(f"select * from read_parquet('{d}/*.parquet')").fetchall(), key=repr)
-            assert got == sorted(con.execute(f'select * from "{d.name}"').fetchall(), key=repr), d.name
-            runs = {r for r, in con.execute(f'select distinct run_id from "{d.name}"').fetchall()}
-            latest = con.execute("select max(run_id) from runs").fetchall()[0][0]  # an empty table: its file
-            assert {p.stem for p in d.iterdir()} == (runs or {latest}), d.name
+        for t in TABLES:
+            published = sorted(con.execute(f'select * from "{t}"').fetchall(), key=repr)
+            files = sorted(tuple(r.values()) for r in read_table(warehouse, t).to_pylist())
+            assert sorted(files, key=repr) == published, t
+            assert lake_rows(warehouse, t) == published, t
 
 
 def file_digest(path: Path) -> tuple[str, float]:

@@ -85,7 +85,9 @@ def attach(con, root: Path, *, read_only: bool = False, snapshot_id: int | None 
     ducklake, sqlite = _extensions()
     con.execute(f"load '{literal(ducklake)}'")
     con.execute(f"load '{literal(sqlite)}'")
-    options = [f"data_path '{literal(root.resolve() / DATA_NAME)}/'", "data_inlining_row_limit 0"]
+    # The data path is where the folder is now (a copied or moved warehouse keeps working).
+    options = [f"data_path '{literal(root.resolve() / DATA_NAME)}/'", "override_data_path true",
+               "data_inlining_row_limit 0"]
     if read_only:
         options.append("read_only")
     if snapshot_id is not None:
@@ -99,23 +101,25 @@ def exists(root: Path) -> bool:
 
 
 @cache
-def ddl_types() -> dict[str, dict[str, str]]:
-    """Every table's columns and their types as the DDL in sql/tables/ defines them, in order."""
+def ddl_types(not_null: bool = False) -> dict[str, dict[str, str]]:
+    """Every table's columns and their types as the DDL in sql/tables/ defines them, in order
+    (with `not_null`, "VARCHAR NOT NULL" for a NOT NULL column)."""
     with connect() as con:
         for table in (*TABLES, *INTERNAL_TABLES):
             con.execute(sql(f"tables/{table}"))
-        return _columns(con, "memory")
+        return _columns(con, "memory", not_null)
 
 
-def _columns(con, database: str) -> dict[str, dict[str, str]]:
-    """The columns and types of the base tables in `database`, in order."""
+def _columns(con, database: str, not_null: bool = False) -> dict[str, dict[str, str]]:
+    """The columns and types of the base tables in `database`, in order; with `not_null`,
+    the types of NOT NULL columns carry it ("VARCHAR NOT NULL")."""
     out: dict[str, dict[str, str]] = {}
-    for table, column, kind in con.execute(
-            "select c.table_name, c.column_name, c.data_type from duckdb_columns() as c "
+    for table, column, kind, nullable in con.execute(
+            "select c.table_name, c.column_name, c.data_type, c.is_nullable from duckdb_columns() as c "
             "semi join (select table_oid from duckdb_tables() where not temporary) as t on c.table_oid = t.table_oid "
             "where c.database_name = ? order by c.table_name, c.column_index",
             [database]).fetchall():
-        out.setdefault(table, {})[column] = kind
+        out.setdefault(table, {})[column] = kind if nullable or not not_null else f"{kind} NOT NULL"
     return out
 
 
@@ -124,8 +128,8 @@ def evolve(con, alias: str = ALIAS) -> list[str]:
     (DuckLake records both as a schema change in a snapshot). A column whose type changed,
     or that the DDL dropped, is refused: that needs a decision, not an automatic step.
     Returns what it changed, as lines for the log."""
-    wanted = ddl_types()
-    have = _columns(con, alias)
+    wanted = ddl_types(not_null=True)
+    have = _columns(con, alias, not_null=True)
     changes: list[str] = []
     for table, columns in wanted.items():
         if table not in have:

@@ -92,7 +92,7 @@ def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str
         bi.execute("detach bi")
     _replace(tmp, root / PUBLISHED_NAME)
     manifest = {
-        "snapshot_id": snapshot.snapshot_id, "run_id": snapshot.run_id,
+        "snapshot_id": snapshot.snapshot_id, "run_id": snapshot.run_id, "root": str(root.resolve()),
         "tables": {t: {"files": f.files, "deletes": f.deletes} for t, f in files.items()},
     }
     tmp = root / f".{MANIFEST_NAME}.tmp"
@@ -102,11 +102,13 @@ def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str
 
 
 def published_snapshot(root: Path) -> int | None:
-    """The snapshot id snapshot.json names (None before the first publish)."""
+    """The snapshot id snapshot.json names, if it was published for the folder where it is
+    now (None before the first publish, or in a copied or moved warehouse)."""
     try:
-        return json.loads((root / MANIFEST_NAME).read_text(encoding="utf-8"))["snapshot_id"]
-    except (OSError, ValueError, KeyError):
+        manifest = json.loads((root / MANIFEST_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
         return None
+    return manifest.get("snapshot_id") if manifest.get("root") == str(root.resolve()) else None
 
 
 def _replace(tmp: Path, final: Path) -> None:
@@ -116,3 +118,26 @@ def _replace(tmp: Path, final: Path) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, final)
+
+
+def read_table(root: Path, table: str):
+    """One table of the published snapshot as a pyarrow Table, from snapshot.json alone:
+    the way any Parquet reader (pandas, Spark, polars) reads a consistent snapshot. Each
+    data file is read whole, less the row positions its delete file lists."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    entry = json.loads((root / MANIFEST_NAME).read_text(encoding="utf-8"))["tables"][table]
+    columns = ddl_types()[table]
+    parts = []
+    for path in entry["files"]:
+        data = pq.read_table(path)
+        delete = entry["deletes"].get(path)
+        if delete:
+            gone = pq.read_table(delete, columns=["pos"]).column("pos")
+            data = data.filter(pc.invert(pc.is_in(pa.array(range(data.num_rows), pa.int64()), gone)))
+        parts.append(data.select([c for c in columns if c in data.column_names]))
+    if not parts:
+        return pa.table({c: pa.array([], pa.null()) for c in columns})
+    return pa.concat_tables(parts, promote_options="default")
