@@ -80,25 +80,33 @@ def run(
     log_format: Annotated[LogFormat, typer.Option(help="Log lines on stderr as text or JSON.")] = LogFormat.text,
     summary_json: Annotated[Path | None, typer.Option(help="Write the run summary as JSON here.")] = None,
     jobs: Annotated[int | None, typer.Option(min=1, help="Processes that parse. Default: one per core.")] = None,
+    retention_days: Annotated[float, typer.Option(
+        min=0, envvar="ETL_RETENTION_DAYS",
+        help="Keep snapshots (time travel, rollback) and the files only they use this many days.")] = 7,
 ) -> None:
     """Load dumps into the warehouse. Exit 0: all loaded; 1: some documents rejected;
     3: validation failed, nothing published; 4: the warehouse is in use; 5: internal error,
     nothing published."""
     import traceback
 
-    from etl.load import WarehouseBusy
+    from etl.load import LegacyWarehouse, WarehouseBusy
     from etl.pipeline import EXIT_BUSY, EXIT_ERROR
     from etl.pipeline import run as run_pipeline
+    from etl.storage.lake import SchemaConflict
 
     log = _logger(log_format)
     try:
         result = run_pipeline(
             paths or [SAMPLE_INPUT], warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
             wait=wait, max_bytes=max_bytes, log=log, progress=_progress(log_format), jobs=jobs,
+            retention_days=retention_days,
         )
     except WarehouseBusy as busy:
         log("warehouse busy", error=str(busy), exit_code=EXIT_BUSY)
         raise _fail(str(busy), EXIT_BUSY) from None
+    except (LegacyWarehouse, SchemaConflict) as refused:
+        log("warehouse refused", error=str(refused), exit_code=EXIT_ERROR)
+        raise _fail(f"{refused}; nothing published", EXIT_ERROR) from None
     except Exception as e:  # a bug or a broken environment: say so apart from rejected input
         log("run crashed", error=f"{type(e).__name__}: {e}", exit_code=EXIT_ERROR,
             traceback=traceback.format_exc())
@@ -132,12 +140,16 @@ def _summary_text(s: dict) -> str:
     return "\n".join(lines)
 
 
-def _read_only(warehouse: Path):
-    from etl.load import NoWarehouse, Warehouse, open_published
+def _read_only(warehouse: Path, as_of: str | None = None):
+    from etl.load import LegacyWarehouse, NoWarehouse, Warehouse, open_published
+    from etl.storage.history import UnknownRun, open_as_of
 
     try:
+        if as_of:
+            Warehouse(warehouse).refuse_legacy()
+            return open_as_of(warehouse, as_of)
         return open_published(Warehouse(warehouse))
-    except NoWarehouse as e:
+    except (NoWarehouse, LegacyWarehouse, UnknownRun) as e:
         raise _fail(str(e), 1) from None
 
 
@@ -146,14 +158,16 @@ def sql_command(
     query: Annotated[str, typer.Argument(help="A SQL query.")],
     warehouse: Warehouse = DEFAULT_WAREHOUSE,
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="A run id: query the warehouse as that run left it (time travel).")] = None,
 ) -> None:
-    """Run a read-only query on the published warehouse."""
+    """Run a read-only query on the published warehouse (or, with --as-of, on an earlier run's snapshot)."""
     import duckdb
 
     from etl.report import query as run_query
     from etl.report import render
 
-    with _read_only(warehouse) as con:
+    with _read_only(warehouse, as_of) as con:
         try:
             columns, rows = run_query(con, query)
         except duckdb.Error as e:
@@ -273,6 +287,54 @@ def validation_report(
     except NoRun as e:
         raise _fail(f"no run {e} in {warehouse} (see `etl report run_history` or {warehouse}/logs/)") from None
     typer.echo(f"wrote {path}")
+
+
+@app.command()
+def rollback(
+    run_id: Annotated[str, typer.Argument(help="The run whose state becomes current again.")],
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    wait: Annotated[bool, typer.Option(help="Wait for a running writer instead of exiting with 4.")] = False,
+) -> None:
+    """Make the warehouse as RUN_ID left it current again, as a new snapshot: later runs stay
+    in the history (`etl sql --as-of`), and their input files are read again by the next run."""
+    from etl.load import LegacyWarehouse, NoWarehouse, WarehouseBusy
+    from etl.pipeline import EXIT_BUSY
+    from etl.pipeline import rollback as run_rollback
+    from etl.storage.history import UnknownRun
+
+    try:
+        done = run_rollback(warehouse, run_id, wait=wait, log=_logger(LogFormat.text))
+    except WarehouseBusy as busy:
+        raise _fail(str(busy), EXIT_BUSY) from None
+    except (NoWarehouse, LegacyWarehouse, UnknownRun) as e:
+        raise _fail(str(e), 1) from None
+    typer.echo(f"rolled back to run {run_id} (snapshot {done.target.snapshot_id}) as run {done.run_id}")
+    for table, before in done.before.items():
+        typer.echo(f"  {table}: {before} -> {done.after[table]} rows")
+    typer.echo(f"the runs after {run_id} stay readable with `etl sql --as-of RUN_ID` until retention expires them")
+
+
+@app.command()
+def upgrade(
+    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    wait: Annotated[bool, typer.Option(help="Wait for a running writer instead of exiting with 4.")] = False,
+) -> None:
+    """Convert a warehouse built by an earlier release (snapshot folders) into the current
+    storage, from its own Parquet files: no old dumps needed."""
+    from etl.load import WarehouseBusy
+    from etl.pipeline import EXIT_BUSY
+    from etl.pipeline import upgrade as run_upgrade
+
+    try:
+        done = run_upgrade(warehouse, wait=wait, log=_logger(LogFormat.text))
+    except WarehouseBusy as busy:
+        raise _fail(str(busy), EXIT_BUSY) from None
+    if done is None:
+        typer.echo(f"{warehouse} needs no upgrade")
+        return
+    typer.echo(f"upgraded {warehouse} (latest run {done.run_id}): "
+               + ", ".join(f"{t} {n}" for t, n in done.rows.items()))
+    typer.echo(f"the earlier snapshot folders are in {done.moved_to}: delete it once satisfied")
 
 
 @app.command()

@@ -5,8 +5,8 @@ Set ETL_FAILPOINTS=extract,load (names below) and the run prints
 crash tests; unset, each call is one dictionary lookup.
 
 Points: extract (half the documents read), validate (suites loaded, before the first
-expectation runs), load (rows merged into the run's private copy of the database, run not finished),
-parquet (half the tables exported), commit (snapshot renamed, `current` not yet swapped).
+expectation runs), load (rows merged in the run's open DuckLake transaction, not committed),
+commit (the DuckLake transaction committed, the BI file and manifest not yet published).
 ETL_CORRUPT corrupts a staged value before validation (see `corrupt`).
 """
 

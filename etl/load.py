@@ -32,7 +32,7 @@ import pyarrow as pa
 
 from etl.schemas import TABLES, sql
 from etl.storage.lake import connect
-from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME
+from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME, published_snapshot
 
 TMP_NAME = ".tmp"
 LEGACY_MARKS = (".versions", "current")  # the snapshot folders of releases before the DuckLake
@@ -80,10 +80,16 @@ class Warehouse:
 
 
 def open_published(wh: Warehouse):
-    """Read-only connection to the latest published snapshot."""
+    """Read-only connection to the latest published snapshot. In a warehouse folder that was
+    copied or moved since (its BI file names the files of the old place), the same snapshot
+    through the DuckLake instead, until the next run publishes again."""
+    wh.refuse_legacy()
     if not wh.published.exists():
         raise NoWarehouse(f"no warehouse at {wh.root}: run `etl run` first")
-    wh.refuse_legacy()
+    if published_snapshot(wh.root) is None:
+        from etl.storage.history import open_current
+
+        return open_current(wh.root)
     return connect(wh.published, read_only=True)
 
 

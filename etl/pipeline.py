@@ -18,9 +18,10 @@ from etl import load
 from etl.extract import Rejected
 from etl.extract.reader import path_id
 from etl.failpoints import corrupt, failpoint
-from etl.schemas import TABLES, sql
+from etl.schemas import INTERNAL_TABLES, TABLES, sql
 from etl.settings import EXPECTATIONS_DIR, Reference, load_reference
-from etl.storage import lake
+from etl.storage import history, lake
+from etl.storage import upgrade as upgrading
 from etl.storage.maintain import DEFAULT_RETENTION_DAYS, maintain
 from etl.storage.publish import publish, published_snapshot
 from etl.transform import POST_SEQ_STRIDE, open_stage, set_aside, stage
@@ -279,7 +280,7 @@ def _publish(con, wh: load.Warehouse) -> None:
 
 def _drop_tables(con) -> None:
     """--full-refresh: the run rebuilds every table (earlier snapshots keep the old rows)."""
-    for table in (*TABLES, *lake.INTERNAL_TABLES):
+    for table in (*TABLES, *INTERNAL_TABLES):
         con.execute(f'drop table if exists "{table}"')
 
 
@@ -425,3 +426,38 @@ def _validation_rows(run_id: str, outcomes: list) -> pa.Table:
         "rejected_documents": len(o.documents),
     } for o in outcomes]
     return pa.Table.from_pylist(rows, schema=arrow_schemas()["validation_results"])
+
+
+def rollback(warehouse: Path, target_run: str, *, wait: bool, log: Log) -> history.Rollback:
+    """Make the state `target_run` left current again, as a new snapshot; publish it."""
+    wh = load.Warehouse(warehouse)
+    if not lake.exists(wh.root):
+        raise load.NoWarehouse(f"no warehouse at {wh.root}: run `etl run` first")
+    with load.writer_lock(wh, wait, new_run_id) as rollback_id, lake.connect() as con:
+        wh.refuse_legacy()
+        lake.attach(con, wh.root)
+        con.execute(f"use {lake.ALIAS}")
+        done = history.rollback(con, target_run, rollback_id)
+        _publish(con, wh)
+        log("rolled back", run_id=rollback_id, to=target_run, snapshot=done.target.snapshot_id)
+        return done
+
+
+def upgrade(warehouse: Path, *, wait: bool, log: Log) -> upgrading.Upgraded | None:
+    """Convert a warehouse of an earlier release into the DuckLake (None: nothing to do)."""
+    wh = load.Warehouse(warehouse)
+    if not wh.is_legacy():
+        return None
+    with load.writer_lock(wh, wait, new_run_id), lake.connect(spill_to=wh.tmp / "upgrade") as con:
+        lake.attach(con, wh.root)
+        con.execute(f"use {lake.ALIAS}")
+        lake.evolve(con)
+        if lake.latest(con) is None:  # not converted yet (an upgrade killed after its commit was)
+            upgrading.convert(con, wh.root)
+        moved = upgrading.set_aside(wh.root)
+        _publish(con, wh)
+        rows = load.table_rows(con)
+        run = lake.latest(con)
+        assert run is not None
+        log("upgraded", warehouse=str(wh.root), run_id=run.run_id, legacy=str(moved))
+        return upgrading.Upgraded(run.run_id, rows, moved)

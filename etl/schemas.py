@@ -10,9 +10,8 @@ import pyarrow as pa
 
 from etl.settings import SQL_DIR
 
-# In load order: every table after the tables its foreign keys point to.
-TABLES = (
-    "runs",
+# Tables whose rows come from the documents of a run, each staged by sql/stage/<table>.sql.
+DATA_TABLES = (
     "documents",
     "sources",
     "authors",
@@ -22,10 +21,14 @@ TABLES = (
     "comments",
     "comment_entries",
     "document_warnings",
-    "validation_results",
 )
-# Tables whose rows come from the documents of a run (the rest describe runs).
-DATA_TABLES = TABLES[1:-1]
+# Storage-internal tables (etl/storage/): in the DDL folder, not part of the data contract.
+INTERNAL_TABLES = ("input_files",)
+# Every table of the data contract: every table after the tables its foreign keys point
+# to, then any other table sql/tables/ defines (a table added there is created by the next run).
+TABLES = ("runs", *DATA_TABLES, "validation_results")
+TABLES += tuple(sorted(p.stem for p in (SQL_DIR / "tables").glob("*.sql")
+                       if p.stem not in (*TABLES, *INTERNAL_TABLES)))
 
 
 def sql(name: str, sql_dir: Path = SQL_DIR) -> str:

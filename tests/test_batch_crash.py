@@ -1,10 +1,12 @@
 """Crash tests: `etl run` is killed with SIGKILL at each failpoint (while extracting,
-validating, loading DuckDB, writing Parquet, and between the snapshot's rename and the
-swap of `current`), on a warehouse that already holds a finished run and on an empty one.
+validating, merging into the open DuckLake transaction, and between the DuckLake commit and
+the publishing of the BI file), on a warehouse that already holds a finished run and on an
+empty one.
 
-After the kill the warehouse must be exactly the last finished run (or still no warehouse
-at all), its DuckDB file and Parquet files consistent; the next run must complete and
-reach exactly the tables of a run that was never killed, leaving no temporary files.
+After the kill, readers must see exactly the last finished run (or still no warehouse at
+all), the published file, the manifest's Parquet files and the DuckLake consistent; the
+next run must complete and reach exactly the tables of a run that was never killed,
+leaving no temporary or orphan files.
 
 The killed runs sit frozen at their failpoints, so they are all started at once; the
 reruns then go in parallel."""
@@ -15,9 +17,9 @@ import os
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
+from etl.storage import lake
 from tests.corpus import (
     copy_warehouse,
     day_name,
@@ -25,13 +27,12 @@ from tests.corpus import (
     kill,
     nightly_dumps,
     run_many,
-    versions,
     wait_for_line,
     write,
 )
-from tests.utils import etl, parquet_counts, rows, snapshot, start_etl, table_counts
+from tests.utils import etl, parquet_counts, parquet_matches_database, rows, snapshot, start_etl, table_counts
 
-FAILPOINTS = ("extract", "validate", "load", "parquet", "commit")
+FAILPOINTS = ("extract", "validate", "load", "commit")
 CASES = ("finished", "empty")  # the warehouse before the killed run
 
 
@@ -41,36 +42,20 @@ def state(warehouse: Path) -> dict:
         return {"published": False}
     return {
         "published": True,
-        "current": os.readlink(warehouse / "current"),
+        "manifest": (warehouse / "snapshot.json").read_text(encoding="utf-8").replace(str(warehouse), "<wh>"),
         "snapshot": snapshot(warehouse),
         "tables": table_counts(warehouse),
         "parquet": parquet_counts(warehouse),
-        "parquet_not_in_duckdb": parquet_mismatch(warehouse),
         "runs": rows(warehouse, "select * from runs order by started_at"),
     }
 
 
-def parquet_mismatch(warehouse: Path) -> dict[str, int]:
-    """Rows of each table found in its Parquet file or in DuckDB but not in both (opening
-    the DuckDB file read-only on the way)."""
-    out = {}
-    with duckdb.connect(str(warehouse / "published.duckdb"), read_only=True) as con:
-        for table in table_counts(warehouse):
-            files = f"read_parquet('{warehouse}/parquet/{table}/*.parquet')"
-            (n,), = con.execute(f"""
-                select count(*) from (
-                    (select * from {files} except all select * from {table})
-                    union all
-                    (select * from {table} except all select * from {files})
-                )""").fetchall()
-            out[table] = n
-    return out
-
-
-def assert_consistent(warehouse: Path) -> None:
-    """The DuckDB file opens, and the Parquet files hold the same rows as its tables."""
-    assert parquet_counts(warehouse) == table_counts(warehouse)
-    assert set(parquet_mismatch(warehouse).values()) == {0}
+def orphans(warehouse: Path) -> list:
+    """Files in the data folder that no snapshot of the DuckLake lists."""
+    with lake.connect() as con:
+        lake.attach(con, warehouse)
+        return con.execute("call ducklake_delete_orphaned_files('lake', cleanup_all => true, dry_run => true)"
+                           ).fetchall()
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +92,6 @@ def crashes(tmp_path_factory) -> dict:
         killed[key] = {
             "run_id": next(line.split("run_id=")[1].split()[0] for line in lines if "run started" in line),
             "state": state(warehouses[key]),
-            "versions": versions(warehouses[key]),
         }
     statuses = run_many({key: (lambda wh=wh: etl("status", "--warehouse", wh)) for key, wh in warehouses.items()})
     reruns = run_many({key: (lambda wh=wh: etl("run", dumps, "--warehouse", wh)) for key, wh in warehouses.items()})
@@ -121,13 +105,8 @@ def crashes(tmp_path_factory) -> dict:
 def test_kill_leaves_the_last_finished_run(crashes, point):
     killed = crashes["killed"]["finished", point]
     assert killed["state"] == crashes["base_state"]
-    assert set(killed["state"]["parquet_not_in_duckdb"].values()) == {0}
     status = crashes["statuses"]["finished", point]
     assert status.returncode == 0 and "(1 row)" in status.stdout, status.stdout + status.stderr
-    if point in ("load", "parquet"):  # the run was writing its private copy
-        assert f"tmp-{killed['run_id']}" in killed["versions"]
-    if point == "commit":  # renamed into place, never made current
-        assert killed["run_id"] in killed["versions"]
 
 
 @pytest.mark.parametrize("point", FAILPOINTS)
@@ -149,19 +128,19 @@ def test_next_run_reaches_the_tables_of_a_run_never_killed(crashes, case, point)
     assert rerun.returncode == expected.returncode, rerun.stdout + rerun.stderr
     assert snapshot(wh) == snapshot(reference)
     assert table_counts(wh) == table_counts(reference)
-    assert [r[1:3] for r in rows(wh, "select run_id, status, exit_code from runs order by started_at")] == \
-        [r[1:3] for r in rows(reference, "select run_id, status, exit_code from runs order by started_at")]
-    assert_consistent(wh)
-    # What the killed run left is gone: its temporary folder, or its never-published snapshot.
-    left = versions(wh)
+    runs = [r[1:3] for r in rows(wh, "select run_id, status, exit_code from runs order by started_at")]
+    expected_runs = [r[1:3] for r in rows(reference, "select run_id, status, exit_code from runs order by started_at")]
+    if point == "commit":  # the killed run had committed: the rerun publishes it and has nothing new
+        expected_runs.append(("noop", 0))
+        assert "reason=a killed run had not published it" in rerun.stderr
+    assert runs == expected_runs
+    parquet_matches_database(wh)
+    # What the killed run left is gone: its temporary folder, and the Parquet files it wrote
+    # before it could commit them.
     killed = crashes["killed"][case, point]["run_id"]
-    assert not [v for v in left if v.startswith("tmp-") or v == killed], left
-    assert os.readlink(wh / "current").removeprefix(".versions/") == left[-1]
-    assert len(left) <= 2
-    if point in ("load", "parquet"):
-        assert f"cleaned path={wh / '.versions' / ('tmp-' + killed)}" in rerun.stderr
-    if point == "commit":
-        assert f"cleaned path={wh / '.versions' / killed}" in rerun.stderr
+    assert f"cleaned path={wh / '.tmp' / killed}" in rerun.stderr
+    assert not list((wh / ".tmp").iterdir())
+    assert orphans(wh) == []
 
 
 def _children(pid: int) -> list[int]:

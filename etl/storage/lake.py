@@ -16,15 +16,12 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from etl.schemas import TABLES, literal, sql
+from etl.schemas import INTERNAL_TABLES, TABLES, literal, sql
 from etl.settings import SQL_DIR
 
 CATALOG_NAME = "lake.sqlite"
 DATA_NAME = "data"
 ALIAS = "lake"
-# Storage-internal tables beside the data contract: the input files runs read (to skip
-# unchanged ones unread). Their DDL is in sql/tables/ too.
-INTERNAL_TABLES = ("input_files",)
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
 # DuckDB's memory limit in a writer (beyond it, it spills to the run's temporary folder).
 WRITER_MEMORY = "512MB"

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from etl.schemas import TABLES
-from etl.storage.lake import ALIAS, INTERNAL_TABLES
+from etl.schemas import INTERNAL_TABLES, TABLES
+from etl.storage.lake import ALIAS
 
 DEFAULT_RETENTION_DAYS = 7
 SMALL_FILE = 8 * 1024 * 1024  # bytes
