@@ -50,7 +50,7 @@ SHAPES = (
     # page kinds and layout
     "page-listing", "page-home", "page-single", "page-fragment",
     "header-greek-tagline", "header-empty-tagline", "header-current-news", "header-none",
-    "paragraphs-blank-line", "paragraphs-single-newline", "cut-off-last-post",
+    "paragraphs-blank-line", "paragraphs-single-newline", "cut-off-last-post", "cut-off-title-only",
     "excerpt-continue", "excerpt-full-article", "comment-thread",
     # bylines
     "byline-by-author-source-date", "byline-by-author-date", "byline-source-date-pipe",
@@ -60,11 +60,12 @@ SHAPES = (
     "pre-byline-caption", "pre-byline-caption-twice", "pre-byline-credit", "pre-byline-subtitle",
     "pre-byline-dates-and-dashes",
     "title-with-dash", "title-all-caps", "title-with-pipe", "body-line-like-byline",
+    "byline-author-outlet-dotted", "byline-outlet-alone", "pre-byline-caption-twice-single", "widget-headings",
     # dates
     "date-month-name", "date-zero-padded", "date-upper-case", "date-abbreviated-month", "date-dotted",
     "date-slash-month-first", "date-slash-day-first", "byline-date-differs-days", "byline-date-differs-months",
     # footers
-    "footer-tags", "footer-no-tags", "footer-one-tag",
+    "footer-tags", "footer-no-tags", "footer-one-tag", "footer-dash", "footer-no-comment-field",
     "comments-leave", "comments-one", "comments-many", "comments-off", "comments-off-title-with-pipe",
     "categories-with-commas", "categories-unknown",
     # sources

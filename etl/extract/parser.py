@@ -588,9 +588,10 @@ def _drop_navigation(lines: list[Line]) -> tuple[list[Line], list[Warning]]:
 
 
 def _widget_end(lines: list[Line], h: int, heads: set[int], ref: Reference) -> int | None:
-    """End (exclusive) of the widget block headed by lines[h]: the next widget heading, the
-    title of the next post (title + byline), or the end of the dump; None when a footer comes
-    first (the heading is then a line of a post)."""
+    """End (exclusive) of the widget block headed by lines[h]: teaser titles and dates up to
+    the first teaser sentence (included), the next widget heading, the title of the next post
+    (title + byline) or the end of the dump; None when a footer comes first (the heading is
+    then a line of a post)."""
     for j in range(h + 1, len(lines)):
         text = lines[j][1]
         if j in heads:
@@ -600,6 +601,8 @@ def _widget_end(lines: list[Line], h: int, heads: set[int], ref: Reference) -> i
         if j > h + 1 and _starts_post(text, ref):
             t = _title_above(lines, j, h)
             return t if t > h else j
+        if _is_body(text):
+            return j + 1
     return len(lines)
 
 
