@@ -19,6 +19,7 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 
 NON_WORD_RE = re.compile(r"[\W_]+")
+WORD_RE = re.compile(r"[^\W_]+")
 
 
 def name_key(name: str) -> str:
@@ -49,9 +50,16 @@ class Reference:
         tails = tuple(name_key(h.lstrip("….")) for h in self.widget_headings if h.startswith(("…", "...")))
         return exact, tuple(t for t in tails if t)
 
+    @cached_property
+    def _widget_last_words(self) -> frozenset[str]:
+        return frozenset(w[-1] for h in self.widget_headings if (w := WORD_RE.findall(h.casefold())))
+
     def is_widget_heading(self, line: str) -> bool:
         """A sidebar or widget heading (data/widget_headings.txt): never a post title."""
         if len(line) > 80:
+            return False
+        last = WORD_RE.findall(line[-30:].casefold())
+        if not last or last[-1] not in self._widget_last_words:
             return False
         exact, tails = self._widget_keys
         key = name_key(line)

@@ -46,6 +46,11 @@ EXCERPT_END_RE = re.compile(
     r"[^\S\n]*(?:→|»)?[^\S\n]*$",
     re.IGNORECASE | re.MULTILINE,
 )
+# Lines that may end an excerpt or be a footer, found by scans of the whole page for a literal
+# (fast: no per-line Python); each candidate line is then checked with its full expression.
+EXCERPT_SCAN_RE = re.compile(r"…|\.\.\.|\n[Cc]ontinue [Rr]eading")
+FOOTER_SCAN = "osted by"  # Posted by
+MAYBE_STRONG_BYLINE_RE = re.compile(r"\d|^by ", re.IGNORECASE)  # a date, or By: what a strong byline has
 COMMENT_START_RE = re.compile(r"^(?P<n>\d{1,4})\.(?:\s+(?P<text>.*))?$")
 COMMENT_END_RE = re.compile(r"^Comment by (?P<author>.+?) \| (?P<date>[^|]+?)(?P<reply> \| Reply)?$")
 LEAVE_REPLY_RE = re.compile(r"^Leave a Reply(?: to .{1,200}?)?(?: Cancel reply)?$", re.MULTILINE)
@@ -334,7 +339,7 @@ def _is_title(text: str) -> bool:
 
 def _reads_as_byline(text: str, ref: Reference) -> bool:
     """A dated byline, or `By A | S`: never a title."""
-    if len(text) > MAX_BYLINE_CHARS:
+    if len(text) > MAX_BYLINE_CHARS or not MAYBE_STRONG_BYLINE_RE.search(text):
         return False
     b = parse_byline(text, ref)
     return b is not None and b.strong
@@ -536,6 +541,30 @@ def _line_at(joined: str, offset: int) -> int:
     return joined.count("\n", 0, offset)
 
 
+def _footer_matches(joined: str) -> list[tuple[int, re.Match]]:
+    """(line start offset, FOOTER_RE match) of every footer line of "\\n".join(texts), in order."""
+    out = []
+    at = joined.find(FOOTER_SCAN)
+    while at >= 0:
+        start = joined.rfind("\n", 0, at) + 1
+        end = joined.find("\n", at)
+        end = len(joined) if end < 0 else end
+        if m := FOOTER_RE.fullmatch(joined, start, end):
+            out.append((start, m))
+        at = joined.find(FOOTER_SCAN, end)
+    return out
+
+
+def _lines_at(joined: str, offsets: Iterable[int]) -> list[int]:
+    """Indexes of the lines holding these increasing offsets of "\\n".join(texts)."""
+    out, line, pos = [], 0, 0
+    for offset in offsets:
+        line += joined.count("\n", pos, offset)
+        pos = offset
+        out.append(line)
+    return out
+
+
 def _header(lines: list[Line], ref: Reference) -> tuple[str | None, list[Line], list[Warning]]:
     """The site name (and tagline) heading the dump, and an archive heading under it, removed."""
     site = None
@@ -562,9 +591,8 @@ def _split_thread(lines: list[Line]) -> tuple[list[Line], _Single | None]:
     """The post lines and, on a single-post page, the comment thread and the reply form
     (or the notice that comments are closed) below the last footer."""
     joined = "\n".join(t for _, t in lines)
-    last = None
-    for last in FOOTER_RE.finditer(joined):  # noqa: B007 (the last one is wanted)
-        pass
+    footers = _footer_matches(joined)
+    last = footers[-1][1] if footers else None
     after = last.end() if last else 0
     last_footer = _line_at(joined, last.start()) if last else -1
     form = LEAVE_REPLY_RE.search(joined, after)
@@ -631,9 +659,11 @@ def _scan(lines: list[Line]) -> tuple[dict[int, Footer], set[int]]:
     """Footers by line index, and the indexes of lines ending an excerpt ("… continue"), from
     one pass of each compiled expression over the whole page."""
     joined = "\n".join(t for _, t in lines)
-    footers = {_line_at(joined, m.start()): _footer(m["date"], m["rest"]) for m in FOOTER_RE.finditer(joined)}
-    ends = {_line_at(joined, m.start()) for m in EXCERPT_END_RE.finditer(joined)}
-    return footers, ends
+    found = [(o, _footer(m["date"], m["rest"])) for o, m in _footer_matches(joined)]
+    footers = dict(zip(_lines_at(joined, (o for o, _ in found)), (f for _, f in found), strict=True))
+    candidates = _lines_at(joined, (m.end() for m in EXCERPT_SCAN_RE.finditer(joined)))
+    starts = [0] if joined[:17].lower() == "continue reading" else []
+    return footers, {i for i in [*starts, *candidates] if _ends_excerpt(lines[i][1])}
 
 
 def _segments(lines: list[Line], footers: dict[int, Footer], excerpt_ends: set[int]
