@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test accuracy lint bench profile dashboard clean
+.PHONY: run test accuracy lint bench bench-extract profile dashboard clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ dashboard: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
+
+bench-extract: $(STAMP)
+	$(BIN)/python bench/extract_speed.py
 
 profile: $(STAMP)
 	$(BIN)/python bench/profile_run.py

@@ -19,6 +19,7 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 
 NON_WORD_RE = re.compile(r"[\W_]+")
+WORD_RE = re.compile(r"[^\W_]+")
 
 
 def name_key(name: str) -> str:
@@ -40,6 +41,29 @@ class Reference:
     aliases: dict[str, str]  # name_key(alias) -> canonical name
     sites: dict[str, tuple[str, ...]]  # site name -> taglines
     upper_case_words: frozenset[str]  # kept in capitals when a name printed in capitals is recased
+    # Sidebar and widget headings (never titles): exact headings, and "… tail" entries = any heading ending so.
+    widget_headings: tuple[str, ...] = ()
+
+    @cached_property
+    def _widget_keys(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        exact = frozenset(name_key(h) for h in self.widget_headings if not h.startswith(("…", "...")))
+        tails = tuple(name_key(h.lstrip("….")) for h in self.widget_headings if h.startswith(("…", "...")))
+        return exact, tuple(t for t in tails if t)
+
+    @cached_property
+    def _widget_last_words(self) -> frozenset[str]:
+        return frozenset(w[-1] for h in self.widget_headings if (w := WORD_RE.findall(h.casefold())))
+
+    def is_widget_heading(self, line: str) -> bool:
+        """A sidebar or widget heading (data/widget_headings.txt): never a post title."""
+        if len(line) > 80:
+            return False
+        last = WORD_RE.findall(line[-30:].casefold())
+        if not last or last[-1] not in self._widget_last_words:
+            return False
+        exact, tails = self._widget_keys
+        key = name_key(line)
+        return bool(key) and (key in exact or key.endswith(tails))
 
     @cached_property
     def _known_sources(self) -> dict[str, str]:
@@ -59,6 +83,10 @@ class Reference:
         """The key that makes two spellings of one outlet one source."""
         return name_key(self.canonical_source(name))
 
+    def known_spelling(self, name: str) -> str | None:
+        """The listed spelling of this very name (case, spaces, punctuation aside; no alias), or None."""
+        return self._known_sources.get(name_key(name))
+
     def is_known_source(self, name: str) -> bool:
         return self.source_key(name) in self._known_sources
 
@@ -74,4 +102,5 @@ def load_reference(data_dir: Path = DATA_DIR) -> Reference:
         aliases={name_key(r["alias"]): r["canonical"].strip() for r in rows},
         sites={s["name"]: tuple(s.get("taglines", ())) for s in sites},
         upper_case_words=frozenset(w.upper() for w in _lines(data_dir / "upper_case_words.txt")),
+        widget_headings=tuple(_lines(data_dir / "widget_headings.txt")),
     )

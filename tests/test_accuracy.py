@@ -9,7 +9,21 @@ import sys
 
 import pytest
 
-from etl.accuracy import DEFAULT_FIXTURES, FIELDS, SHAPES, load_fixtures, main, measure
+from etl.accuracy import (
+    DEFAULT_FIXTURES,
+    FIELDS,
+    REAL_EXTRA_FIELDS,
+    REAL_PAGES,
+    REAL_TARGETS,
+    SHAPES,
+    evaluate,
+    load_fixtures,
+    main,
+    measure,
+    measure_real,
+    real_gold,
+)
+from etl.settings import load_reference
 from tests.utils import ROOT, SAMPLE
 
 
@@ -50,6 +64,7 @@ def test_command_prints_the_table_and_exits_0():
     result = subprocess.run([sys.executable, "-m", "etl.accuracy"], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
+    assert "== fixtures" in result.stdout and "== real pages" in result.stdout
     for field in FIELDS:
         assert f"\n{field} " in result.stdout
     assert "missed" in result.stdout and "invented" in result.stdout
@@ -67,16 +82,63 @@ def test_a_wrong_annotation_is_reported_and_exits_1(tmp_path, capsys):
     gold["posts"].append(dict(gold["posts"][2], title="A Post That Is Not There"))
     del gold["posts"][3]
     (tmp_path / "gold" / f"{name}.json").write_text(json.dumps(gold), encoding="utf-8")
-    assert main([str(tmp_path)]) == 1
+    assert main([str(tmp_path), "--no-real-pages"]) == 1
     out = capsys.readouterr().out
     assert "author: expected 'Someone Else', got 'Jonathan Cook'" in out
     assert "title: expected 'A Title Nobody Wrote'" in out  # paired by position, title wrong
     assert "missed post 6: 'A Post That Is Not There'" in out
     assert "invented post (line 45): 'Gaza Flotilla Survivors Speak'" in out
-    assert "posts: 6 annotated, 5 found, 1 missed, 1 invented" in out
+    assert "posts: 6 annotated, 5 found (83.3%), 1 missed, 1 invented" in out
     assert "accuracy: BELOW 100%" in out
 
 
 def test_usage_errors(tmp_path):
     assert main([str(tmp_path)]) == 2
     assert main(["-x"]) == 2
+
+
+# --- the real pages (../shared/data/real-pages, outside the repository) ------------------
+
+needs_real_pages = pytest.mark.skipif(
+    not (REAL_PAGES / "gold").is_dir(),
+    reason=f"real pages absent: {REAL_PAGES} (../shared/data/real-pages relative to the repository root)",
+)
+
+
+@pytest.fixture(scope="module")
+def real_report():
+    return measure_real()
+
+
+@needs_real_pages
+def test_real_pages_reach_the_targets(real_report):
+    failures = [f"{f.name}: {x}" for f in real_report.fixtures for x in f.failures]
+    assert len(real_report.fixtures) >= 40
+    assert real_report.fields_right >= REAL_TARGETS["fields"], failures
+    assert real_report.found_share >= REAL_TARGETS["found"], failures
+    assert real_report.count("invented") == REAL_TARGETS["invented"], failures
+
+
+def test_real_gold_format_is_converted_with_its_alternatives():
+    gold = {"page_kind": "listing", "site": "Aletho News", "posts": [{
+        "title": "T", "pre_byline": ["A caption", "A caption"], "author": "X", "source": None,
+        "published_on": "2018-01-21", "posted_on": None, "categories": None, "tag_count": None,
+        "comment_count": None, "comments_open": None, "complete": False,
+        "alternatives": [{"author": None, "published_on": None}]}]}
+    converted = real_gold(gold)
+    post = converted["posts"][0]
+    assert converted["site_name"] == "Aletho News"
+    assert (post["is_complete"], post["categories"], post["tag_count"]) == (False, [], 0)
+    assert post["pre_byline"] == ["A caption"]
+    text = "Aletho News\n\nT\n\nA caption\n\nSome body text that reads like a sentence, and goes on.\n"
+    result = evaluate(text, converted, load_reference(), "t", REAL_EXTRA_FIELDS)
+    # the alternative reading (no byline) fits the parsed post: author and date count right
+    assert result.correct["author"] == result.correct["published_on"] == 1
+
+
+def test_command_reports_both_sets_or_says_why_not(tmp_path):
+    result = subprocess.run([sys.executable, "-m", "etl.accuracy", "--real-pages", str(tmp_path / "none")],
+                            cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert "== fixtures" in result.stdout and "== real pages" in result.stdout
+    assert "real pages: skipped" in result.stdout
+    assert main(["--real-pages"]) == 2

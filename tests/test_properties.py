@@ -34,6 +34,8 @@ OTHER_SOURCES = ("The National", "Foreign Policy Journal", "Voltaire Network", "
                  "Zero Hedge", "Middle East Monitor", "Amnesty International", "System Update")
 KNOWN_SOURCES = ("Press TV", "RT", "Gold, Goats, & Guns", "Strategic Culture Foundation", "Aletho News", "MEMO",
                  "The Defender", "Antiwar.com", "Al-Manar", "TASS", "Caitlin Johnstone", "ZeroHedge")
+ORGANISATIONS = ("Centre for Rural Water Studies", "Observatory of Coastal Fisheries", "Harbour Workers Union",
+                 "Institute for Desert Agriculture")  # outlets alone under a title, not in known_sources.txt
 CAPTIONS = ("Ben Wallace in a combative mood in the House of Commons", "Protesters outside the parliament in Athens",
             "A Predator drone at Kandahar airfield", "Divers of the US Navy during an exercise in the Baltic")
 CREDITS = ("© Reuters / Alaa al-Marjani", "© US Navy", "© UN Photo / Violaine Martin")
@@ -83,7 +85,12 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
     )
     n = 1 if kind == "single" else draw(st.integers(1 if kind == "home" else 2, 5))
     if kind != "single":
-        shape = replace(shape, cut_off=draw(st.booleans()))
+        cut = draw(st.sampled_from([False, True, "title"] if kind == "listing" and n >= 2 else [False, True]))
+        shape = replace(shape, cut_off=cut, widgets=draw(st.booleans()))
+    if kind != "home":
+        shape = replace(shape, footer_dash=draw(st.booleans()))
+    if kind == "single":
+        shape = replace(shape, comment_field=draw(st.booleans()))
     day = draw(st.dates(date(2008, 1, 1), date(2024, 12, 31)))
     posts: list[Post] = []
     post_shapes: list[PostShape] = []
@@ -92,7 +99,7 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
         footer = kind != "home" and not (shape.cut_off and i == n - 1)
         day -= timedelta(days=draw(st.integers(0, 3)))
         byline = draw(st.sampled_from(["by-source-date", "by-date", "source-date", "source-only", "by-source",
-                                       "none"]))
+                                       "outlet-alone", "none"]))
         style = draw(st.sampled_from(["pipe", "en-dash", "hyphen", "bullets", "upper-bullets"]))
         if style == "upper-bullets" and not byline.startswith("by"):
             style = "bullets"
@@ -107,6 +114,8 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
         author = draw(st.sampled_from(AUTHORS)) if byline.startswith("by") else None
         if byline == "source-only":
             source = draw(st.sampled_from(KNOWN_SOURCES))
+        elif byline == "outlet-alone":
+            source = draw(st.sampled_from(ORGANISATIONS))
         elif byline in ("by-source-date", "source-date", "by-source"):
             source = draw(st.sampled_from(KNOWN_SOURCES + OTHER_SOURCES))
         else:
@@ -118,25 +127,26 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
         if dated and date_style.startswith("slash") and _ambiguous(published):
             guess = date_style.removeprefix("slash-")
         captions = credits = []
-        if byline != "none":
+        if byline not in ("none", "outlet-alone"):
             captions = draw(st.lists(st.sampled_from(CAPTIONS), max_size=2, unique=True))
             if captions and draw(st.booleans()):
                 captions[0] += " – " + format_date(published - timedelta(days=draw(st.integers(0, 30))))
             credits = draw(st.lists(st.sampled_from(CREDITS), max_size=1))
-        body = draw(st.lists(st.sampled_from(SENTENCES), min_size=0 if footer else 1, max_size=3))
+        body = draw(st.lists(st.sampled_from(SENTENCES), min_size=0 if footer and byline != "outlet-alone" else 1,
+                             max_size=3))
         if shape.cut_off and i == n - 1:
             body = [*body[:-1], body[-1].rsplit(" ", 3)[0]]  # cut in the middle of a sentence
         open_ = draw(st.booleans()) if footer else None
         comments: tuple[Comment, ...] = ()
         if kind == "single":
-            count = draw(st.integers(0 if open_ else 1, 4))
+            count = draw(st.integers(0, 4))
             comments = tuple(
                 Comment(k + 1, draw(st.sampled_from(COMMENTERS)), day + timedelta(days=k),
                         "\n\n".join(draw(st.lists(st.sampled_from(COMMENT_TEXTS), min_size=1, max_size=2))))
                 for k in range(count))
-            comment_count = count if open_ else None
-        else:
-            comment_count = draw(st.integers(0, 30)) if open_ else None
+            comment_count = count  # the footer or the thread (ended by the form or "closed") tells
+        else:  # "Comments Off" only for a post without comments
+            comment_count = draw(st.integers(0, 30)) if open_ else 0 if footer else None
         posts.append(Post(
             line=0,
             title=draw(titles()),
@@ -156,11 +166,14 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
             is_complete=footer,
             comments=comments,
         ))
+        by_word = not (byline == "by-source-date" and style != "upper-bullets" and draw(st.booleans()))
         post_shapes.append(PostShape(
-            byline=style, date_style=date_style, caption_twice=draw(st.booleans()),
+            byline=style, date_style=date_style, caption_twice=draw(st.booleans()), by_word=by_word,
             excerpt_marker=draw(st.sampled_from(EXCERPT_MARKERS)), marker_inline=draw(st.booleans()),
         ))
-        strong.append(byline != "none")
+        strong.append(byline not in ("none", "outlet-alone"))
+    if shape.cut_off == "title":  # the dump ends right after the last post's title
+        posts[-1] = Post(line=0, title=posts[-1].title, is_complete=False)
     if kind == "home":  # a post is shown in full only when the next one starts with title + byline
         for i in range(n - 1):
             if strong[i + 1] and draw(st.booleans()):
@@ -185,7 +198,7 @@ def test_rendered_posts_parse_back(page):
     assert parsed.site_name == (None if shape.header == "none" else "Aletho News")
     assert [_fields(p) for p in parsed.posts] == [_fields(p) for p in posts], text
     codes = {w.code for w in parsed.warnings}
-    assert ("incomplete-post" in codes) == shape.cut_off
+    assert ("incomplete-post" in codes) == bool(shape.cut_off)
     assert ("ambiguous-date" in codes) == any(p.published_on_guess for p in posts)
 
 

@@ -11,34 +11,50 @@ next title + byline starts.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache
 
 from etl.extract.dates import parse_date
-from etl.settings import Reference
+from etl.settings import Reference, name_key
 
 MAX_LINES_BEFORE_BYLINE = 5  # captions, credits and subtitles between title and byline
 MAX_NAME_WORDS = 10
 MAX_HEADING_WORDS = 30  # a title or caption is at most this long
+MAX_BYLINE_CHARS = 300  # a longer line is body text, never a byline
+MAX_OUTLET_WORDS = 6  # an outlet's name alone under a title is at most this long
 NAME_PARTICLES = {"and", "de", "da", "del", "della", "di", "do", "dos", "du", "van", "von", "der", "den", "ter",
-                  "al", "el", "bin", "ibn", "la", "le", "y", "e", "of", "the", "&"}
+                  "al", "el", "bin", "ibn", "la", "le", "y", "e", "of", "the", "&", "for", "on", "in", "at"}
 
 SEPARATOR_RE = re.compile(r"\s*[|•]\s*|\s+[–—-]\s+")  # dashes need spaces: Al-Manar, Hayes-Smith
 BY_RE = re.compile(r"^by\s+(?P<name>.+)$", re.IGNORECASE)
+# `DATE Posted by | fields`, also `DATE - Posted by | …` (a dash between date and "Posted by").
+# MULTILINE: a page's footers are found by one scan of the whole (cleaned) text.
 FOOTER_RE = re.compile(
-    r"^(?P<date>[A-Za-z]{3,9}\.? \d{1,2}, \d{4}) Posted by[^|]*\|"
-    r"(?:(?P<mid>.*?)\|)?\s*"
-    r"(?P<comments>Leave a comment|(?P<count>\d[\d,]*|One) Comments?|Comments Off(?: on .*)?)\s*$",
+    r"^(?P<date>[A-Za-z]{3,9}\.? \d{1,2}, \d{4})(?: [-–—])? Posted by[^|\n]*\|(?P<rest>[^\n]*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# The comment field, last in a footer; it may be missing. "Comments Off on <title>" (the title may hold |).
+COMMENT_FIELD_RE = re.compile(
+    r"(?:^|\|)\s*(?P<comments>Leave a comment|(?P<count>\d[\d,]*|One|No) (?:Comments?|Responses?)"
+    r"|Comments Off(?: on .*)?)\s*$",
     re.IGNORECASE,
 )
 EXCERPT_END_RE = re.compile(
-    r"(?:\s*(?:…|\.\.\.)\s*(?:continue(?: reading)?|full article)|^continue reading)\s*(?:→|»)?\s*$",
-    re.IGNORECASE,
+    r"(?:[^\S\n]*(?:…|\.\.\.)[^\S\n]*(?:continue(?: reading)?|full article)|^continue reading)"
+    r"[^\S\n]*(?:→|»)?[^\S\n]*$",
+    re.IGNORECASE | re.MULTILINE,
 )
+# Lines that may end an excerpt or be a footer, found by scans of the whole page for a literal
+# (fast: no per-line Python); each candidate line is then checked with its full expression.
+EXCERPT_SCAN_RE = re.compile(r"…|\.\.\.|\n[Cc]ontinue [Rr]eading")
+FOOTER_SCAN = "osted by"  # Posted by
+MAYBE_STRONG_BYLINE_RE = re.compile(r"\d|^by ", re.IGNORECASE)  # a date, or By: what a strong byline has
 COMMENT_START_RE = re.compile(r"^(?P<n>\d{1,4})\.(?:\s+(?P<text>.*))?$")
 COMMENT_END_RE = re.compile(r"^Comment by (?P<author>.+?) \| (?P<date>[^|]+?)(?P<reply> \| Reply)?$")
-LEAVE_REPLY_RE = re.compile(r"^Leave a Reply(?: to .{1,200}?)?(?: Cancel reply)?$")
+LEAVE_REPLY_RE = re.compile(r"^Leave a Reply(?: to .{1,200}?)?(?: Cancel reply)?$", re.MULTILINE)
+COMMENTS_CLOSED_RE = re.compile(r"^Comments are closed\.?$", re.IGNORECASE | re.MULTILINE)
 CLOSING_MARKS = "'\"”’)]"  # may follow the punctuation that ends a sentence
 EXCERPT_END_MAX = 40  # an excerpt ending is at most this long (lines are whitespace-collapsed)
 # Page headings of WordPress archive pages, above the first post.
@@ -116,8 +132,8 @@ class Footer:
     posted_on: date | None
     categories_text: str
     tag_count: int
-    comment_count: int | None
-    comments_open: bool
+    comment_count: int | None  # None: no comment field
+    comments_open: bool | None  # None: no comment field
 
 
 Line = tuple[int, str]  # (line number, text with whitespace collapsed)
@@ -196,8 +212,7 @@ def parse_byline(text: str, ref: Reference) -> Byline | None:
     else:
         return None
     if source and text.isupper() and (by or any(c.isalpha() for c in date_text or "")):
-        known = ref.is_known_source(source)
-        source = ref.canonical_source(source) if known else normal_case(source, ref.upper_case_words)
+        source = ref.known_spelling(source) or normal_case(source, ref.upper_case_words)
     return Byline(
         author=normal_case(author, ref.upper_case_words) if author else None,
         source=source,
@@ -207,29 +222,41 @@ def parse_byline(text: str, ref: Reference) -> Byline | None:
 
 
 def parse_footer(text: str) -> Footer | None:
-    """Read `Month D, YYYY Posted by | categories | tag links | comments`, or None."""
-    m = FOOTER_RE.match(text)
-    if not m:
-        return None
-    fields = (m["mid"] or "").split("|")
+    """Read `Month D, YYYY [-] Posted by | categories | tag links | comments`, or None.
+
+    The comment field may be missing (count and open None: a single page's thread tells);
+    "Comments Off" means no comment and comments closed (WordPress prints it only then)."""
+    m = FOOTER_RE.fullmatch(text)
+    return _footer(m["date"], m["rest"]) if m else None
+
+
+def _footer(date_text: str, rest: str) -> Footer:
+    c = COMMENT_FIELD_RE.search(rest)
+    fields = (rest[: c.start()] if c else rest).split("|")
     tag_field = None
     # The tag-link field is the last one and holds only commas (one tag: an empty field).
     only_commas = not fields[-1].replace(",", "").strip()
     if only_commas and (len(fields) >= 2 or "," in fields[0]):
         tag_field = fields.pop()
-    comments = m["comments"].lower()
-    posted = parse_date(m["date"])
+    posted = parse_date(date_text)
+    count, open_ = _comment_field(c)
     return Footer(
         posted_on=posted[0] if posted else None,
         categories_text=", ".join(f.strip() for f in fields if f.strip()),
         tag_count=0 if tag_field is None else tag_field.count(",") + 1,
-        comment_count=(
-            None if comments.startswith("comments off")
-            else 1 if (m["count"] or "").lower() == "one"
-            else int(m["count"].replace(",", "")) if m["count"] else 0
-        ),
-        comments_open=not comments.startswith("comments off"),
+        comment_count=count,
+        comments_open=open_,
     )
+
+
+def _comment_field(c: re.Match | None) -> tuple[int | None, bool | None]:
+    """(comment count, comments open) of a footer's comment field; (None, None) without one."""
+    if c is None:
+        return None, None
+    if c["comments"].lower().startswith("comments off"):
+        return 0, False
+    count = (c["count"] or "0").lower()
+    return (1 if count == "one" else 0 if count == "no" else int(count.replace(",", ""))), True
 
 
 @cache
@@ -269,7 +296,7 @@ def _find_byline(lines: list[Line], ref: Reference) -> tuple[int, Byline] | None
     hold dates and dashes), then a bare `By Name`."""
     candidates = []
     for k, (_, text) in enumerate(lines[: MAX_LINES_BEFORE_BYLINE + 1]):
-        if len(text.split()) > 40:
+        if len(text) > MAX_BYLINE_CHARS:
             break
         b = parse_byline(text, ref)
         if b:
@@ -294,85 +321,150 @@ def _ends_excerpt(text: str) -> bool:
     return EXCERPT_END_RE.search(text, max(0, len(text) - EXCERPT_END_MAX)) is not None
 
 
+def _words(text: str) -> int:
+    """Words of a cleaned line (single spaces, none at the ends)."""
+    return text.count(" ") + 1
+
+
 def _is_heading(text: str) -> bool:
     """Could be a title or caption: short, and not ending like a sentence."""
-    return len(text.split()) <= MAX_HEADING_WORDS and not _ends_sentence(text)
+    return _words(text) <= MAX_HEADING_WORDS and not _ends_sentence(text)
 
 
 def _is_title(text: str) -> bool:
     """Could be a title: not a long paragraph, nor a sentence of more than 20 words."""
-    words = len(text.split())
+    words = _words(text)
     return words <= MAX_HEADING_WORDS and not (words > 20 and _ends_sentence(text))
+
+
+def _reads_as_byline(text: str, ref: Reference) -> bool:
+    """A dated byline, or `By A | S`: never a title."""
+    if len(text) > MAX_BYLINE_CHARS or not MAYBE_STRONG_BYLINE_RE.search(text):
+        return False
+    b = parse_byline(text, ref)
+    return b is not None and b.strong
+
+
+def _starts_post(text: str, ref: Reference) -> bool:
+    """A byline that starts a post on a page without footers: dated, By with an outlet, or a known outlet."""
+    if len(text) > MAX_BYLINE_CHARS:
+        return False
+    b = parse_byline(text, ref)
+    return b is not None and (b.strong or bool(b.source and ref.is_known_source(b.source)))
+
+
+def _same_text(a: str, b: str) -> bool:
+    """The same line printed twice (quotes, punctuation and case aside)."""
+    key = name_key(a)
+    return bool(key) and key == name_key(b)
+
+
+def _title_above(segment: list[Line], b: int, floor: int) -> int:
+    """Index of the title of the post whose byline is segment[b]: the line above it, or above
+    the captions, credits and lines printed twice there (never at or above `floor`)."""
+    t = b - 1
+    while t - 1 > floor and b - t <= MAX_LINES_BEFORE_BYLINE:
+        text, before = segment[t][1], segment[t - 1][1]
+        if not (text.startswith("©") or _same_text(text, before) or _is_heading(before)):
+            break
+        t -= 1
+    return t
 
 
 def _split_at_bylines(segment: list[Line], ref: Reference) -> list[list[Line]]:
     """On pages without footers, a post starts at each title + byline pair. The title is
-    the line above the byline, or above the captions, credits and repeated lines there."""
+    the line above the byline, or above the captions, credits and repeated lines there;
+    a line that reads as a byline is never a title."""
     starts = [0]
     for b in range(2, len(segment)):
-        parsed = parse_byline(segment[b][1], ref)
-        if not parsed or not (parsed.strong or (parsed.source and ref.is_known_source(parsed.source))):
+        if not _starts_post(segment[b][1], ref):
             continue
-        t = b - 1
-        while t - 1 > starts[-1] and b - t <= MAX_LINES_BEFORE_BYLINE:
-            text, before = segment[t][1], segment[t - 1][1]
-            if not (text.startswith("©") or text == before or _is_heading(before)):
-                break
-            t -= 1
-        if t > starts[-1] + 1:
+        t = _title_above(segment, b, starts[-1])
+        if t > starts[-1] + 1 and not _reads_as_byline(segment[t][1], ref):
             starts.append(t)
     return [segment[a:z] for a, z in zip(starts, [*starts[1:], len(segment)], strict=False)]
 
 
-def _build_post(
-    lines: list[Line], footer: Footer | None, complete: bool, ref: Reference, warnings: list
-) -> tuple[Post, str | None]:
-    """A post from its lines (title first); also the byline's date as printed."""
+@dataclass(frozen=True)
+class _Built:
+    post: Post
+    date_text: str | None  # the byline's date as printed
+    warnings: tuple[Warning, ...]
+
+
+def _is_body(text: str) -> bool:
+    """Reads as a paragraph of body text: a sentence, or long."""
+    return _words(text) > 12 or text.rstrip(CLOSING_MARKS)[-1:] in (".", "!", "?", ":")
+
+
+def _outlet_alone(body: list[Line], ref: Reference) -> tuple[str | None, list[Warning]]:
+    """No byline found: a name alone directly under the title and above the body is the
+    outlet (an organisation not in data/known_sources.txt); a name-like line elsewhere only
+    gets a warning."""
+    if not body:
+        return None, []
+    no, text = body[0]
+    if not (_words(text) <= MAX_OUTLET_WORDS and _is_heading(text) and _looks_like_person(text)):
+        return None, []
+    if len(body) >= 2 and _is_body(body[1][1]) and not ref.is_widget_heading(text):
+        return text, [Warning(no, "possible-byline", f"{text!r} alone under the title read as the outlet: "
+                                                      "if it is one, add it to data/known_sources.txt")]
+    return None, [Warning(no, "possible-byline", f"{text!r} under the title may be an outlet: if so, add it to "
+                                                  "data/known_sources.txt")]
+
+
+def _footer_fields(footer: Footer | None, title_line: int, ref: Reference) -> tuple[list[str], list[Warning]]:
+    if footer is None:
+        return [], []
+    categories, unknown = split_categories(footer.categories_text, ref.categories)
+    return categories, [Warning(title_line, "unknown-category",
+                                f"category {fragment!r} is not in data/known_categories.txt") for fragment in unknown]
+
+
+def _strip_marker(body_lines: list[str]) -> list[str]:
+    """Without its "… continue" / "… Full article" marker (an excerpt's last line)."""
+    if not body_lines or not _ends_excerpt(body_lines[-1]):
+        return body_lines
+    last = EXCERPT_END_RE.sub("", body_lines[-1]).rstrip()
+    return [*body_lines[:-1], last] if last else body_lines[:-1]
+
+
+def _build_post(lines: list[Line], footer: Footer | None, complete: bool, ref: Reference) -> _Built:
+    """A post from its lines (title first)."""
     (title_line, title), rest = lines[0], lines[1:]
     found = _find_byline(rest, ref)
     pre, byline = ([], None) if found is None else (rest[: found[0]], found[1])
     body = rest if found is None else rest[found[0] + 1 :]
-    body_lines = [t for _, t in body]
-    captions = list(dict.fromkeys(t for _, t in pre if not t.startswith("©")))
-    credits = list(dict.fromkeys(t for _, t in pre if t.startswith("©")))
+    warnings: list[Warning] = []
+    outlet = None
+    if byline is None:
+        outlet, warnings = _outlet_alone(body, ref)
+        body = body[1:] if outlet else body
     posted_on = footer.posted_on if footer else None
     published, guess = None, None
     if byline and byline.date_text:
         published, guess = parse_date(byline.date_text, near=posted_on) or (None, None)
-    categories: list[str] = []
-    if footer:
-        categories, unknown = split_categories(footer.categories_text, ref.categories)
-        for fragment in unknown:
-            warnings.append(Warning(title_line, "unknown-category",
-                                    f"category {fragment!r} is not in data/known_categories.txt"))
-    if byline is None and body_lines and _is_heading(body_lines[0]) and len(body_lines[0].split()) <= 6 \
-            and _looks_like_person(body_lines[0]) and not ref.is_known_source(body_lines[0]):
-        warnings.append(Warning(body[0][0], "possible-byline",
-                                f"{body_lines[0]!r} under the title may be an outlet: if so, add it to "
-                                "data/known_sources.txt"))
-    if not complete and body_lines and _ends_excerpt(body_lines[-1]):
-        last = EXCERPT_END_RE.sub("", body_lines[-1]).rstrip()
-        body_lines = [*body_lines[:-1], last] if last else body_lines[:-1]
+    categories, unknown = _footer_fields(footer, title_line, ref)
+    body_lines = [t for _, t in body]
     post = Post(
         line=title_line,
         title=title,
-        subtitle="\n".join(captions) or None,
-        image_credit="\n".join(credits) or None,
+        subtitle="\n".join(dict.fromkeys(t for _, t in pre if not t.startswith("©"))) or None,
+        image_credit="\n".join(dict.fromkeys(t for _, t in pre if t.startswith("©"))) or None,
         author=byline.author if byline else None,
-        source=byline.source if byline else None,
+        source=byline.source if byline else outlet,
         published_on=published,
         published_on_guess=guess,
-        body="\n\n".join(body_lines),
+        body="\n\n".join(body_lines if complete else _strip_marker(body_lines)),
         posted_on=posted_on,
         categories=tuple(categories),
         tag_count=footer.tag_count if footer else 0,
         comment_count=footer.comment_count if footer else None,
         comments_open=footer.comments_open if footer else None,
         is_complete=complete,
-        byline=" ".join(filter(None, [byline.author, byline.source, byline.date_text]))
-        if byline else None,
+        byline=" ".join(filter(None, [byline.author, byline.source, byline.date_text])) if byline else outlet,
     )
-    return post, (byline.date_text if byline else None)
+    return _Built(post, byline.date_text if byline else None, (*unknown, *warnings))
 
 
 def _comment_end(text: str) -> tuple[str, date | None] | None:
@@ -386,17 +478,21 @@ def _comment_end(text: str) -> tuple[str, date | None] | None:
     return m["author"].strip(), when[0] if when else None
 
 
-def _parse_thread(lines: list[Line], warnings: list) -> tuple[Comment, ...]:
-    """Numbered comments, each closed by `Comment by NAME | DATE | Reply`."""
+def _parse_thread(lines: list[Line]) -> tuple[tuple[Comment, ...], bool, list[Warning]]:
+    """Numbered comments, each closed by `Comment by NAME | DATE | Reply`; also whether any
+    closing line offers "Reply" (comments open)."""
     comments: list[Comment] = []
+    warnings: list[Warning] = []
     current: list[str] | None = None
+    reply = False
     for no, text in lines:
         start = COMMENT_START_RE.match(text)
-        end = _comment_end(text)
+        end = _comment_end(text) if current is not None else None
         if current is None and start:
             current = [start["text"]] if start["text"] else []
-        elif current is not None and end:
+        elif end:
             comments.append(Comment(len(comments) + 1, end[0], end[1], "\n\n".join(current)))
+            reply = reply or text.endswith("| Reply")
             current = None
         elif current is not None:
             current.append(text)
@@ -404,7 +500,7 @@ def _parse_thread(lines: list[Line], warnings: list) -> tuple[Comment, ...]:
             warnings.append(Warning(no, "ignored-line", f"line outside any comment: {text[:60]!r}"))
     if current is not None:
         warnings.append(Warning(lines[-1][0], "incomplete-comment", "last comment has no closing line"))
-    return tuple(comments)
+    return tuple(comments), reply, warnings
 
 
 def _thread_start(lines: list[Line], after: int) -> int | None:
@@ -433,10 +529,44 @@ def _resolve_page_dates(posts: list[Post], date_texts: list[str | None]) -> list
     return out
 
 
-def parse_page(text: str, ref: Reference) -> Page:
-    """Parse the text of one dump into its posts, with warnings for what was odd."""
-    lines: list[Line] = [(n, c) for n, raw in enumerate(text.splitlines(), 1) if (c := clean_line(raw))]
-    warnings: list[Warning] = []
+# --- the steps of parse_page ------------------------------------------------------------
+
+def _clean_lines(text: str) -> list[Line]:
+    """Non-empty lines, whitespace collapsed, with their line numbers."""
+    return [(n, c) for n, raw in enumerate(text.splitlines(), 1) if (c := " ".join(raw.split()))]
+
+
+def _line_at(joined: str, offset: int) -> int:
+    """Index of the line holding `offset` of "\\n".join(texts)."""
+    return joined.count("\n", 0, offset)
+
+
+def _footer_matches(joined: str) -> list[tuple[int, re.Match]]:
+    """(line start offset, FOOTER_RE match) of every footer line of "\\n".join(texts), in order."""
+    out = []
+    at = joined.find(FOOTER_SCAN)
+    while at >= 0:
+        start = joined.rfind("\n", 0, at) + 1
+        end = joined.find("\n", at)
+        end = len(joined) if end < 0 else end
+        if m := FOOTER_RE.fullmatch(joined, start, end):
+            out.append((start, m))
+        at = joined.find(FOOTER_SCAN, end)
+    return out
+
+
+def _lines_at(joined: str, offsets: Iterable[int]) -> list[int]:
+    """Indexes of the lines holding these increasing offsets of "\\n".join(texts)."""
+    out, line, pos = [], 0, 0
+    for offset in offsets:
+        line += joined.count("\n", pos, offset)
+        pos = offset
+        out.append(line)
+    return out
+
+
+def _header(lines: list[Line], ref: Reference) -> tuple[str | None, list[Line], list[Warning]]:
+    """The site name (and tagline) heading the dump, and an archive heading under it, removed."""
     site = None
     sites = {name.casefold(): name for name in ref.sites}
     if lines and lines[0][1].casefold() in sites:
@@ -445,90 +575,211 @@ def parse_page(text: str, ref: Reference) -> Page:
         if lines and lines[0][1].casefold() in {t.casefold() for t in ref.sites[site]}:
             lines = lines[1:]
     if lines and ARCHIVE_HEADING_RE.match(lines[0][1]):
-        warnings.append(Warning(lines[0][0], "ignored-line", f"page heading ignored: {lines[0][1][:60]!r}"))
-        lines = lines[1:]
+        return site, lines[1:], [Warning(lines[0][0], "ignored-line", f"page heading ignored: {lines[0][1][:60]!r}")]
+    return site, lines, []
 
-    footer_at = [i for i, (_, t) in enumerate(lines) if FOOTER_RE.match(t)]
-    last_footer = footer_at[-1] if footer_at else -1
-    # A single-post page: the comment thread and the reply form come after the post's footer.
-    reply = next((i for i, (_, t) in enumerate(lines) if i > last_footer and LEAVE_REPLY_RE.match(t)), None)
-    if reply is not None:
-        lines = lines[:reply]
+
+@dataclass(frozen=True)
+class _Single:
+    """What a single-post page has below its post's footer."""
+    thread: list[Line]
+    reply_form: bool  # the "Leave a Reply" form: comments are open
+    closed: bool  # "Comments are closed."
+
+
+def _split_thread(lines: list[Line]) -> tuple[list[Line], _Single | None]:
+    """The post lines and, on a single-post page, the comment thread and the reply form
+    (or the notice that comments are closed) below the last footer."""
+    joined = "\n".join(t for _, t in lines)
+    footers = _footer_matches(joined)
+    last = footers[-1][1] if footers else None
+    after = last.end() if last else 0
+    last_footer = _line_at(joined, last.start()) if last else -1
+    form = LEAVE_REPLY_RE.search(joined, after)
+    closed = COMMENTS_CLOSED_RE.search(joined, after)
+    ends = [_line_at(joined, m.start()) for m in (form, closed) if m]
+    cut = min(ends) if ends else len(lines)
+    lines = lines[:cut]
     thread_at = _thread_start(lines, last_footer)
-    single = reply is not None or thread_at is not None
-    thread: list[Line] = []
-    if single:
-        cut = last_footer + 1 if footer_at else thread_at if thread_at is not None else len(lines)
-        lines, thread = lines[:cut], lines[cut:]
-    while len(lines) > 1 and NAV_RE.match(lines[-1][1]):
-        warnings.append(Warning(lines[-1][0], "ignored-line", f"page navigation ignored: {lines[-1][1][:60]!r}"))
-        lines = lines[:-1]
+    if not ends and thread_at is None:
+        return lines, None
+    split = last_footer + 1 if last else thread_at if thread_at is not None else len(lines)
+    return lines[:split], _Single(lines[split:], form is not None and (not closed or form.start() < closed.start()),
+                                  closed is not None)
+def _drop_navigation(lines: list[Line]) -> tuple[list[Line], list[Warning]]:
+    """Page navigation and site chrome after the last post."""
+    end = len(lines)
+    while end > 1 and NAV_RE.match(lines[end - 1][1]):
+        end -= 1
+    return lines[:end], [Warning(no, "ignored-line", f"page navigation ignored: {text[:60]!r}")
+                         for no, text in reversed(lines[end:])]
 
-    footers = {i: f for i, (_, t) in enumerate(lines) if (f := parse_footer(t))}
-    posts: list[Post] = []
-    date_texts: list[str | None] = []
-    segment: list[Line] = []
 
-    def close(segment: list[Line], footer: Footer | None, ends_complete: bool) -> None:
-        # Without footers, posts inside a segment start at title + byline pairs; those
-        # before the last one were shown in full. The last one is complete if it has its
-        # footer, an excerpt if it ends in "… continue", and cut off otherwise.
-        parts = _split_at_bylines(segment, ref) if not footers else [segment]
-        for k, part in enumerate(parts):
-            last = k == len(parts) - 1
-            post, date_text = _build_post(part, footer if last else None, ends_complete or not last, ref, warnings)
-            posts.append(post)
-            date_texts.append(date_text)
+def _widget_end(lines: list[Line], h: int, heads: set[int], ref: Reference) -> int | None:
+    """End (exclusive) of the widget block headed by lines[h]: teaser titles and dates up to
+    the first teaser sentence (included), the next widget heading, the title of the next post
+    (title + byline) or the end of the dump; None when a footer comes first (the heading is
+    then a line of a post)."""
+    for j in range(h + 1, len(lines)):
+        text = lines[j][1]
+        if j in heads:
+            return j
+        if FOOTER_RE.match(text):
+            return None
+        if j > h + 1 and _starts_post(text, ref):
+            t = _title_above(lines, j, h)
+            return t if t > h else j
+        if _is_body(text):
+            return j + 1
+    return len(lines)
 
-    for i, (no, text) in enumerate(lines):
+
+def _drop_widgets(lines: list[Line], ref: Reference) -> tuple[list[Line], list[Warning]]:
+    """Sidebar and widget blocks (a heading of data/widget_headings.txt and its teasers): not posts."""
+    heads = {i for i, (_, t) in enumerate(lines) if ref.is_widget_heading(t)}
+    if not heads:
+        return lines, []
+    drop: set[int] = set()
+    for h in sorted(heads):
+        end = _widget_end(lines, h, heads, ref)
+        drop.update(range(h, h + 1 if end is None else end))
+    warnings = [Warning(lines[i][0], "ignored-line", f"sidebar or widget line ignored: {lines[i][1][:60]!r}")
+                for i in sorted(drop)]
+    return [line for i, line in enumerate(lines) if i not in drop], warnings
+
+
+@dataclass(frozen=True)
+class _Segment:
+    lines: list[Line]
+    footer: Footer | None
+    complete: bool  # ends at its footer or is followed by the next post, not cut off
+
+
+def _scan(lines: list[Line]) -> tuple[dict[int, Footer], set[int]]:
+    """Footers by line index, and the indexes of lines ending an excerpt ("… continue"), from
+    one pass of each compiled expression over the whole page."""
+    joined = "\n".join(t for _, t in lines)
+    found = [(o, _footer(m["date"], m["rest"])) for o, m in _footer_matches(joined)]
+    footers = dict(zip(_lines_at(joined, (o for o, _ in found)), (f for _, f in found), strict=True))
+    candidates = _lines_at(joined, (m.end() for m in EXCERPT_SCAN_RE.finditer(joined)))
+    starts = [0] if joined[:17].lower() == "continue reading" else []
+    return footers, {i for i in [*starts, *candidates] if _ends_excerpt(lines[i][1])}
+
+
+def _segments(lines: list[Line], footers: dict[int, Footer], excerpt_ends: set[int]
+              ) -> tuple[list[_Segment], list[Line], list[Warning]]:
+    """The page cut at footers and at excerpt endings no footer follows (on a listing page a
+    post may end in "… Full article", a link to the outlet, and still have its footer); also
+    the lines after the last cut and warnings."""
+    segments: list[_Segment] = []
+    warnings: list[Warning] = []
+    start = 0
+    for i in sorted({*footers, *(i for i in excerpt_ends if i + 1 not in footers)}):
         if i in footers:
-            if segment:
-                close(segment, footers[i], True)
+            if i > start:
+                segments.append(_Segment(lines[start:i], footers[i], True))
             else:
-                warnings.append(Warning(no, "ignored-line", "footer without a post above it"))
-            segment = []
-            continue
-        segment.append((no, text))
-        # "… continue" ends an excerpt; on a listing page a post may end in "… Full article"
-        # (a link to the outlet) and still have its footer.
-        if _ends_excerpt(text) and len(segment) > 1 and i + 1 not in footers:
-            close(segment, None, False)
-            segment = []
-    if len(segment) > 1:
-        close(segment, None, False)
-        warnings.append(Warning(segment[0][0], "incomplete-post",
-                                "the dump ends inside this post (no footer)"))
-    elif segment:
-        warnings.append(Warning(segment[0][0], "ignored-line",
-                                f"trailing line ignored: {segment[0][1][:60]!r}"))
+                warnings.append(Warning(lines[i][0], "ignored-line", "footer without a post above it"))
+            start = i + 1
+        elif i > start:
+            segments.append(_Segment(lines[start : i + 1], None, False))
+            start = i + 1
+    return segments, lines[start:], warnings
 
+
+def _segment_posts(segment: _Segment, split: bool, ref: Reference) -> tuple[list[_Built], list[Warning]]:
+    """The posts of one segment. Without footers on the page, posts inside a segment start at
+    title + byline pairs; those before the last one were shown in full. A part whose first
+    line reads as a byline has lost its title: it is no post."""
+    parts = _split_at_bylines(segment.lines, ref) if split else [segment.lines]
+    built: list[_Built] = []
+    warnings: list[Warning] = []
+    for k, part in enumerate(parts):
+        last = k == len(parts) - 1
+        if _reads_as_byline(part[0][1], ref):
+            warnings.append(Warning(part[0][0], "ignored-line", f"byline without a title: {part[0][1][:60]!r}"))
+            continue
+        built.append(_build_post(part, segment.footer if last else None, segment.complete or not last, ref))
+    return built, warnings
+
+
+def _tail_posts(tail: list[Line], split: bool, ref: Reference) -> tuple[list[_Built], list[Warning]]:
+    """The lines after the last footer or excerpt: a post cut off by the end of the dump (a
+    title alone on the last line is one too), or a line that is no post."""
+    if not tail:
+        return [], []
+    no, text = tail[0]
+    cut = Warning(no, "incomplete-post", "the dump ends inside this post (no footer)")
+    if len(tail) > 1:
+        built, warnings = _segment_posts(_Segment(tail, None, False), split, ref)
+        return built, [*warnings, cut]
+    if _is_heading(text) and not _reads_as_byline(text, ref) and not ref.is_widget_heading(text):
+        return [_build_post(tail, None, False, ref)], [cut]
+    return [], [Warning(no, "ignored-line", f"trailing line ignored: {text[:60]!r}")]
+
+
+def _apply_thread(post: Post, single: _Single) -> tuple[Post, list[Warning]]:
+    """A single page's post with its comment thread. Without a comment field in the footer,
+    the thread gives the count (when its end is in the dump) and the reply form says
+    comments are open; "Comments are closed." or closing lines without "Reply" say closed."""
+    comments, reply, warnings = _parse_thread(single.thread)
+    closed = single.closed or (bool(comments) and not reply and not single.reply_form)
+    count, open_ = post.comment_count, post.comments_open
+    if open_ is None:
+        open_ = True if single.reply_form else False if closed else None
+        count = len(comments) if single.reply_form or single.closed else None
+    elif closed:
+        open_ = False
+    if count is not None and count != len(comments):
+        warnings.append(Warning(post.line, "comment-count-mismatch",
+                                f"footer says {count} comments, thread has {len(comments)}"))
+    return replace(post, comments=comments, comment_count=count, comments_open=open_), warnings
+
+
+def _dated(posts: list[Post], date_texts: list[str | None]) -> tuple[list[Post], list[Warning]]:
+    """Ambiguous dates resolved across the page, each with a warning."""
+    posts = _resolve_page_dates(posts, date_texts)
+    return posts, [Warning(p.line, "ambiguous-date", f"byline date {d!r} read {p.published_on_guess}")
+                   for p, d in zip(posts, date_texts, strict=True) if p.published_on_guess]
+
+
+def _collect(results: Iterable[tuple[list[_Built], list[Warning]]]) -> tuple[list[_Built], list[Warning]]:
+    built: list[_Built] = []
+    warnings: list[Warning] = []
+    for b, w in results:
+        built += b
+        warnings += w
+    return built, warnings
+
+
+def parse_page(text: str, ref: Reference) -> Page:
+    """Parse the text of one dump into its posts, with warnings for what was odd."""
+    site, lines, warnings = _header(_clean_lines(text), ref)
+    lines, single = _split_thread(lines)
+    lines, nav = _drop_navigation(lines)
+    lines, widgets = _drop_widgets(lines, ref)
+    footers, excerpt_ends = _scan(lines)
+    segments, tail, cuts = _segments(lines, footers, excerpt_ends)
+    built, found = _collect([*(_segment_posts(s, not footers, ref) for s in segments),
+                             _tail_posts(tail, not footers, ref)])
+    warnings += [*nav, *widgets, *cuts, *found, *(w for b in built for w in b.warnings)]
+    posts = [b.post for b in built]
     if site is None and posts and not _is_title(posts[0].title):
         warnings.append(Warning(posts[0].line, "incomplete-post",
                                 "the dump starts inside this post (its first line reads like body text)"))
         posts[0] = replace(posts[0], is_complete=False)
-    posts = _resolve_page_dates(posts, date_texts)
-    for post, date_text in zip(posts, date_texts, strict=True):
-        if post.published_on_guess:
-            warnings.append(Warning(post.line, "ambiguous-date",
-                                    f"byline date {date_text!r} read {post.published_on_guess}"))
-
+    posts, dated = _dated(posts, [b.date_text for b in built])
+    warnings += dated
     # Without the site's header, a post needs a byline or a footer to count: any text would
     # otherwise read as one post cut off (a title and body lines).
-    if site is None and not any(p.byline or p.comments_open is not None for p in posts):
+    if site is None and not any(p.byline or p.posted_on or p.categories for p in posts):
         if posts:  # what was read as posts is not: the warnings about them go too
             warnings = [Warning(posts[0].line, "ignored-line",
                                 "no page header, byline or post footer: not a dump of posts")]
         posts = []
     if single and posts:
-        comments = _parse_thread(thread, warnings)
-        first = posts[0]
-        if first.comment_count is not None and first.comment_count != len(comments):
-            warnings.append(Warning(first.line, "comment-count-mismatch",
-                                    f"footer says {first.comment_count} comments, "
-                                    f"thread has {len(comments)}"))
-        posts[0] = replace(first, comments=comments)
-
-    kind = ("fragment" if site is None else "single" if single
-            else "listing" if footers else "home")
+        posts[0], thread_warnings = _apply_thread(posts[0], single)
+        warnings += thread_warnings
+    kind = "fragment" if site is None else "single" if single else "listing" if footers else "home"
     warnings.sort(key=lambda w: w.line)
     return Page(site_name=site, page_kind=kind, posts=posts, warnings=warnings)

@@ -14,7 +14,12 @@ shape. For the text to parse back into the same records:
 - with `cut_off`, the last post is written without its footer or excerpt marker (the
   crawler stopped inside it);
 - a single page holds one post; its `comments` become the thread, followed by the
-  reply form while comments are open;
+  reply form while comments are open, else by "Comments are closed."; a footer says
+  "Comments Off" only for a closed post without comments (count 0); on a single page it
+  may leave the comment field out (`comment_field=False`): the thread then gives the count;
+- `widgets` adds sidebar blocks (a heading of data/widget_headings.txt and teaser lines)
+  after the posts: they are no posts; `cut_off="title"` ends the dump on the last post's
+  title (the post has nothing else);
 - a byline without a date names a known outlet or starts with "By"; a post without a
   byline has no captions; body paragraphs end like sentences.
 """
@@ -61,7 +66,10 @@ class PageShape:
     kind: str = "listing"  # listing | home | single
     header: str = "greek"  # greek | empty | current | none
     paragraph_break: str = "\n\n"  # a blank line, or "\n": one newline throughout
-    cut_off: bool = False  # the dump ends inside the last post
+    cut_off: bool | str = False  # the dump ends inside the last post ("title": right after its title)
+    footer_dash: bool = False  # `DATE - Posted by | …`
+    comment_field: bool = True  # False: single-page footers without the comment field
+    widgets: bool = False  # sidebar widget blocks after the posts
 
 
 @dataclass(frozen=True)
@@ -71,6 +79,7 @@ class PostShape:
     caption_twice: bool = False  # the first caption line printed twice
     excerpt_marker: str = "… continue"  # home-page excerpts: "… continue" or "… Full article"
     marker_inline: bool = False  # marker at the end of the last paragraph, else on a line of its own
+    by_word: bool = True  # False: `Author – Outlet – Date` without "By"
 
 
 def format_date(d: date, style: str = "long") -> str:
@@ -100,7 +109,7 @@ def render_byline(post: Post, shape: PostShape) -> str | None:
     if not post.author and not post.source:
         return None
     sep, upper = BYLINE_STYLES[shape.byline]
-    parts = [f"By {post.author}"] if post.author else []
+    parts = [f"By {post.author}" if shape.by_word else post.author] if post.author else []
     parts += [post.source] if post.source else []
     if post.published_on:
         parts.append(format_date(post.published_on, "upper" if upper and shape.date_style == "long"
@@ -109,19 +118,20 @@ def render_byline(post: Post, shape: PostShape) -> str | None:
     return line.upper() if upper else line
 
 
-def render_footer(post: Post) -> str:
-    """`Month D, YYYY Posted by | categories | tag links | comments` (no tag field without tags)."""
+def render_footer(post: Post, dash: bool = False, comment_field: bool = True) -> str:
+    """`Month D, YYYY Posted by | categories | tag links | comments` (no tag field without tags;
+    `DATE - Posted by` with `dash`; no comment field without `comment_field`)."""
     posted = format_date(post.posted_on) if post.posted_on else ""
     fields = [", ".join(post.categories)]
     if post.tag_count:
         fields.append(", ".join([""] * post.tag_count).strip())  # k tags: k - 1 commas
-    if post.comments_open is False:
+    if post.comments_open is False and not post.comment_count:
         comments = f"Comments Off on {post.title}"
     elif not post.comment_count:
         comments = "Leave a comment"
     else:
         comments = f"{post.comment_count} Comment{'s' if post.comment_count != 1 else ''}"
-    return f"{posted} Posted by | " + " | ".join([*fields, comments])
+    return f"{posted}{' -' if dash else ''} Posted by | " + " | ".join([*fields, comments] if comment_field else fields)
 
 
 def render_thread(comments: Sequence[Comment], comments_open: bool, paragraph_break: str) -> list[str]:
@@ -136,9 +146,17 @@ def render_thread(comments: Sequence[Comment], comments_open: bool, paragraph_br
     return blocks
 
 
-def render_post(post: Post, shape: PostShape, *, footer: bool, marker: bool) -> list[str]:
+WIDGETS = ("From the Archives", "An Old Story About the Same Sanctions", "March 3, 2009",
+           "Featured Video", "Interview With a Former Inspector", "Aletho News Original Content",
+           "Notes on a Forgotten Ceasefire")
+
+
+def render_post(post: Post, shape: PostShape, *, footer: bool, marker: bool, page: PageShape = PageShape()
+                ) -> list[str]:
     """The lines of one post (paragraph breaks are added by the caller)."""
     lines = [post.title]
+    if page.cut_off == "title" and not footer and not marker and not post.body:
+        return lines
     captions = post.subtitle.split("\n") if post.subtitle else []
     if captions and shape.caption_twice:
         captions = [captions[0], *captions]
@@ -154,7 +172,7 @@ def render_post(post: Post, shape: PostShape, *, footer: bool, marker: bool) -> 
             body.append(shape.excerpt_marker)
     lines += body
     if footer:
-        lines.append(render_footer(post))
+        lines.append(render_footer(post, page.footer_dash, page.comment_field or page.kind != "single"))
     return lines
 
 
@@ -172,7 +190,7 @@ def render_page(posts: Sequence[Post], shape: PageShape = PageShape(),
         lines = render_post(
             post, post_shape,
             footer=shape.kind != "home" and not cut,
-            marker=shape.kind == "home" and not post.is_complete and not cut,
+            marker=shape.kind == "home" and not post.is_complete and not cut, page=shape,
         )
         blocks.append(shape.paragraph_break.join(lines))
     if shape.kind == "single" and posts:
@@ -180,4 +198,8 @@ def render_page(posts: Sequence[Post], shape: PageShape = PageShape(),
         blocks += render_thread(first.comments, first.comments_open is not False, shape.paragraph_break)
         if first.comments_open is not False:
             blocks += [shape.paragraph_break.join(REPLY_FORM)]
+        else:
+            blocks += ["Comments are closed."]
+    elif shape.widgets:
+        blocks += [shape.paragraph_break.join(WIDGETS)]
     return HEADERS[shape.header] + shape.paragraph_break.join(blocks) + "\n"
