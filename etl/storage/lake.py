@@ -167,10 +167,16 @@ def tag(con, run_id: str, alias: str = ALIAS) -> None:
 
 
 def views_over(con, alias: str, tables: tuple[str, ...] = TABLES) -> None:
-    """In `con`'s default database: a view per table over the attached lake, then the
-    views of sql/views/ and the BI layer of sql/bi/ (for time travel)."""
+    """In `con`'s default database: a view per table of the DDL over the attached lake (a
+    table or column the snapshot predates reads as empty or NULL), then the views of
+    sql/views/ and the BI layer of sql/bi/ (for time travel)."""
+    have = _columns(con, alias)
     for table in tables:
-        con.execute(f'create or replace view "{table}" as select * from {alias}."{table}"')
+        columns = ddl_types()[table]
+        present = have.get(table, {})
+        select = ", ".join(f'"{c}"' if c in present else f'cast(null as {t}) as "{c}"' for c, t in columns.items())
+        source = f'from {alias}."{table}"' if present else "where false"
+        con.execute(f'create or replace view "{table}" as select {select} {source}')
     create_views(con)
 
 
