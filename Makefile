@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test accuracy lint bench profile dashboard clean
+.PHONY: run test accuracy lint bench profile dashboard clients clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ bench: $(STAMP)
 
 profile: $(STAMP)
 	$(BIN)/python bench/profile_run.py
+
+# The BI clients tests/test_bi_clients.py opens published.duckdb with (DuckDB CLI, Node's
+# @duckdb/node-api, DuckDB 1.1 for Python), in .clients/, apart from .venv.
+clients:
+	PYTHON=$(PYTHON) bash .ci/install-clients
 
 lint: $(STAMP)
 	$(BIN)/ruff check etl tests bench
