@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test accuracy lint bench bench-extract profile dashboard clean
+.PHONY: run test accuracy lint bench bench-extract bench-storage profile dashboard clients clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,19 @@ dashboard: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 
+bench-storage: $(STAMP)
+	$(BIN)/python bench/storage.py
+
 bench-extract: $(STAMP)
 	$(BIN)/python bench/extract_speed.py
 
 profile: $(STAMP)
 	$(BIN)/python bench/profile_run.py
+
+# The BI clients tests/test_bi_clients.py opens published.duckdb with (DuckDB CLI, Node's
+# @duckdb/node-api, DuckDB 1.1 for Python), in .clients/, apart from .venv.
+clients:
+	PYTHON=$(PYTHON) bash .ci/install-clients
 
 lint: $(STAMP)
 	$(BIN)/ruff check etl tests bench

@@ -13,7 +13,8 @@ final as (
         date_trunc('week', posted_on)::date as posted_week,
         date_trunc('month', posted_on)::date as posted_month,
         dayname(posted_on) as posted_weekday,
-        array_to_string(categories, ' | ') as categories,
+        -- coalesce: for an empty list DuckDB 1.5 gives '', older engines (1.1) NULL; BI tools run this SQL with theirs
+        coalesce(array_to_string(categories, ' | '), '') as categories,
         categories[1] as primary_category,
         len(categories) as category_count,
         tag_count,
