@@ -144,7 +144,7 @@ def render_markdown(relations: list[Relation]) -> str:
         "<!-- Generated from the DDL: do not edit. Change the COMMENT ON statements in sql/ and run",
         f"     `{GENERATE_COMMAND}`. -->",
         "",
-        "Every table and view of the warehouse (`published.duckdb`, and `parquet/<table>/` for the tables),",
+        "Every table and view of the warehouse (`published.duckdb`, and the Parquet files `snapshot.json` lists for the tables),",
         "every column with its type, key and meaning. Descriptions say which field of the dump a value",
         "comes from: the byline `By AUTHOR | SOURCE | DATE` under the title, and the footer",
         "`DATE Posted by | CATEGORIES | TAGS | N Comments` under the body.",
