@@ -256,9 +256,13 @@ class Outcome:
 def _open(con, wh: load.Warehouse, full_refresh: bool, log: Log) -> None:
     """Attach the lake (created on the first run), bring its tables in step with the DDL,
     delete what a killed run left, and publish its latest snapshot if a killed run did not."""
+    new = not lake.exists(wh.root)
     lake.attach(con, wh.root)
     con.execute(f"use {lake.ALIAS}")
-    if not full_refresh:
+    lake.configure(con)
+    if new:
+        log("warehouse created", tables=len(lake.evolve(con)))
+    elif not full_refresh:
         for change in lake.evolve(con):
             log("schema", change=change)
     con.execute(f"call ducklake_delete_orphaned_files('{lake.ALIAS}', cleanup_all => true)")
@@ -451,6 +455,7 @@ def upgrade(warehouse: Path, *, wait: bool, log: Log) -> upgrading.Upgraded | No
     with load.writer_lock(wh, wait, new_run_id), lake.connect(spill_to=wh.tmp / "upgrade") as con:
         lake.attach(con, wh.root)
         con.execute(f"use {lake.ALIAS}")
+        lake.configure(con)
         lake.evolve(con)
         if lake.latest(con) is None:  # not converted yet (an upgrade killed after its commit was)
             upgrading.convert(con, wh.root)

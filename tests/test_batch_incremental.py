@@ -197,23 +197,23 @@ def test_excerpt_is_completed_by_the_full_post(histories):
     # The completed posts keep the run and document that first brought them.
     assert rows(wh, "select distinct run_id from posts where title in (?, ?)", titles) == [(first,)]
     assert rows(wh, "select count(*) from post_tags where run_id = ?", [second]) == [(16,)]
-    # The upgrade changed rows the first run wrote: its Parquet files were written again.
+    # The upgrade replaced rows the first run wrote; the first run's snapshot still has them.
     parquet_matches_database(wh)
-    assert (wh / "parquet" / "posts" / f"{first}.parquet").stat().st_nlink == 1
+    before = etl("sql", "select count(*) as n from posts where not is_complete", "-w", wh, "-f", "csv",
+                 "--as-of", first)
+    assert before.stdout.split() == ["n", "2"], before.stderr
 
 
-def test_parquet_files_of_unchanged_runs_are_shared_between_snapshots(histories):
+def test_each_run_writes_only_its_own_rows(histories):
     h = histories["nightly"]
     wh = h.warehouse
     first, second, third = (run_id_of(r) for r in h.results)
     parquet_matches_database(wh)
-    assert sorted(p.stem for p in (wh / "parquet" / "documents").iterdir()) == [first, second, third]
-    # The snapshots (the next run deletes all but the last two) share the file of the first
-    # night's documents: later runs did not write it again.
-    versions = wh / ".versions"
-    assert sorted(p.name for p in versions.iterdir()) == [first, second, third]
-    files = [versions / v / "parquet" / "documents" / f"{first}.parquet" for v in (first, second, third)]
-    assert len({f.stat().st_ino for f in files}) == 1 and files[0].stat().st_nlink == 3
+    # One documents file per run, each holding that run's rows only: a later run did not
+    # write an earlier run's rows again.
+    files = json.loads((wh / "snapshot.json").read_text())["tables"]["documents"]["files"]
+    runs = [rows(wh, "select distinct run_id from read_parquet(?)", [f]) for f in files]
+    assert sorted(runs) == [[(first,)], [(second,)], [(third,)]]
 
 
 def test_rejected_document_is_skipped_unless_retried(histories, corpus):
@@ -247,7 +247,7 @@ def test_summary_json_and_json_logs(histories, corpus):
     assert summary["warehouse"]["published"] == str(h.warehouse / "published.duckdb")
     assert json.loads(Path(summary["log"]).read_text()) == {k: v for k, v in summary.items() if k != "log"}
     events = [json.loads(line) for line in result.stderr.splitlines()]  # every line is JSON
-    assert [e["event"] for e in events] == ["run started", "extracted", "run finished"]
+    assert [e["event"] for e in events] == ["run started", "warehouse created", "extracted", "run finished"]
     assert all(e["ts"].endswith("Z") for e in events)
     assert events[-1] == {**events[-1], "run_id": summary["run_id"], "status": "succeeded", "exit_code": 0}
 

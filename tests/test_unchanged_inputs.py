@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 from etl import load, pipeline
-from etl.storage import lake
 from etl.settings import DEFAULT_MAX_BYTES
+from etl.storage import lake
 from tests.corpus import nightly_dumps, write
 from tests.utils import SAMPLE, rows
 

@@ -93,6 +93,16 @@ def attach(con, root: Path, *, read_only: bool = False, snapshot_id: int | None 
     con.execute(f"attach 'ducklake:sqlite:{catalog}' as {alias} ({', '.join(options)})")
 
 
+# Written into the catalog by every writer: DuckDB buffers a row group per thread while it
+# writes Parquet, and a default group (122,880 rows of ~3 KB bodies) does not fit WRITER_MEMORY.
+OPTIONS = {"parquet_row_group_size": "16384", "parquet_compression": "zstd"}
+
+
+def configure(con, alias: str = ALIAS) -> None:
+    for name, value in OPTIONS.items():
+        con.execute(f"call {alias}.set_option(?, ?)", [name, value])
+
+
 def exists(root: Path) -> bool:
     return (root / CATALOG_NAME).exists()
 
