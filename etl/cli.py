@@ -80,12 +80,16 @@ def run(
     log_format: Annotated[LogFormat, typer.Option(help="Log lines on stderr as text or JSON.")] = LogFormat.text,
     summary_json: Annotated[Path | None, typer.Option(help="Write the run summary as JSON here.")] = None,
     jobs: Annotated[int | None, typer.Option(min=1, help="Processes that parse. Default: one per core.")] = None,
+    scheduler: Annotated[str | None, typer.Option(
+        envvar="ETL_DASK_SCHEDULER", show_envvar=True,
+        help="Parse on this Dask cluster (tcp://HOST:PORT); validation and the merge stay here.")] = None,
 ) -> None:
     """Load dumps into the warehouse. Exit 0: all loaded; 1: some documents rejected;
     3: validation failed, nothing published; 4: the warehouse is in use; 5: internal error,
     nothing published."""
     import traceback
 
+    from etl.executors import ClusterError
     from etl.load import WarehouseBusy
     from etl.pipeline import EXIT_BUSY, EXIT_ERROR
     from etl.pipeline import run as run_pipeline
@@ -95,10 +99,14 @@ def run(
         result = run_pipeline(
             paths or [SAMPLE_INPUT], warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
             wait=wait, max_bytes=max_bytes, log=log, progress=_progress(log_format), jobs=jobs,
+            scheduler=scheduler or None,
         )
     except WarehouseBusy as busy:
         log("warehouse busy", error=str(busy), exit_code=EXIT_BUSY)
         raise _fail(str(busy), EXIT_BUSY) from None
+    except ClusterError as e:  # the cluster, not the input: say which scheduler and what happened
+        log("cluster failed", scheduler=e.scheduler, error=str(e), exit_code=EXIT_ERROR)
+        raise _fail(f"{e}; nothing published", EXIT_ERROR) from None
     except Exception as e:  # a bug or a broken environment: say so apart from rejected input
         log("run crashed", error=f"{type(e).__name__}: {e}", exit_code=EXIT_ERROR,
             traceback=traceback.format_exc())

@@ -123,6 +123,7 @@ def run(
     expectations_dir: Path = EXPECTATIONS_DIR,
     ref: Reference | None = None,
     jobs: int | None = None,
+    scheduler: str | None = None,  # a Dask scheduler (tcp://HOST:PORT): the extract tasks run there
 ) -> RunResult:
     ref = ref or load_reference()
     wh = load.Warehouse(warehouse)
@@ -149,7 +150,8 @@ def run(
         validator = Validator(expectations_dir)  # started at the first new document: GX imports meanwhile
         try:
             rejected, skipped, excluded, identities = _extract(
-                fresh, unchanged, rejected, settings, jobs or default_jobs(), progress, validator.start)
+                fresh, unchanged, rejected, settings, jobs or default_jobs(), progress, validator.start,
+                scheduler, log)
             timer("extract")
             database = load.copy_current(wh, tmp, full_refresh)
             con = load.connect(database, spill_to=tmp / "spill")
@@ -252,6 +254,7 @@ def _unchanged(
 def _extract(
     files: list[tuple[int, Path]], unchanged: list[load.Identity], rejected: list[Rejected], settings: Settings,
     jobs: int, progress: Callable[[Iterable, int], Iterable] | None, on_new: Callable[[], None],
+    scheduler: str | None = None, log: Log | None = None,
 ) -> tuple[list[Rejected], list[str], list[int], list[load.Identity]]:
     """Read and parse the new `files` ((index, path) pairs), the workers writing their raw rows
     under settings.raw_dir: (rejected, skipped paths, indexes of the files to leave out, the
@@ -263,7 +266,7 @@ def _extract(
     excluded: list[int] = []
     seen: set[str] = {i.document_id for i in unchanged}
     all_tasks = tasks(files)
-    chunks = extract(all_tasks, settings, jobs)
+    chunks = extract(all_tasks, settings, jobs, scheduler, log)
     for i, chunk in enumerate(progress(chunks, len(all_tasks)) if progress else chunks):
         if i == len(all_tasks) // 2:
             failpoint("extract")
