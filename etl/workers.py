@@ -59,6 +59,16 @@ class Chunk:
     rejected: list[Rejected] = field(default_factory=list)
     identities: list[Identity] = field(default_factory=list)  # of the files read, to skip them unread next time
 
+    def __reduce__(self):
+        # A Rejected is an exception: it travels as its fields, so a reducer installed for every
+        # exception class (importing distributed installs tblib's) cannot break its unpickling.
+        rejected = [(r.document_id, r.path, r.size_bytes, r.reason) for r in self.rejected]
+        return _chunk, (self.parsed, self.skipped, rejected, self.identities)
+
+
+def _chunk(parsed: list, skipped: list, rejected: list, identities: list) -> Chunk:
+    return Chunk(parsed, skipped, [Rejected(*r) for r in rejected], identities)
+
 
 _settings: Settings | None = None
 
