@@ -14,7 +14,9 @@ Generates a deterministic corpus (bench/corpus.py) and runs the extract stage it
   worker, each task submitted and its Chunk sent back, WINDOW tasks in flight.
 
 For each task size, best of --repeat: MB/s on both paths, and the overhead per task:
-(cluster seconds - local seconds) / tasks, also as a share of a task's local seconds. An
+(cluster seconds - local seconds) / tasks, also as a share of the local seconds; the same in
+CPU seconds (this process's, plus the worker's on the cluster path), which a machine shared
+with other jobs does not distort as it does wall time. An
 empty task's round trip (one at a time, and WINDOW in flight) is the fixed cost alone.
 Then a small run: the extract of a --small-mb corpus with two local processes against a
 two-worker LocalCluster (started for the run, as `etl run` would need it). Last, unless
@@ -56,16 +58,19 @@ def settings(raw: Path) -> workers.Settings:
 
 
 def timed_extract(files: list[tuple[int, Path]], task_bytes: int, raw: Path, jobs: int,
-                  scheduler: str | None) -> tuple[float, int]:
-    """Seconds to extract `files` in tasks of `task_bytes`, and the number of tasks."""
+                  scheduler: str | None, client=None) -> tuple[float, float, int]:
+    """(wall seconds, CPU seconds, tasks) to extract `files` in tasks of `task_bytes`. CPU
+    seconds are this process's, plus the cluster workers' if `client` is given: on a shared
+    machine they count the work done, whoever else is running."""
     workers.TASK_BYTES = task_bytes
     all_tasks = workers.tasks(files)
     s = settings(raw)
-    start = time.perf_counter()
+    cpu = lambda: time.process_time() + (sum(client.run(time.process_time).values()) if client else 0)  # noqa: E731
+    cpu_start, start = cpu(), time.perf_counter()
     chunks = list(workers.extract(all_tasks, s, jobs, scheduler))
-    seconds = time.perf_counter() - start
+    seconds, cpu_seconds = time.perf_counter() - start, cpu() - cpu_start
     assert len(chunks) == len(all_tasks) and sum(len(c.parsed) for c in chunks) > 0
-    return seconds, len(all_tasks)
+    return seconds, cpu_seconds, len(all_tasks)
 
 
 def round_trip(scheduler: str, raw: Path, n: int = 200) -> dict[str, float]:
@@ -144,7 +149,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.smoke:
         args.size_mb, args.task_mb, args.single_node_mb, args.repeat, args.small_mb = 8, "1,4", 0, 1, 2
-    from distributed import LocalCluster
+    from distributed import Client, LocalCluster
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     work = Path(tempfile.mkdtemp(prefix="etl-dask-bench-"))
@@ -163,18 +168,25 @@ def main() -> None:
             timed_extract(files[:20], 4 * MiB, raw, 1, address)  # the worker imports etl once
             results["round_trip"] = round_trip(address, raw)
             results["open_s"] = round(min(open_seconds(address, raw) for _ in range(3)), 3)
+            client = Client(address, set_as_default=False)
             for task_mb in (float(t) for t in args.task_mb.split(",")):
                 size = int(task_mb * MiB)
-                local = min(timed_extract(files, size, raw, 1, None) for _ in range(args.repeat))
-                cluster = min(timed_extract(files, size, raw, 1, address) for _ in range(args.repeat))
-                n = local[1]
-                per_task = (cluster[0] - local[0]) / n
+                local = [timed_extract(files, size, raw, 1, None) for _ in range(args.repeat)]
+                cluster = [timed_extract(files, size, raw, 1, address, client) for _ in range(args.repeat)]
+                n = local[0][2]
+                wall = min(x[0] for x in local), min(x[0] for x in cluster)
+                cpu = min(x[1] for x in local), min(x[1] for x in cluster)
                 rows.append({
-                    "task_mb": task_mb, "tasks": n, "local_s": round(local[0], 3), "cluster_s": round(cluster[0], 3),
-                    "local_mb_s": round(mb / local[0], 2), "cluster_mb_s": round(mb / cluster[0], 2),
-                    "overhead_ms_per_task": round(per_task * 1000, 1),
-                    "overhead_share": round(per_task / (local[0] / n), 4),
+                    "task_mb": task_mb, "tasks": n, "local_s": round(wall[0], 3), "cluster_s": round(wall[1], 3),
+                    "local_cpu_s": round(cpu[0], 3), "cluster_cpu_s": round(cpu[1], 3),
+                    "local_mb_s": round(mb / wall[0], 2), "cluster_mb_s": round(mb / wall[1], 2),
+                    "local_mb_per_cpu_s": round(mb / cpu[0], 2), "cluster_mb_per_cpu_s": round(mb / cpu[1], 2),
+                    "overhead_ms_per_task": round((wall[1] - wall[0]) / n * 1000, 1),
+                    "overhead_share": round((wall[1] - wall[0]) / wall[0], 4),
+                    "cpu_overhead_ms_per_task": round((cpu[1] - cpu[0]) / n * 1000, 1),
+                    "cpu_overhead_share": round((cpu[1] - cpu[0]) / cpu[0], 4),
                 })
+            client.close()
         results["task_sizes"] = rows
         small = corpus.generate(work / "small", args.small_mb, seed=args.seed)
         results["small_run"] = {"size_mb": round(sum(p.stat().st_size for p in small) / MB, 1),
@@ -187,10 +199,13 @@ def main() -> None:
     print(f"\nempty task round trip: {results['round_trip']['serial_ms']} ms one at a time, "
           f"{results['round_trip']['windowed_ms']} ms with {workers.WINDOW} in flight; "
           f"opening the cluster (connect, check paths, scatter settings): {results['open_s']} s")
-    print(f"\n{'task MiB':>8} {'tasks':>6} {'local MB/s':>10} {'cluster MB/s':>12} {'ms/task':>8} {'overhead':>8}")
+    print(f"\n{'task MiB':>8} {'tasks':>6} {'local MB/s':>10} {'cluster MB/s':>12} {'ms/task':>8} {'overhead':>8}"
+          f" {'local MB/cpu-s':>14} {'cluster MB/cpu-s':>16} {'cpu-ms/task':>11} {'cpu overhead':>12}")
     for r in results["task_sizes"]:
         print(f"{r['task_mb']:>8g} {r['tasks']:>6} {r['local_mb_s']:>10.2f} {r['cluster_mb_s']:>12.2f} "
-              f"{r['overhead_ms_per_task']:>8.1f} {r['overhead_share']:>8.1%}")
+              f"{r['overhead_ms_per_task']:>8.1f} {r['overhead_share']:>8.1%} {r['local_mb_per_cpu_s']:>14.2f} "
+              f"{r['cluster_mb_per_cpu_s']:>16.2f} {r['cpu_overhead_ms_per_task']:>11.1f} "
+              f"{r['cpu_overhead_share']:>12.1%}")
     s = results["small_run"]
     print(f"\nsmall run ({s['size_mb']} MB, {s['tasks']} tasks): process pool {s['process_pool_s']} s, "
           f"LocalCluster {s['local_cluster_s']} s (of which starting it {s['local_cluster_start_s']} s)")
