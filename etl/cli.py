@@ -83,12 +83,16 @@ def run(
     retention_days: Annotated[float, typer.Option(
         min=0, envvar="ETL_RETENTION_DAYS",
         help="Keep snapshots (time travel, rollback) and the files only they use this many days.")] = 7,
+    scheduler: Annotated[str | None, typer.Option(
+        envvar="ETL_DASK_SCHEDULER", show_envvar=True,
+        help="Parse on this Dask cluster (tcp://HOST:PORT); validation and the merge stay here.")] = None,
 ) -> None:
     """Load dumps into the warehouse. Exit 0: all loaded; 1: some documents rejected;
     3: validation failed, nothing published; 4: the warehouse is in use; 5: internal error,
     nothing published."""
     import traceback
 
+    from etl.executors import ClusterError
     from etl.load import LegacyWarehouse, WarehouseBusy
     from etl.pipeline import EXIT_BUSY, EXIT_ERROR
     from etl.pipeline import run as run_pipeline
@@ -100,6 +104,7 @@ def run(
             paths or [SAMPLE_INPUT], warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
             wait=wait, max_bytes=max_bytes, log=log, progress=_progress(log_format), jobs=jobs,
             retention_days=retention_days,
+            scheduler=scheduler or None,
         )
     except WarehouseBusy as busy:
         log("warehouse busy", error=str(busy), exit_code=EXIT_BUSY)
@@ -107,6 +112,9 @@ def run(
     except (LegacyWarehouse, SchemaConflict) as refused:
         log("warehouse refused", error=str(refused), exit_code=EXIT_ERROR)
         raise _fail(f"{refused}; nothing published", EXIT_ERROR) from None
+    except ClusterError as e:  # the cluster, not the input: say which scheduler and what happened
+        log("cluster failed", scheduler=e.scheduler, error=str(e), exit_code=EXIT_ERROR)
+        raise _fail(f"{e}; nothing published", EXIT_ERROR) from None
     except Exception as e:  # a bug or a broken environment: say so apart from rejected input
         log("run crashed", error=f"{type(e).__name__}: {e}", exit_code=EXIT_ERROR,
             traceback=traceback.format_exc())

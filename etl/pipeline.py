@@ -128,6 +128,7 @@ def run(
     ref: Reference | None = None,
     jobs: int | None = None,
     retention_days: float = DEFAULT_RETENTION_DAYS,
+    scheduler: str | None = None,  # a Dask scheduler (tcp://HOST:PORT): the extract tasks run there
 ) -> RunResult:
     ref = ref or load_reference()
     wh = load.Warehouse(warehouse)
@@ -156,7 +157,8 @@ def run(
             validator = Validator(expectations_dir)  # started at the first new document: GX imports meanwhile
             try:
                 rejected, skipped, excluded, identities = _extract(
-                    fresh, unchanged, rejected, settings, jobs or default_jobs(), progress, validator.start)
+                    fresh, unchanged, rejected, settings, jobs or default_jobs(), progress, validator.start,
+                    scheduler, log)
                 timer("extract")
                 open_stage(con, raw)
                 set_aside(con, excluded, rejected, run_id)
@@ -335,6 +337,7 @@ def _unchanged(
 def _extract(
     files: list[tuple[int, Path]], unchanged: list[load.Identity], rejected: list[Rejected], settings: Settings,
     jobs: int, progress: Callable[[Iterable, int], Iterable] | None, on_new: Callable[[], None],
+    scheduler: str | None = None, log: Log | None = None,
 ) -> tuple[list[Rejected], list[str], list[int], list[load.Identity]]:
     """Read and parse the new `files` ((index, path) pairs), the workers writing their raw rows
     under settings.raw_dir: (rejected, skipped paths, indexes of the files to leave out, the
@@ -346,7 +349,7 @@ def _extract(
     excluded: list[int] = []
     seen: set[str] = {i.document_id for i in unchanged}
     all_tasks = tasks(files)
-    chunks = extract(all_tasks, settings, jobs)
+    chunks = extract(all_tasks, settings, jobs, scheduler, log)
     for i, chunk in enumerate(progress(chunks, len(all_tasks)) if progress else chunks):
         if i == len(all_tasks) // 2:
             failpoint("extract")

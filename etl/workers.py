@@ -4,22 +4,26 @@ Documents are independent, so each worker reads, hashes, decodes and parses a ta
 few files, and writes their raw rows as Parquet files of its own (etl/transform.py
 write_raw); it hands back only what the run must count and report, in input order. At
 most WINDOW tasks per worker are in flight, so memory stays flat however large the input.
+
+The tasks run in this process, in worker processes on this machine, or on a Dask cluster
+(etl/executors.py): the same function, `work`, in every case.
 """
 
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
+import shutil
 import time
+import uuid
 from collections import deque
-from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.extract import Rejected, parse_page
-from etl.extract.reader import read_bytes, to_document
+from etl.extract.reader import path_id, read_bytes, to_document
+from etl.failpoints import failpoint
 from etl.load import Identity, die_with_parent, identity
 from etl.settings import Reference
 from etl.transform import Parsed, document_rows, empty_rows, write_raw
@@ -27,7 +31,8 @@ from etl.transform import Parsed, document_rows, empty_rows, write_raw
 # A file modified less than this long ago may change again within the same timestamp tick:
 # it is not remembered by its size and time, and will be read again.
 SETTLED_NS = 2_000_000_000
-TASK_BYTES = 4 * 1024 * 1024  # input per task: large enough to amortize the hand-over
+# Input per task: large enough to amortize the hand-over (bench/dask_speed.py measures it).
+TASK_BYTES = int(os.environ.get("ETL_TASK_BYTES", 4 * 1024 * 1024))
 TASK_FILES = 256
 WINDOW = 3  # tasks in flight per worker
 
@@ -42,6 +47,7 @@ class Settings:
     ref: Reference
     run_id: str
     raw_dir: Path  # where the workers write the raw rows
+    base: Path | None = None  # the folder relative input paths are read from (on a cluster: the run's)
 
 
 @dataclass
@@ -53,26 +59,41 @@ class Chunk:
     rejected: list[Rejected] = field(default_factory=list)
     identities: list[Identity] = field(default_factory=list)  # of the files read, to skip them unread next time
 
+    def __reduce__(self):
+        # A Rejected is an exception: it travels as its fields, so a reducer installed for every
+        # exception class (importing distributed installs tblib's) cannot break its unpickling.
+        rejected = [(r.document_id, r.path, r.size_bytes, r.reason) for r in self.rejected]
+        return _chunk, (self.parsed, self.skipped, rejected, self.identities)
+
+
+def _chunk(parsed: list, skipped: list, rejected: list, identities: list) -> Chunk:
+    return Chunk(parsed, skipped, [Rejected(*r) for r in rejected], identities)
+
 
 _settings: Settings | None = None
 
 
 def _init(settings: Settings, child: bool = False) -> None:
+    """In a worker process of this machine: the settings of every task it runs."""
     global _settings
     _settings = settings
     if child:
         die_with_parent()
 
 
-def work(task: list[tuple[int, Path]]) -> Chunk:
-    """Read and parse the files of one task ((index in the run's inputs, path) pairs)."""
-    s = _settings
-    assert s is not None, "workers.work called before _init"
+def work(task: list[tuple[int, Path]], settings: Settings | None = None) -> Chunk:
+    """Read and parse the files of one task ((index in the run's inputs, path) pairs), with
+    `settings` or else those its process was given (`_init`).
+
+    Running a task again (a cluster retries the tasks of a worker that died) writes the same
+    files: each appears whole, by rename, or not at all."""
+    s = settings or _settings
+    assert s is not None, "workers.work called without settings"
     chunk, rows = Chunk(), empty_rows()
     seen: set[str] = set()
     for index, path in task:
         try:
-            document_id, raw, st = read_bytes(path, s.max_bytes)
+            document_id, raw, st = _read(path, s)
             if time.time_ns() - st.st_mtime_ns > SETTLED_NS:
                 chunk.identities.append(identity(path, st, document_id))
             previous = s.known.get(document_id)
@@ -92,8 +113,32 @@ def work(task: list[tuple[int, Path]]) -> Chunk:
         document_rows(Parsed(doc, page), index, s.run_id, s.ref, rows)
         chunk.parsed.append((doc.document_id, doc.path, index))
     if task:
-        write_raw(rows, s.raw_dir, f"{task[0][0]:09d}")
+        _write(rows, s.raw_dir, f"{task[0][0]:09d}")
     return chunk
+
+
+def _write(rows, raw_dir: Path, name: str) -> None:
+    """The task's raw rows as <raw_dir>/<table>/<name>.parquet, each file moved into place whole."""
+    attempt = raw_dir / ".attempts" / uuid.uuid4().hex
+    try:
+        write_raw(rows, attempt, name)
+        failpoint("extract-task")  # written, not yet in place: a worker killed here leaves no file in place
+        for part in sorted(attempt.iterdir()):
+            (raw_dir / part.name).mkdir(parents=True, exist_ok=True)
+            os.replace(part / f"{name}.parquet", raw_dir / part.name / f"{name}.parquet")
+    finally:
+        shutil.rmtree(attempt, ignore_errors=True)
+
+
+def _read(path: Path, s: Settings) -> tuple[str, bytes, os.stat_result]:
+    """read_bytes of `path`, relative to s.base if it is relative; rejected under its own name."""
+    if not s.base or path.is_absolute():
+        return read_bytes(path, s.max_bytes)
+    try:
+        return read_bytes(s.base / path, s.max_bytes)
+    except Rejected as r:
+        document_id = path_id(str(path)) if r.document_id == path_id(r.path) else r.document_id
+        raise Rejected(document_id, str(path), r.size_bytes, r.reason) from None
 
 
 def tasks(files: list[tuple[int, Path]]) -> list[list[tuple[int, Path]]]:
@@ -114,24 +159,26 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def extract(all_tasks: list[list[tuple[int, Path]]], settings: Settings, jobs: int) -> Iterator[Chunk]:
-    """Each task's Chunk, in task order; in `jobs` worker processes when there is more than one task."""
-    if jobs <= 1 or len(all_tasks) <= 1:
-        _init(settings)
-        yield from map(work, all_tasks)
-        return
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
-                             initializer=_init, initargs=(settings, True)) as pool:
+def extract(all_tasks: list[list[tuple[int, Path]]], settings: Settings, jobs: int,
+            scheduler: str | None = None, log: Callable[..., None] | None = None) -> Iterator[Chunk]:
+    """Each task's Chunk, in task order: on the Dask cluster at `scheduler`, else in `jobs`
+    worker processes when there is more than one task. At most WINDOW tasks per worker thread
+    are in flight."""
+    from etl import executors
+
+    with executors.open(scheduler, jobs, settings, log, len(all_tasks)) as pool:
         pending: deque = deque()
         queue = iter(all_tasks)
         for task in queue:
-            pending.append(pool.submit(work, task))
-            if len(pending) >= WINDOW * jobs:
+            pending.append(pool.submit(task))
+            if len(pending) >= WINDOW * pool.slots:
                 break
+        done = 0
         while pending:
-            chunk = pending.popleft().result()
+            chunk = pool.result(pending.popleft())
             task = next(queue, None)
             if task is not None:
-                pending.append(pool.submit(work, task))
+                pending.append(pool.submit(task))
+            done += 1
+            pool.done(done, len(all_tasks))
             yield chunk

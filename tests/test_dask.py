@@ -1,0 +1,235 @@
+"""Extract on a Dask cluster: the same warehouse as a local run, whether the cluster is a
+LocalCluster in this process or a real `dask scheduler` and `dask worker` processes (one of
+them killed mid-run); a scheduler that is unreachable, has no worker, or goes away mid-run
+fails the run with exit 5 and publishes nothing.
+
+Every process is bound to 127.0.0.1, has no dashboard, and is killed when its test ends."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from etl import pipeline, workers
+from etl.load import die_with_parent
+from etl.settings import DEFAULT_MAX_BYTES
+from tests.corpus import home_page, nightly_dumps, sample_posts, wait_for_line, write
+from tests.utils import ROOT, SAMPLE, etl, rows, snapshot, start_etl, table_counts
+
+DASK = Path(sys.executable).parent / "dask"
+FIXTURES = ROOT / "tests" / "fixtures" / "dumps"
+
+
+def post_digest(warehouse: Path) -> str:
+    """SHA-256 over every post_details row (without the run id), in post order."""
+    lines = rows(warehouse, "select * exclude (run_id) from post_details order by post_id")
+    return hashlib.sha256("\n".join(map(repr, lines)).encode()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory) -> list[Path]:
+    """Overlapping nights, an excerpt before its complete copy, an empty file, a copy of a
+    file, and the fixture dumps: every rule that decides what a run keeps."""
+    root = tmp_path_factory.mktemp("dask-inputs")
+    home = write(root / "home" / "aletho-news-home-2020-01-09.txt", home_page(sample_posts()[:3]))
+    dumps = nightly_dumps(root / "dumps")
+    empty = write(root / "bad" / "empty.txt", "")
+    again = write(root / "bad" / "copy-of-the-sample.txt", SAMPLE.read_bytes())
+    return [home, *dumps, empty, again, FIXTURES]
+
+
+def test_local_cluster_builds_the_same_tables_as_a_local_run(inputs, tmp_path, monkeypatch):
+    """Two runs (the second skips what the first loaded) on a LocalCluster, and on this machine."""
+    from distributed import LocalCluster
+
+    monkeypatch.setattr(workers, "TASK_BYTES", 1)  # a task per file: many tasks, on both workers
+    monkeypatch.chdir(inputs[0].parent.parent)  # relative paths: read where the run was started
+    relative = [p.relative_to(Path.cwd()) if p.is_relative_to(Path.cwd()) else p for p in inputs]
+    assert not relative[0].is_absolute()
+    logged: list[tuple[str, dict]] = []
+
+    def log(event: str, **fields) -> None:
+        logged.append((event, fields))
+
+    local = [pipeline.run(relative, tmp_path / "local", max_bytes=DEFAULT_MAX_BYTES, jobs=2, log=log)
+             for _ in range(2)]
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                      dashboard_address=None) as lc:
+        dask = [pipeline.run(relative, tmp_path / "dask", max_bytes=DEFAULT_MAX_BYTES, scheduler=lc.scheduler_address,
+                             log=log) for _ in range(2)]
+    for a, b in zip(local, dask, strict=True):
+        assert (a.exit_code, a.status) == (b.exit_code, b.status)
+        assert a.summary["documents"] == b.summary["documents"]
+        assert a.summary["posts"] == b.summary["posts"]
+        assert a.summary["rejected"] == b.summary["rejected"]
+    assert local[0].summary["documents"] == {"new": 18, "skipped": 1, "rejected": 1}
+    assert local[1].summary["documents"] == {"new": 0, "skipped": 20, "rejected": 0}
+    assert table_counts(tmp_path / "dask") == table_counts(tmp_path / "local")
+    assert post_digest(tmp_path / "dask") == post_digest(tmp_path / "local")
+    assert snapshot(tmp_path / "dask") == snapshot(tmp_path / "local")
+    connected = [f for e, f in logged if e == "cluster connected"]
+    assert connected == [{"scheduler": lc.scheduler_address, "workers": 2, "threads": 2}] * 2
+    progress = [f for e, f in logged if e == "cluster progress"]
+    assert progress[-1]["tasks_done"] == progress[-1]["tasks"] > 10
+
+
+# ---- a real scheduler and workers, as separate processes ----
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Cluster:
+    """`dask scheduler` and `dask worker` processes on 127.0.0.1, all killed by `stop`."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.port = folder, free_port()
+        self.address = f"tcp://127.0.0.1:{self.port}"
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def _start(self, name: str, args: list[str], env: dict | None = None, pipe: bool = False) -> subprocess.Popen:
+        out = subprocess.PIPE if pipe else (self.folder / f"{name}.log").open("w")
+        proc = subprocess.Popen([str(DASK), *args], cwd=self.folder, stdout=out, stderr=out, text=True,
+                                env={**os.environ, **(env or {})}, preexec_fn=die_with_parent)
+        self.procs[name] = proc
+        return proc
+
+    def scheduler(self) -> None:
+        self._start("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"])
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            assert self.procs["scheduler"].poll() is None, (self.folder / "scheduler.log").read_text()
+            time.sleep(0.2)
+        raise AssertionError("the scheduler did not listen within 60 s")
+
+    def worker(self, name: str, env: dict | None = None, pipe: bool = False) -> subprocess.Popen:
+        return self._start(name, ["worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
+                                  "--no-nanny", "--no-dashboard", "--name", name], env, pipe)
+
+    def wait_for_workers(self, n: int) -> None:
+        from distributed import Client
+
+        with Client(self.address, timeout=30, set_as_default=False) as client:
+            client.wait_for_workers(n, timeout=60)
+
+    def kill(self, name: str) -> None:
+        proc = self.procs[name]
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        for name in list(self.procs):
+            self.kill(name)
+
+
+@contextmanager
+def cluster(folder: Path) -> Iterator[Cluster]:
+    c = Cluster(folder)
+    try:
+        c.scheduler()
+        yield c
+    finally:
+        c.stop()
+
+
+@pytest.fixture
+def dumps(inputs, tmp_path) -> Path:
+    """The inputs in one folder (where a worker's cwd is not)."""
+    folder = tmp_path / "dumps"
+    for i, p in enumerate(inputs):
+        if p.is_dir():
+            shutil.copytree(p, folder / f"{i}-{p.name}")
+        else:
+            (folder / f"{i}").mkdir(parents=True)
+            shutil.copy(p, folder / f"{i}" / p.name)
+    return folder
+
+
+def test_cli_on_a_cluster_survives_a_killed_worker(dumps, tmp_path):
+    """One worker freezes in its first task (having written its files, before moving them
+    into place) and is killed: its task runs again on the other, the run succeeds."""
+    local = tmp_path / "local"
+    assert etl("run", dumps, "--warehouse", local, timeout=120).returncode == 1
+    with cluster(tmp_path) as c:
+        frozen = c.worker("frozen", env={"ETL_FAILPOINTS": "extract-task"}, pipe=True)
+        c.worker("healthy")
+        c.wait_for_workers(2)
+        run = start_etl("run", dumps, "--warehouse", tmp_path / "wh", "--scheduler", c.address,
+                        env={"ETL_TASK_BYTES": "1"})
+        try:
+            wait_for_line(frozen, "failpoint extract-task reached", timeout=120)
+            c.kill("frozen")
+            out, err = run.communicate(timeout=120)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.communicate()
+    assert run.returncode == 1, out + err  # the empty file
+    assert f"cluster connected scheduler={c.address} workers=2 threads=2" in err
+    assert "cluster progress" in err
+    assert table_counts(tmp_path / "wh") == table_counts(local)
+    assert post_digest(tmp_path / "wh") == post_digest(local)
+    assert snapshot(tmp_path / "wh") == snapshot(local)
+
+
+def test_scheduler_gone_mid_run_exits_5_and_publishes_nothing(dumps, sample_warehouse_copy, tmp_path):
+    wh = sample_warehouse_copy
+    before = (os.readlink(wh / "current"), snapshot(wh))
+    with cluster(tmp_path) as c:
+        frozen = c.worker("frozen", env={"ETL_FAILPOINTS": "extract-task"}, pipe=True)
+        c.wait_for_workers(1)
+        run = start_etl("run", dumps, "--warehouse", wh, "--scheduler", c.address, env={"ETL_DASK_TIMEOUT": "5"})
+        try:
+            wait_for_line(frozen, "failpoint extract-task reached", timeout=120)
+            c.kill("scheduler")
+            out, err = run.communicate(timeout=120)
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.communicate()
+    assert run.returncode == 5, out + err
+    message = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(message) == 1
+    assert message[0].startswith(f"error: dask scheduler {c.address}: lost the connection to the scheduler")
+    assert message[0].endswith("; nothing published")
+    assert "Traceback" not in err
+    assert (os.readlink(wh / "current"), snapshot(wh)) == before
+    again = etl("run", dumps, "--warehouse", wh, timeout=120)  # the lock is free, a local run completes
+    assert again.returncode == 1, again.stdout + again.stderr
+
+
+def test_a_scheduler_without_workers_exits_5(tmp_path):
+    with cluster(tmp_path) as c:
+        start = time.monotonic()
+        result = etl("run", "--warehouse", tmp_path / "wh", env={"ETL_DASK_SCHEDULER": c.address,
+                                                                 "ETL_DASK_TIMEOUT": "2"}, timeout=60)
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert f"error: dask scheduler {c.address}: no worker joined within 2 s; nothing published" in result.stderr
+    assert time.monotonic() - start < 30
+    assert not (tmp_path / "wh" / "published.duckdb").exists()
+
+
+def test_an_unreachable_scheduler_exits_5(tmp_path):
+    address = f"tcp://127.0.0.1:{free_port()}"  # nothing listens there
+    result = etl("run", "--warehouse", tmp_path / "wh", "--scheduler", address, env={"ETL_DASK_TIMEOUT": "2"},
+                 timeout=60)
+    assert result.returncode == 5, result.stdout + result.stderr
+    assert f"error: dask scheduler {address}: cannot reach the scheduler within 2 s" in result.stderr
+    assert not (tmp_path / "wh" / "published.duckdb").exists()
