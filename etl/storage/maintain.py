@@ -4,7 +4,9 @@ All of it is DuckLake's own maintenance; this module only decides when, so that 
 nightly run that adds a little writes a little:
 - a table is compacted (`ducklake_merge_adjacent_files`) once it has COMPACT_AT files
   smaller than SMALL_FILE: each run adds one small file per table it writes, so compaction
-  runs about every COMPACT_AT runs and rewrites only small files;
+  runs about every COMPACT_AT runs. It merges only files under lake.TARGET_FILE_MB (which is
+  also the size DuckLake cuts the files of a large load at), so it never rewrites the bulk
+  of a table: a compaction writes at most that much per table;
 - a data file most of whose rows are deleted is rewritten (`ducklake_rewrite_data_files`);
 - snapshots older than the retention are expired, and the files only they used are deleted
   (`ducklake_expire_snapshots`, `ducklake_cleanup_old_files`). Until then `etl sql --as-of`
@@ -16,12 +18,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from etl.schemas import INTERNAL_TABLES, TABLES
-from etl.storage.lake import ALIAS
+from etl.storage.lake import ALIAS, TARGET_FILE_MB
 
 DEFAULT_RETENTION_DAYS = 7
-SMALL_FILE = 8 * 1024 * 1024  # bytes
+SMALL_FILE = TARGET_FILE_MB * 1_000_000 // 2  # bytes (DuckDB's MB is 10^6)
 COMPACT_AT = 16  # small files in one table
-TARGET_FILE_SIZE = "128MB"  # what compaction aims at
 DELETE_THRESHOLD = 0.5  # rewrite a data file once this share of its rows is deleted
 
 
@@ -34,7 +35,6 @@ class Maintenance:
 
 def maintain(con, retention_days: float = DEFAULT_RETENTION_DAYS, alias: str = ALIAS) -> Maintenance:
     """Compact, rewrite and expire as the rules above say. Each step commits on its own."""
-    con.execute(f"call {alias}.set_option('target_file_size', '{TARGET_FILE_SIZE}')")
     compacted = []
     for table in (*TABLES, *INTERNAL_TABLES):
         small, deleted = con.execute(
