@@ -22,8 +22,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import corpus  # noqa: E402
-import run as bench  # noqa: E402
+import corpus
+import run as bench
 
 
 def floor(folder: Path) -> bench.Measured:
