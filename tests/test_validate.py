@@ -140,3 +140,17 @@ def test_unknown_expectation_type_is_an_error(tmp_path):
         {"type": "expect_column_values_to_be_purple", "kwargs": {"column": "title"}, "meta": {}}]}))
     with pytest.raises(ValueError, match="invalid expectations"):
         load_suite(path)
+
+
+def test_relation_in_an_attached_catalog(staged, tmp_path):
+    """The relation may be any name the connection resolves, e.g. a table of an attached catalog."""
+    from etl.validate import stage_tables, validate
+
+    con = stage_tables(staged)
+    con.execute("attach ':memory:' as lake")
+    con.execute("create table lake.main.tags as from staged_tags")
+    con.execute("insert into lake.main.tags from staged_tags limit 1")
+    outcomes = validate(con, EXPECTATIONS_DIR, {"tags": "lake.main.tags"}, part="table")
+    (unique,) = [o for o in outcomes if o.table == "tags"]
+    assert (unique.expectation, unique.success, unique.unexpected_count) == \
+        ("expect_column_values_to_be_unique", False, 2)
