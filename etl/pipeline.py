@@ -18,14 +18,14 @@ from etl import load
 from etl.extract import Rejected
 from etl.extract.reader import path_id
 from etl.failpoints import corrupt, failpoint
-from etl.schemas import INTERNAL_TABLES, TABLES, sql
+from etl.schemas import DATA_TABLES, INTERNAL_TABLES, TABLES, sql
 from etl.settings import EXPECTATIONS_DIR, Reference, load_reference
 from etl.storage import history, lake
 from etl.storage import upgrade as upgrading
 from etl.storage.maintain import DEFAULT_RETENTION_DAYS, maintain
 from etl.storage.publish import publish, published_snapshot
 from etl.transform import POST_SEQ_STRIDE, open_stage, set_aside, stage
-from etl.validate import Validator, validate
+from etl.validate import preload, validate
 from etl.workers import Settings, default_jobs, extract, tasks
 
 EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY, EXIT_ERROR = 0, 1, 3, 4, 5
@@ -154,10 +154,9 @@ def run(
             timer("discover")
             raw = tmp / "raw"
             settings = Settings(known, retry_rejected, max_bytes, ref, run_id, raw)
-            validator = Validator(expectations_dir)  # started at the first new document: GX imports meanwhile
             try:
-                rejected, skipped, excluded, identities = _extract(
-                    fresh, unchanged, rejected, settings, jobs or default_jobs(), progress, validator.start,
+                rejected, skipped, excluded, identities = _extract(  # GX imports from the first new document on
+                    fresh, unchanged, rejected, settings, jobs or default_jobs(), progress, preload,
                     scheduler, log)
                 timer("extract")
                 open_stage(con, raw)
@@ -167,11 +166,9 @@ def run(
                 parsed, posts_read = _loaded(con)
                 log("extracted", documents=parsed, rejected=len(rejected), skipped=len(skipped), posts=posts_read)
                 timer("stage")
-                outcomes, rejected = _validated(con, rejected, run_id, expectations_dir, validator)
+                outcomes, rejected = _validated(con, rejected, run_id, expectations_dir)
             except Invalid as invalid:
                 return _invalid(wh, run_id, started, invalid.failed, log)
-            finally:
-                validator.close()
             parsed, posts_read = _loaded(con)
             timer("validate")
             for r in rejected:
@@ -181,7 +178,11 @@ def run(
             if full_refresh:
                 _drop_tables(con)
                 lake.evolve(con)
-            rows = _merge(con, outcome, [i for i in identities if inputs.get(i.path) != i])
+            try:
+                rows = _merge(con, outcome, [i for i in identities if inputs.get(i.path) != i], expectations_dir)
+            except Invalid as invalid:
+                con.rollback()
+                return _invalid(wh, run_id, started, invalid.failed, log)
             failpoint("load")
             lake.tag(con, run_id)
             con.commit()
@@ -290,10 +291,13 @@ def _drop_tables(con) -> None:
         con.execute(f'drop table if exists "{table}"')
 
 
-def _merge(con, outcome: Outcome, identities: list[load.Identity]) -> dict[str, int]:
-    """Everything the run writes, in its open transaction: the staged rows, the validation
-    results, the input files read, and the run's own row. Returns each table's rows."""
+def _merge(con, outcome: Outcome, identities: list[load.Identity], expectations_dir: Path) -> dict[str, int]:
+    """Everything the run writes, in its open transaction: the staged rows (validated as the
+    tables will be published: Invalid if that fails), the validation results, the input files
+    read, and the run's own row. Returns each table's rows."""
     outcome.posts_new, outcome.posts_updated = load.merge(con)
+    if outcome.parsed:
+        outcome.outcomes = outcome.outcomes + _validated_tables(con, expectations_dir)
     con.register("staged_validation_results", _validation_rows(outcome.run_id, outcome.outcomes))
     con.execute(sql("load/insert_validation_results"))
     con.unregister("staged_validation_results")
@@ -382,14 +386,15 @@ def _loaded(con) -> tuple[int, int]:
 
 
 def _validated(
-    con, rejected: list[Rejected], run_id: str, expectations_dir: Path, validator: Validator,
+    con, rejected: list[Rejected], run_id: str, expectations_dir: Path,
 ) -> tuple[list, list[Rejected]]:
-    """Validate the staged tables: (outcomes, rejected). Documents whose rows fail an
-    expectation move to `rejected`, their files are set aside, and the rest is staged and
-    validated again; a failure no document explains raises Invalid."""
+    """Validate the run's new rows (the row-by-row expectations, on the staged tables):
+    (outcomes, rejected). Documents whose rows fail an expectation move to `rejected`, their
+    files are set aside, and the rest is staged and validated again; a failure no document
+    explains raises Invalid."""
     if not _loaded(con)[0]:
         return [], rejected
-    outcomes = validate(con, expectations_dir, validator)
+    outcomes = validate(con, expectations_dir, part="rows")
     failed = [o for o in outcomes if not o.success]
     if any(not o.documents for o in failed):
         raise Invalid(failed)
@@ -401,10 +406,21 @@ def _validated(
         rejected = rejected + now
         set_aside(con, [seq // POST_SEQ_STRIDE for *_, seq in documents], now, run_id)
         stage(con)
-        again = [o for o in validate(con, expectations_dir, validator) if not o.success]
+        again = [o for o in validate(con, expectations_dir, part="rows") if not o.success]
         if again:
             raise Invalid(again)
     return outcomes, rejected
+
+
+def _validated_tables(con, expectations_dir: Path) -> list:
+    """Uniqueness and whole-table expectations on the tables as they will be published (the
+    merged tables of the run's private copy); any failure raises Invalid: it is the table's,
+    not one document's."""
+    outcomes = validate(con, expectations_dir, {t: t for t in DATA_TABLES}, part="table")
+    failed = [o for o in outcomes if not o.success]
+    if failed:
+        raise Invalid(failed)
+    return outcomes
 
 
 def _invalid(wh: load.Warehouse, run_id: str, started: datetime, failed: list, log: Log) -> RunResult:

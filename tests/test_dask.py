@@ -74,7 +74,7 @@ def test_local_cluster_builds_the_same_tables_as_a_local_run(inputs, tmp_path, m
         assert a.summary["documents"] == b.summary["documents"]
         assert a.summary["posts"] == b.summary["posts"]
         assert a.summary["rejected"] == b.summary["rejected"]
-    assert local[0].summary["documents"] == {"new": 23, "skipped": 1, "rejected": 1}  # the 20 fixture dumps and 3 nights
+    assert local[0].summary["documents"] == {"new": 23, "skipped": 1, "rejected": 1}
     assert local[1].summary["documents"] == {"new": 0, "skipped": 25, "rejected": 0}
     assert table_counts(tmp_path / "dask") == table_counts(tmp_path / "local")
     assert post_digest(tmp_path / "dask") == post_digest(tmp_path / "local")

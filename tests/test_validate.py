@@ -61,41 +61,75 @@ def test_failure_in_table_without_documents_is_not_traceable(staged):
         ("sources", "expect_column_value_lengths_to_be_between", [""], {})
 
 
-def test_chunks_find_what_one_frame_finds(staged, monkeypatch):
-    """Key columns are split by a hash of the key: a duplicate key lands in one chunk and still
-    fails uniqueness; row-by-row expectations see chunks of rows; counts, examples and
-    documents add up over the chunks."""
-    from etl import validate as v
+def test_uniqueness_sees_every_row(staged):
+    """A duplicate key fails uniqueness wherever its rows are, with both rows and their documents."""
+    from etl.validate import stage_tables, validate
 
     posts = staged["posts"].to_pylist()
-    posts[5]["post_id"] = posts[2]["post_id"]
+    posts[11]["post_id"] = posts[0]["post_id"]
     posts[7]["word_count"] = posts[9]["word_count"] = -1
     bad = {**staged, "posts": pa.Table.from_pylist(posts, schema=staged["posts"].schema)}
-    monkeypatch.setattr(v, "CHUNK_ROWS", 3)
-    monkeypatch.setattr(v, "BATCH_ROWS", 2)
-    con = v.stage_tables(bad)
-    assert [c.num_rows for c in v._row_chunks(con, "posts", ["word_count"])] == [4, 4, 4]
-    keys = list(v._key_chunks(con, "posts", "post_id", ["post_id"]))
-    assert len(keys) == 4 and sum(c.num_rows for c in keys) == 12
-    assert any(c.column("post_id").to_pylist().count(posts[2]["post_id"]) == 2 for c in keys)
-    failed = {(o.expectation, o.column): o for o in v.validate(con, EXPECTATIONS_DIR) if not o.success}
+    failed = {(o.expectation, o.column): o for o in validate(stage_tables(bad), EXPECTATIONS_DIR) if not o.success}
     assert set(failed) == {("expect_column_values_to_be_unique", "post_id"),
                            ("expect_column_values_to_be_between", "word_count")}
-    assert failed["expect_column_values_to_be_unique", "post_id"].unexpected_count == 2
+    unique = failed["expect_column_values_to_be_unique", "post_id"]
+    assert (unique.unexpected_count, unique.documents) == (2, {"a" * 64: [posts[0]["post_id"]] * 2})
     between = failed["expect_column_values_to_be_between", "word_count"]
     assert (between.unexpected_count, between.examples, between.documents) == (2, [-1, -1], {"a" * 64: [-1, -1]})
 
 
-def test_table_aggregates_cannot_be_validated_in_chunks(tmp_path):
-    from etl.validate import _split
+def test_suite_splits_into_rows_and_table(tmp_path):
+    """Row-by-row expectations are "rows"; uniqueness and whole-table aggregates are "table"."""
+    from etl.validate import load_suite
 
-    assert _split({"expectations": [
+    path = tmp_path / "posts.json"
+    path.write_text(json.dumps({"name": "posts", "expectations": [
         {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "post_id"}},
         {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "title"}},
         {"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["post_id", "tag_id"]}},
-    ]}) == {"keys": ["post_id", "tag_id"], "rows": ["title"]}
-    with pytest.raises(ValueError, match="expect_table_row_count_to_be_between needs the whole table"):
-        _split({"expectations": [{"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}]})
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}},
+        {"type": "expect_column_value_lengths_to_be_between", "kwargs": {"column": "title", "min_value": 1}},
+        {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "word_count", "min_value": 1}},
+        {"type": "expect_column_distinct_values_to_be_in_set", "kwargs": {"column": "kind", "value_set": ["a"]}},
+        {"type": "expect_column_pair_values_a_to_be_greater_than_b",
+         "kwargs": {"column_A": "posted_on", "column_B": "published_on"}},
+    ]}))
+    ids = lambda part: [int(e.id.partition("#")[2]) for e in load_suite(path, part).expectations]  # noqa: E731
+    assert ids("rows") == [1, 4, 7]
+    assert ids("table") == [0, 2, 3, 5, 6]
+    assert ids(None) == list(range(8))
+
+
+def test_table_expectations_on_a_named_relation(staged, tmp_path):
+    """Table-level expectations (row count, mean) on the relation the caller names; a failing
+    aggregate reports the value it found."""
+    from etl.validate import stage_tables, validate
+
+    suites = tmp_path / "suites"
+    suites.mkdir()
+    (suites / "posts.json").write_text(json.dumps({"name": "posts", "expectations": [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1, "max_value": 12}},
+        {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "word_count", "min_value": 1,
+                                                               "max_value": 10}},
+        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "title"}},
+    ]}))
+    con = stage_tables(staged)
+    con.execute("create temp view published_posts as select * from staged_posts union all "
+                "select * from staged_posts limit 13")
+    assert [o.expectation for o in validate(con, suites, part="rows")] == ["expect_column_values_to_not_be_null"]
+    staged_outcomes = validate(con, suites, part="table")
+    assert [o.success for o in staged_outcomes] == [True, False]
+    mean = staged_outcomes[1]
+    assert mean.examples and mean.examples[0] > 10 and mean.documents == {}
+    (count, _) = validate(con, suites, {"posts": "published_posts"}, part="table")
+    assert (count.success, count.examples) == (False, [13])
+
+
+def test_missing_relation_is_an_error(staged, tmp_path):
+    from etl.validate import stage_tables, validate
+
+    with pytest.raises(ValueError, match=r"cannot validate staged_authors: .*does not exist"):
+        validate(stage_tables({"tags": staged["tags"]}), EXPECTATIONS_DIR)
 
 
 def test_unknown_expectation_type_is_an_error(tmp_path):
@@ -106,3 +140,17 @@ def test_unknown_expectation_type_is_an_error(tmp_path):
         {"type": "expect_column_values_to_be_purple", "kwargs": {"column": "title"}, "meta": {}}]}))
     with pytest.raises(ValueError, match="invalid expectations"):
         load_suite(path)
+
+
+def test_relation_in_an_attached_catalog(staged, tmp_path):
+    """The relation may be any name the connection resolves, e.g. a table of an attached catalog."""
+    from etl.validate import stage_tables, validate
+
+    con = stage_tables(staged)
+    con.execute("attach ':memory:' as lake")
+    con.execute("create table lake.main.tags as from staged_tags")
+    con.execute("insert into lake.main.tags from staged_tags limit 1")
+    outcomes = validate(con, EXPECTATIONS_DIR, {"tags": "lake.main.tags"}, part="table")
+    (unique,) = [o for o in outcomes if o.table == "tags"]
+    assert (unique.expectation, unique.success, unique.unexpected_count) == \
+        ("expect_column_values_to_be_unique", False, 2)

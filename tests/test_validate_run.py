@@ -1,0 +1,73 @@
+"""Validation in a whole run: table-level expectations, and no GX for a run with nothing new."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from etl import pipeline
+from etl.settings import DEFAULT_MAX_BYTES, EXPECTATIONS_DIR
+from tests.utils import ROOT, SAMPLE, rows
+
+
+def _suites(tmp_path: Path, mean_max: float) -> Path:
+    """The project's suites, with a row count and a mean of word counts added to posts.json."""
+    folder = tmp_path / "expectations"
+    shutil.copytree(EXPECTATIONS_DIR, folder)
+    posts = json.loads((folder / "posts.json").read_text())
+    posts["expectations"] += [
+        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1, "max_value": 1000}},
+        {"type": "expect_column_mean_to_be_between", "kwargs": {"column": "word_count", "min_value": 1,
+                                                               "max_value": mean_max}},
+    ]
+    (folder / "posts.json").write_text(json.dumps(posts))
+    return folder
+
+
+def _run(wh: Path, suites: Path) -> pipeline.RunResult:
+    return pipeline.run([SAMPLE], wh, max_bytes=DEFAULT_MAX_BYTES, log=lambda *a, **k: None, jobs=1,
+                        expectations_dir=suites)
+
+
+def test_table_expectations_that_hold(tmp_path):
+    wh = tmp_path / "wh"
+    result = _run(wh, _suites(tmp_path, mean_max=100_000))
+    assert (result.exit_code, result.summary["validation"]) == (0, {"status": "passed", "evaluated": 64, "failed": 0})
+    assert rows(wh, "select expectation, success, unexpected_count from validation_results "
+                    "where table_name = 'posts' and column_name is distinct from 'post_id' "
+                    "and expectation in ('expect_table_row_count_to_be_between', "
+                    "'expect_column_mean_to_be_between') order by 1") == \
+        [("expect_column_mean_to_be_between", True, 0), ("expect_table_row_count_to_be_between", True, 0)]
+
+
+def test_failing_table_expectation_exits_3_and_publishes_nothing(tmp_path):
+    wh = tmp_path / "wh"
+    result = _run(wh, _suites(tmp_path, mean_max=2))
+    assert (result.exit_code, result.status) == (pipeline.EXIT_INVALID, "failed")
+    (failed,) = result.summary["validation"]["failed"]
+    assert (failed["table"], failed["expectation"], failed["column"]) == \
+        ("posts", "expect_column_mean_to_be_between", "word_count")
+    assert failed["examples"] and failed["examples"][0] > 2  # the mean it found
+    assert result.summary["published"] is False
+    assert not (wh / "current").exists() and not (wh / "published.duckdb").exists()
+    assert not [p for p in (wh / ".versions").iterdir()]
+
+
+def test_run_with_nothing_new_does_not_import_gx(sample_warehouse_copy):
+    code = (
+        "import sys\n"
+        "from etl.cli import app\n"
+        "sys.argv = ['etl', 'run', '--warehouse', sys.argv[1]]\n"
+        "try:\n"
+        "    app()\n"
+        "finally:\n"
+        "    print('GX imported:', 'great_expectations' in sys.modules, 'sqlalchemy' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code, str(sample_warehouse_copy)], cwd=ROOT,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "documents: 0 loaded, 1 skipped" in result.stdout
+    assert "GX imported: False False" in result.stdout
