@@ -296,7 +296,7 @@ def _merge(con, outcome: Outcome, identities: list[load.Identity], expectations_
     tables will be published: Invalid if that fails), the validation results, the input files
     read, and the run's own row. Returns each table's rows."""
     outcome.posts_new, outcome.posts_updated = load.merge(con)
-    if outcome.parsed:
+    if outcome.outcomes:  # the row-level expectations ran: there were new documents
         outcome.outcomes = outcome.outcomes + _validated_tables(con, expectations_dir)
     con.register("staged_validation_results", _validation_rows(outcome.run_id, outcome.outcomes))
     con.execute(sql("load/insert_validation_results"))

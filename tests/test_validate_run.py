@@ -10,7 +10,7 @@ from pathlib import Path
 
 from etl import pipeline
 from etl.settings import DEFAULT_MAX_BYTES, EXPECTATIONS_DIR
-from tests.utils import ROOT, SAMPLE, rows
+from tests.utils import ROOT, SAMPLE, lake_rows, rows
 
 
 def _suites(tmp_path: Path, mean_max: float) -> Path:
@@ -52,8 +52,8 @@ def test_failing_table_expectation_exits_3_and_publishes_nothing(tmp_path):
         ("posts", "expect_column_mean_to_be_between", "word_count")
     assert failed["examples"] and failed["examples"][0] > 2  # the mean it found
     assert result.summary["published"] is False
-    assert not (wh / "current").exists() and not (wh / "published.duckdb").exists()
-    assert not [p for p in (wh / ".versions").iterdir()]
+    assert not (wh / "published.duckdb").exists() and not list((wh / ".tmp").iterdir())
+    assert lake_rows(wh, "posts") == [] and lake_rows(wh, "runs") == []  # the transaction was rolled back
 
 
 def test_run_with_nothing_new_does_not_import_gx(sample_warehouse_copy):
