@@ -406,7 +406,8 @@ def _outlet_alone(body: list[Line], ref: Reference) -> tuple[str | None, list[Wa
     no, text = body[0]
     if not (_words(text) <= MAX_OUTLET_WORDS and _is_heading(text) and _looks_like_person(text)):
         return None, []
-    if len(body) >= 2 and _is_body(body[1][1]) and not ref.is_widget_heading(text):
+    below = EXCERPT_END_RE.sub("", body[1][1]) if len(body) >= 2 else ""  # "… continue" aside
+    if below and _is_body(below) and not ref.is_widget_heading(text):
         return text, [Warning(no, "possible-byline", f"{text!r} alone under the title read as the outlet: "
                                                       "if it is one, add it to data/known_sources.txt")]
     return None, [Warning(no, "possible-byline", f"{text!r} under the title may be an outlet: if so, add it to "
