@@ -533,8 +533,16 @@ def _resolve_page_dates(posts: list[Post], date_texts: list[str | None]) -> list
 # --- the steps of parse_page ------------------------------------------------------------
 
 def _clean_lines(text: str) -> list[Line]:
-    """Non-empty lines, whitespace collapsed, with their line numbers."""
-    return [(n, c) for n, raw in enumerate(text.splitlines(), 1) if (c := " ".join(raw.split()))]
+    """Non-empty lines, whitespace collapsed, with their line numbers.
+
+    Lines split at newlines and stripped of spaces, runs of spaces made one: that is the
+    whole cleaning when the lines, joined, are printable (every whitespace character but
+    the space, and every line break but the newline, is unprintable). Pages with tabs,
+    no-break spaces and the like are cleaned as str.split() reads whitespace."""
+    lines = [(n, c) for n, line in enumerate(text.split("\n"), 1) if (c := line.strip(" "))]
+    if not " ".join([c for _, c in lines]).isprintable():
+        return [(n, c) for n, raw in enumerate(text.splitlines(), 1) if (c := " ".join(raw.split()))]
+    return [(n, " ".join(c.split()) if "  " in c else c) for n, c in lines]
 
 
 def _line_at(joined: str, offset: int) -> int:
