@@ -87,8 +87,17 @@ class Reference:
         """The listed spelling of this very name (case, spaces, punctuation aside; no alias), or None."""
         return self._known_sources.get(name_key(name))
 
+    @cached_property
+    def _known_source_keys(self) -> frozenset[str]:
+        """The name_key of every name is_known_source accepts: of listed outlets without an
+        alias of their own, and of aliases naming a listed outlet."""
+        own = {k for k in self._known_sources if k not in self.aliases}
+        return frozenset(own | {k for k, target in self.aliases.items() if name_key(target) in self._known_sources})
+
     def is_known_source(self, name: str) -> bool:
-        return self.source_key(name) in self._known_sources
+        """Its source key is a listed outlet's: the same as source_key(name) in the list,
+        read off the name's own key."""
+        return name_key(name) in self._known_source_keys
 
 
 @cache

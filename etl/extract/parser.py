@@ -27,7 +27,13 @@ MAX_OUTLET_WORDS = 6  # an outlet's name alone under a title is at most this lon
 NAME_PARTICLES = {"and", "de", "da", "del", "della", "di", "do", "dos", "du", "van", "von", "der", "den", "ter",
                   "al", "el", "bin", "ibn", "la", "le", "y", "e", "of", "the", "&", "for", "on", "in", "at"}
 
-SEPARATOR_RE = re.compile(r"\s*[|•]\s*|\s+[–—-]\s+")  # dashes need spaces: Al-Manar, Hayes-Smith
+# Byline separators: | and • (spaces around them optional), dashes with spaces around them
+# (Al-Manar, Hayes-Smith); the same as \s*[|•]\s*|\s+[–—-]\s+, written to fail fast.
+SEPARATOR_RE = re.compile(r"\s+(?:[|•]\s*|[–—-]\s+)|[|•]\s*")
+SEPARATOR_CHAR_RE = re.compile(r"[|•–—-]")  # a line without one is one part
+# A byline (a cleaned line) has at most this many words: By + 10 words of name, 10 of outlet,
+# a date of 8 (weekday, month, day, year, at, time, am/pm, zone), two separators of 1.
+MAX_BYLINE_WORDS = 33
 BY_RE = re.compile(r"^by\s+(?P<name>.+)$", re.IGNORECASE)
 # `DATE Posted by | fields`, also `DATE - Posted by | …` (a dash between date and "Posted by").
 # MULTILINE: a page's footers are found by one scan of the whole (cleaned) text.
@@ -190,10 +196,12 @@ def parse_byline(text: str, ref: Reference) -> Byline | None:
     """
     if text.startswith("©"):
         return None
-    parts = SEPARATOR_RE.split(text)
+    parts = SEPARATOR_RE.split(text) if SEPARATOR_CHAR_RE.search(text) else [text]
     if len(parts) > 3:
         return None
     by = BY_RE.match(parts[0])
+    if len(parts) == 1 and not by and not ref.is_known_source(text):
+        return None  # one part: only `By Name` or a known outlet alone
     names = [by["name"], *parts[1:]] if by else parts
     date_text = None
     if len(parts) >= 2 and parse_date(parts[-1]) is not None:
@@ -298,7 +306,7 @@ def _find_byline(lines: list[Line], ref: Reference) -> tuple[int, Byline] | None
     for k, (_, text) in enumerate(lines[: MAX_LINES_BEFORE_BYLINE + 1]):
         if len(text) > MAX_BYLINE_CHARS:
             break
-        b = parse_byline(text, ref)
+        b = _byline(text, ref)
         if b:
             candidates.append((k, b))
     for pick in (lambda b: b.has_by and b.strong, lambda b: b.source and ref.is_known_source(b.source)):
@@ -337,19 +345,24 @@ def _is_title(text: str) -> bool:
     return words <= MAX_HEADING_WORDS and not (words > 20 and _ends_sentence(text))
 
 
+def _byline(text: str, ref: Reference) -> Byline | None:
+    """parse_byline of a cleaned line, a long one (a paragraph) rejected without reading it."""
+    if len(text) > MAX_BYLINE_CHARS or _words(text) > MAX_BYLINE_WORDS:
+        return None
+    return parse_byline(text, ref)
+
+
 def _reads_as_byline(text: str, ref: Reference) -> bool:
     """A dated byline, or `By A | S`: never a title."""
-    if len(text) > MAX_BYLINE_CHARS or not MAYBE_STRONG_BYLINE_RE.search(text):
-        return False
-    b = parse_byline(text, ref)
+    if not (SEPARATOR_CHAR_RE.search(text) and MAYBE_STRONG_BYLINE_RE.search(text)):
+        return False  # a strong byline has two parts or more
+    b = _byline(text, ref)
     return b is not None and b.strong
 
 
 def _starts_post(text: str, ref: Reference) -> bool:
     """A byline that starts a post on a page without footers: dated, By with an outlet, or a known outlet."""
-    if len(text) > MAX_BYLINE_CHARS:
-        return False
-    b = parse_byline(text, ref)
+    b = _byline(text, ref)
     return b is not None and (b.strong or bool(b.source and ref.is_known_source(b.source)))
 
 
