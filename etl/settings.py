@@ -54,9 +54,16 @@ class Reference:
     def _widget_last_words(self) -> frozenset[str]:
         return frozenset(w[-1] for h in self.widget_headings if (w := WORD_RE.findall(h.casefold())))
 
+    @cached_property
+    def _widget_last_chars(self) -> frozenset[str]:
+        return frozenset(w[-1] for w in self._widget_last_words)
+
     def is_widget_heading(self, line: str) -> bool:
         """A sidebar or widget heading (data/widget_headings.txt): never a post title."""
         if len(line) > 80:
+            return False
+        end = line[-1:].casefold()[-1:]  # a letter or digit here ends the line's last word
+        if end.isalnum() and end not in self._widget_last_chars:
             return False
         last = WORD_RE.findall(line[-30:].casefold())
         if not last or last[-1] not in self._widget_last_words:

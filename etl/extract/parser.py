@@ -54,13 +54,15 @@ EXCERPT_END_RE = re.compile(
 )
 # Lines that may end an excerpt or be a footer, found by scans of the whole page for a literal
 # (fast: no per-line Python); each candidate line is then checked with its full expression.
-EXCERPT_SCAN_RE = re.compile(r"…|\.\.\.|\n[Cc]ontinue [Rr]eading")
+# The last character of a cleaned line that ends in an excerpt marker (e, g: no other case forms).
+EXCERPT_LAST_CHARS = "eEgG→»"
 FOOTER_SCAN = "osted by"  # Posted by
 MAYBE_STRONG_BYLINE_RE = re.compile(r"\d|^by ", re.IGNORECASE)  # a date, or By: what a strong byline has
 COMMENT_START_RE = re.compile(r"^(?P<n>\d{1,4})\.(?:\s+(?P<text>.*))?$")
 COMMENT_END_RE = re.compile(r"^Comment by (?P<author>.+?) \| (?P<date>[^|]+?)(?P<reply> \| Reply)?$")
 LEAVE_REPLY_RE = re.compile(r"^Leave a Reply(?: to .{1,200}?)?(?: Cancel reply)?$", re.MULTILINE)
 COMMENTS_CLOSED_RE = re.compile(r"^Comments are closed\.?$", re.IGNORECASE | re.MULTILINE)
+COMMENTS_CLOSED_LENGTHS = (19, 20)  # every character of the expression matches one character
 CLOSING_MARKS = "'\"”’)]"  # may follow the punctuation that ends a sentence
 EXCERPT_END_MAX = 40  # an excerpt ending is at most this long (lines are whitespace-collapsed)
 # Page headings of WordPress archive pages, above the first post.
@@ -324,11 +326,6 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip(CLOSING_MARKS)[-1:] in (".", ",", ";", ":")
 
 
-def _ends_excerpt(text: str) -> bool:
-    """Ends in an excerpt marker ("… continue", "… Full article"): the regex searched in the tail only."""
-    return EXCERPT_END_RE.search(text, max(0, len(text) - EXCERPT_END_MAX)) is not None
-
-
 def _words(text: str) -> int:
     """Words of a cleaned line (single spaces, none at the ends)."""
     return text.count(" ") + 1
@@ -419,7 +416,7 @@ def _outlet_alone(body: list[Line], ref: Reference) -> tuple[str | None, list[Wa
     no, text = body[0]
     if not (_words(text) <= MAX_OUTLET_WORDS and _is_heading(text) and _looks_like_person(text)):
         return None, []
-    below = EXCERPT_END_RE.sub("", body[1][1]) if len(body) >= 2 else ""  # "… continue" aside
+    below = _without_marker(body[1][1]) if len(body) >= 2 else ""
     if below and _is_body(below) and not ref.is_widget_heading(text):
         return text, [Warning(no, "possible-byline", f"{text!r} alone under the title read as the outlet: "
                                                       "if it is one, add it to data/known_sources.txt")]
@@ -435,11 +432,26 @@ def _footer_fields(footer: Footer | None, title_line: int, ref: Reference) -> tu
                                 f"category {fragment!r} is not in data/known_categories.txt") for fragment in unknown]
 
 
+def _excerpt_marker(text: str) -> re.Match | None:
+    """The excerpt marker ("… continue", "… Full article") ending a cleaned line: searched in its tail only."""
+    return EXCERPT_END_RE.search(text, max(0, len(text) - EXCERPT_END_MAX))
+
+
+def _ends_excerpt(text: str) -> bool:
+    return _excerpt_marker(text) is not None
+
+
+def _without_marker(text: str) -> str:
+    """A cleaned line without the excerpt marker ending it, if any."""
+    marker = _excerpt_marker(text)
+    return text if marker is None else text[: marker.start()].rstrip()
+
+
 def _strip_marker(body_lines: list[str]) -> list[str]:
     """Without its "… continue" / "… Full article" marker (an excerpt's last line)."""
     if not body_lines or not _ends_excerpt(body_lines[-1]):
         return body_lines
-    last = EXCERPT_END_RE.sub("", body_lines[-1]).rstrip()
+    last = _without_marker(body_lines[-1])
     return [*body_lines[:-1], last] if last else body_lines[:-1]
 
 
@@ -520,7 +532,8 @@ def _parse_thread(lines: list[Line]) -> tuple[tuple[Comment, ...], bool, list[Wa
 def _thread_start(lines: list[Line], after: int) -> int | None:
     """Index of the first line of a comment thread below line index `after`, or None:
     the `1.` line that opens the comment closed by the first `Comment by` line."""
-    end = next((i for i in range(after + 1, len(lines)) if _comment_end(lines[i][1])), None)
+    end = next((i for i in range(after + 1, len(lines))
+                if lines[i][1].startswith("Comment by ") and _comment_end(lines[i][1])), None)
     if end is None:
         return None
     first = [i for i in range(after + 1, end) if (m := COMMENT_START_RE.match(lines[i][1])) and m["n"] == "1"]
@@ -563,18 +576,24 @@ def _line_at(joined: str, offset: int) -> int:
     return joined.count("\n", 0, offset)
 
 
-def _footer_matches(joined: str) -> list[tuple[int, re.Match]]:
-    """(line start offset, FOOTER_RE match) of every footer line of "\\n".join(texts), in order."""
+def _line_matches(joined: str, literal: str, pattern: re.Pattern, after: int = 0) -> list[tuple[int, re.Match]]:
+    """(line start offset, match) of every line of "\\n".join(texts) that `pattern` matches whole,
+    in order, among the lines holding `literal` (found by str.find) that start after offset `after`."""
     out = []
-    at = joined.find(FOOTER_SCAN)
+    at = joined.find(literal, after)
     while at >= 0:
         start = joined.rfind("\n", 0, at) + 1
         end = joined.find("\n", at)
         end = len(joined) if end < 0 else end
-        if m := FOOTER_RE.fullmatch(joined, start, end):
+        if m := pattern.fullmatch(joined, start, end):
             out.append((start, m))
-        at = joined.find(FOOTER_SCAN, end)
+        at = joined.find(literal, end)
     return out
+
+
+def _footer_matches(joined: str) -> list[tuple[int, re.Match]]:
+    """(line start offset, FOOTER_RE match) of every footer line of "\\n".join(texts), in order."""
+    return _line_matches(joined, FOOTER_SCAN, FOOTER_RE)
 
 
 def _lines_at(joined: str, offsets: Iterable[int]) -> list[int]:
@@ -609,24 +628,33 @@ class _Single:
     closed: bool  # "Comments are closed."
 
 
+def _closed_notice(lines: list[Line], after: int) -> int | None:
+    """Index of the first "Comments are closed." line below line index `after`, or None."""
+    for i in range(after + 1, len(lines)):
+        text = lines[i][1]
+        if len(text) in COMMENTS_CLOSED_LENGTHS and COMMENTS_CLOSED_RE.fullmatch(text):
+            return i
+    return None
+
+
 def _split_thread(lines: list[Line]) -> tuple[list[Line], _Single | None]:
     """The post lines and, on a single-post page, the comment thread and the reply form
     (or the notice that comments are closed) below the last footer."""
-    joined = "\n".join(t for _, t in lines)
+    joined = "\n".join([t for _, t in lines])
     footers = _footer_matches(joined)
     last = footers[-1][1] if footers else None
-    after = last.end() if last else 0
     last_footer = _line_at(joined, last.start()) if last else -1
-    form = LEAVE_REPLY_RE.search(joined, after)
-    closed = COMMENTS_CLOSED_RE.search(joined, after)
-    ends = [_line_at(joined, m.start()) for m in (form, closed) if m]
+    forms = _line_matches(joined, "Leave a Reply", LEAVE_REPLY_RE, last.end() if last else 0)
+    form = _line_at(joined, forms[0][0]) if forms else None
+    closed = _closed_notice(lines, last_footer)
+    ends = [i for i in (form, closed) if i is not None]
     cut = min(ends) if ends else len(lines)
     lines = lines[:cut]
     thread_at = _thread_start(lines, last_footer)
     if not ends and thread_at is None:
         return lines, None
     split = last_footer + 1 if last else thread_at if thread_at is not None else len(lines)
-    return lines[:split], _Single(lines[split:], form is not None and (not closed or form.start() < closed.start()),
+    return lines[:split], _Single(lines[split:], form is not None and (closed is None or form < closed),
                                   closed is not None)
 def _drop_navigation(lines: list[Line]) -> tuple[list[Line], list[Warning]]:
     """Page navigation and site chrome after the last post."""
@@ -678,14 +706,12 @@ class _Segment:
 
 
 def _scan(lines: list[Line]) -> tuple[dict[int, Footer], set[int]]:
-    """Footers by line index, and the indexes of lines ending an excerpt ("… continue"), from
-    one pass of each compiled expression over the whole page."""
-    joined = "\n".join(t for _, t in lines)
+    """Footers by line index (candidates found by str.find on the whole page), and the indexes
+    of lines ending an excerpt ("… continue": only lines ending in e, g, → or » are read)."""
+    joined = "\n".join([t for _, t in lines])
     found = [(o, _footer(m["date"], m["rest"])) for o, m in _footer_matches(joined)]
     footers = dict(zip(_lines_at(joined, (o for o, _ in found)), (f for _, f in found), strict=True))
-    candidates = _lines_at(joined, (m.end() for m in EXCERPT_SCAN_RE.finditer(joined)))
-    starts = [0] if joined[:17].lower() == "continue reading" else []
-    return footers, {i for i in [*starts, *candidates] if _ends_excerpt(lines[i][1])}
+    return footers, {i for i, (_, t) in enumerate(lines) if t[-1] in EXCERPT_LAST_CHARS and _ends_excerpt(t)}
 
 
 def _segments(lines: list[Line], footers: dict[int, Footer], excerpt_ends: set[int]
