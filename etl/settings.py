@@ -6,7 +6,7 @@ import csv
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +22,7 @@ NON_WORD_RE = re.compile(r"[\W_]+")
 WORD_RE = re.compile(r"[^\W_]+")
 
 
+@lru_cache(maxsize=8192)  # names of authors, outlets, categories and sites repeat on every page
 def name_key(name: str) -> str:
     """The matching key of a name: case, spaces and punctuation ignored."""
     return NON_WORD_RE.sub("", name.casefold())
