@@ -309,12 +309,13 @@ def _find_byline(lines: list[Line], ref: Reference) -> tuple[int, Byline] | None
         if len(text) > MAX_BYLINE_CHARS:
             break
         b = _byline(text, ref)
+        if b and b.has_by and b.strong:
+            return k, b  # the first of these is taken whatever follows
         if b:
             candidates.append((k, b))
-    for pick in (lambda b: b.has_by and b.strong, lambda b: b.source and ref.is_known_source(b.source)):
-        chosen = [c for c in candidates if pick(c[1])]
-        if chosen:
-            return chosen[0]
+    known = [c for c in candidates if c[1].source and ref.is_known_source(c[1].source)]
+    if known:
+        return known[0]
     dated = [c for c in candidates if c[1].date_text]
     if dated:
         return dated[-1]
@@ -455,6 +456,11 @@ def _strip_marker(body_lines: list[str]) -> list[str]:
     return [*body_lines[:-1], last] if last else body_lines[:-1]
 
 
+def _joined_once(texts: list[str]) -> str | None:
+    """Lines printed twice once, one a line; None for none."""
+    return "\n".join(dict.fromkeys(texts)) if texts else None
+
+
 def _build_post(lines: list[Line], footer: Footer | None, complete: bool, ref: Reference) -> _Built:
     """A post from its lines (title first)."""
     (title_line, title), rest = lines[0], lines[1:]
@@ -475,8 +481,8 @@ def _build_post(lines: list[Line], footer: Footer | None, complete: bool, ref: R
     post = Post(
         line=title_line,
         title=title,
-        subtitle="\n".join(dict.fromkeys(t for _, t in pre if not t.startswith("©"))) or None,
-        image_credit="\n".join(dict.fromkeys(t for _, t in pre if t.startswith("©"))) or None,
+        subtitle=_joined_once([t for _, t in pre if not t.startswith("©")]),
+        image_credit=_joined_once([t for _, t in pre if t.startswith("©")]),
         author=byline.author if byline else None,
         source=byline.source if byline else outlet,
         published_on=published,
