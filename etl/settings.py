@@ -19,6 +19,7 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 
 NON_WORD_RE = re.compile(r"[\W_]+")
+TRAILING_MARKS = " .,:;!?)]}'\"”’»…"  # may end a line after its last word (none has a case or is a letter)
 WORD_RE = re.compile(r"[^\W_]+")
 
 
@@ -63,7 +64,7 @@ class Reference:
         """A sidebar or widget heading (data/widget_headings.txt): never a post title."""
         if len(line) > 80:
             return False
-        end = line[-1:].casefold()[-1:]  # a letter or digit here ends the line's last word
+        end = line.rstrip(TRAILING_MARKS)[-1:].casefold()[-1:]  # a letter or digit here ends the last word
         if end.isalnum() and end not in self._widget_last_chars:
             return False
         last = WORD_RE.findall(line[-30:].casefold())

@@ -572,9 +572,10 @@ def _clean_lines(text: str) -> list[Line]:
     the space, and every line break but the newline, is unprintable). Pages with tabs,
     no-break spaces and the like are cleaned as str.split() reads whitespace."""
     lines = [(n, c) for n, line in enumerate(text.split("\n"), 1) if (c := line.strip(" "))]
-    if not " ".join([c for _, c in lines]).isprintable():
+    joined = " ".join([c for _, c in lines])
+    if not joined.isprintable():
         return [(n, c) for n, raw in enumerate(text.splitlines(), 1) if (c := " ".join(raw.split()))]
-    return [(n, " ".join(c.split()) if "  " in c else c) for n, c in lines]
+    return [(n, " ".join(c.split()) if "  " in c else c) for n, c in lines] if "  " in joined else lines
 
 
 def _line_at(joined: str, offset: int) -> int:
