@@ -19,6 +19,7 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 
 NON_WORD_RE = re.compile(r"[\W_]+")
+WIDGET_HEADING_MAX_CHARS = 80
 TRAILING_MARKS = " .,:;!?)]}'\"”’»…"  # may end a line after its last word (none has a case or is a letter)
 WORD_RE = re.compile(r"[^\W_]+")
 
@@ -62,7 +63,7 @@ class Reference:
 
     def is_widget_heading(self, line: str) -> bool:
         """A sidebar or widget heading (data/widget_headings.txt): never a post title."""
-        if len(line) > 80:
+        if len(line) > WIDGET_HEADING_MAX_CHARS:
             return False
         end = line.rstrip(TRAILING_MARKS)[-1:].casefold()[-1:]  # a letter or digit here ends the last word
         if end.isalnum() and end not in self._widget_last_chars:

@@ -14,10 +14,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from etl.extract.dates import parse_date
-from etl.settings import Reference, name_key
+from etl.settings import WIDGET_HEADING_MAX_CHARS, Reference, name_key
 
 MAX_LINES_BEFORE_BYLINE = 5  # captions, credits and subtitles between title and byline
 MAX_NAME_WORDS = 10
@@ -281,6 +281,12 @@ def split_categories(text: str, known: tuple[str, ...]) -> tuple[list[str], list
     Returns (categories in footer order, fragments that matched no known name).
     Unknown fragments are kept as categories, not dropped.
     """
+    found, unknown = _split_categories(text, known)
+    return list(found), list(unknown)
+
+
+@lru_cache(maxsize=4096)  # footers repeat their category fields
+def _split_categories(text: str, known: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     by_key, longest = _category_keys(known)
     tokens = [t.strip() for t in text.split(",") if t.strip()]
     found: list[str] = []
@@ -297,7 +303,7 @@ def split_categories(text: str, known: tuple[str, ...]) -> tuple[list[str], list
             found.append(tokens[i])
             unknown.append(tokens[i])
             i += 1
-    return list(dict.fromkeys(found)), unknown
+    return tuple(dict.fromkeys(found)), tuple(unknown)
 
 
 def _find_byline(lines: list[Line], ref: Reference) -> tuple[int, Byline] | None:
@@ -693,7 +699,7 @@ def _widget_end(lines: list[Line], h: int, heads: set[int], ref: Reference) -> i
 
 def _drop_widgets(lines: list[Line], ref: Reference) -> tuple[list[Line], list[Warning]]:
     """Sidebar and widget blocks (a heading of data/widget_headings.txt and its teasers): not posts."""
-    heads = {i for i, (_, t) in enumerate(lines) if ref.is_widget_heading(t)}
+    heads = {i for i, (_, t) in enumerate(lines) if len(t) <= WIDGET_HEADING_MAX_CHARS and ref.is_widget_heading(t)}
     if not heads:
         return lines, []
     drop: set[int] = set()
