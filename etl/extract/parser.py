@@ -56,7 +56,8 @@ EXCERPT_END_RE = re.compile(
 # (fast: no per-line Python); each candidate line is then checked with its full expression.
 # The last character of a cleaned line that ends in an excerpt marker (e, g: no other case forms).
 EXCERPT_LAST_CHARS = "eEgG→»"
-FOOTER_SCAN = "osted by"  # Posted by
+FOOTER_SCAN = "osted by"  # Posted by: in a footer it ends by character 31 (a date of at most 19, " - Posted by")
+FOOTER_SCAN_END = 31
 MAYBE_STRONG_BYLINE_RE = re.compile(r"\d|^by ", re.IGNORECASE)  # a date, or By: what a strong byline has
 COMMENT_START_RE = re.compile(r"^(?P<n>\d{1,4})\.(?:\s+(?P<text>.*))?$")
 COMMENT_END_RE = re.compile(r"^Comment by (?P<author>.+?) \| (?P<date>[^|]+?)(?P<reply> \| Reply)?$")
@@ -584,39 +585,11 @@ def _clean_lines(text: str) -> list[Line]:
     return [(n, " ".join(c.split()) if "  " in c else c) for n, c in lines] if "  " in joined else lines
 
 
-def _line_at(joined: str, offset: int) -> int:
-    """Index of the line holding `offset` of "\\n".join(texts)."""
-    return joined.count("\n", 0, offset)
-
-
-def _line_matches(joined: str, literal: str, pattern: re.Pattern, after: int = 0) -> list[tuple[int, re.Match]]:
-    """(line start offset, match) of every line of "\\n".join(texts) that `pattern` matches whole,
-    in order, among the lines holding `literal` (found by str.find) that start after offset `after`."""
-    out = []
-    at = joined.find(literal, after)
-    while at >= 0:
-        start = joined.rfind("\n", 0, at) + 1
-        end = joined.find("\n", at)
-        end = len(joined) if end < 0 else end
-        if m := pattern.fullmatch(joined, start, end):
-            out.append((start, m))
-        at = joined.find(literal, end)
-    return out
-
-
-def _footer_matches(joined: str) -> list[tuple[int, re.Match]]:
-    """(line start offset, FOOTER_RE match) of every footer line of "\\n".join(texts), in order."""
-    return _line_matches(joined, FOOTER_SCAN, FOOTER_RE)
-
-
-def _lines_at(joined: str, offsets: Iterable[int]) -> list[int]:
-    """Indexes of the lines holding these increasing offsets of "\\n".join(texts)."""
-    out, line, pos = [], 0, 0
-    for offset in offsets:
-        line += joined.count("\n", pos, offset)
-        pos = offset
-        out.append(line)
-    return out
+def _footers(lines: list[Line]) -> dict[int, Footer]:
+    """The footer lines of a page by line number: lines with "Posted by" where a footer has it, read
+    by FOOTER_RE."""
+    return {no: _footer(m["date"], m["rest"]) for no, text in lines
+            if text.find(FOOTER_SCAN, 0, FOOTER_SCAN_END) >= 0 and (m := FOOTER_RE.fullmatch(text))}
 
 
 def _header(lines: list[Line], ref: Reference) -> tuple[str | None, list[Line], list[Warning]]:
@@ -641,32 +614,36 @@ class _Single:
     closed: bool  # "Comments are closed."
 
 
-def _closed_notice(lines: list[Line], after: int) -> int | None:
-    """Index of the first "Comments are closed." line below line index `after`, or None."""
+def _thread_end(lines: list[Line], after: int) -> tuple[int | None, int | None]:
+    """Indexes of the first "Leave a Reply" form line and of the first "Comments are closed."
+    line below line index `after` (None: none)."""
+    form = closed = None
     for i in range(after + 1, len(lines)):
         text = lines[i][1]
-        if len(text) in COMMENTS_CLOSED_LENGTHS and COMMENTS_CLOSED_RE.fullmatch(text):
-            return i
-    return None
+        if form is None and text.startswith("Leave a Reply") and LEAVE_REPLY_RE.fullmatch(text):
+            form = i
+        elif closed is None and len(text) in COMMENTS_CLOSED_LENGTHS and COMMENTS_CLOSED_RE.fullmatch(text):
+            closed = i
+    return form, closed
 
 
-def _split_thread(lines: list[Line]) -> tuple[list[Line], _Single | None]:
+def _last_footer(lines: list[Line], footers: dict[int, Footer]) -> int:
+    """Index of the last footer line, or -1."""
+    return next((i for i in range(len(lines) - 1, -1, -1) if lines[i][0] in footers), -1)
+
+
+def _split_thread(lines: list[Line], footers: dict[int, Footer]) -> tuple[list[Line], _Single | None]:
     """The post lines and, on a single-post page, the comment thread and the reply form
     (or the notice that comments are closed) below the last footer."""
-    joined = "\n".join([t for _, t in lines])
-    footers = _footer_matches(joined)
-    last = footers[-1][1] if footers else None
-    last_footer = _line_at(joined, last.start()) if last else -1
-    forms = _line_matches(joined, "Leave a Reply", LEAVE_REPLY_RE, last.end() if last else 0)
-    form = _line_at(joined, forms[0][0]) if forms else None
-    closed = _closed_notice(lines, last_footer)
+    last_footer = _last_footer(lines, footers)
+    form, closed = _thread_end(lines, last_footer)
     ends = [i for i in (form, closed) if i is not None]
     cut = min(ends) if ends else len(lines)
     lines = lines[:cut]
     thread_at = _thread_start(lines, last_footer)
     if not ends and thread_at is None:
         return lines, None
-    split = last_footer + 1 if last else thread_at if thread_at is not None else len(lines)
+    split = last_footer + 1 if last_footer >= 0 else thread_at if thread_at is not None else len(lines)
     return lines[:split], _Single(lines[split:], form is not None and (closed is None or form < closed),
                                   closed is not None)
 def _drop_navigation(lines: list[Line]) -> tuple[list[Line], list[Warning]]:
@@ -718,13 +695,11 @@ class _Segment:
     complete: bool  # ends at its footer or is followed by the next post, not cut off
 
 
-def _scan(lines: list[Line]) -> tuple[dict[int, Footer], set[int]]:
-    """Footers by line index (candidates found by str.find on the whole page), and the indexes
-    of lines ending an excerpt ("… continue": only lines ending in e, g, → or » are read)."""
-    joined = "\n".join([t for _, t in lines])
-    found = [(o, _footer(m["date"], m["rest"])) for o, m in _footer_matches(joined)]
-    footers = dict(zip(_lines_at(joined, (o for o, _ in found)), (f for _, f in found), strict=True))
-    return footers, {i for i, (_, t) in enumerate(lines) if t[-1] in EXCERPT_LAST_CHARS and _ends_excerpt(t)}
+def _scan(lines: list[Line], footers: dict[int, Footer]) -> tuple[dict[int, Footer], set[int]]:
+    """The footers by line index, and the indexes of lines ending an excerpt ("… continue":
+    only lines ending in e, g, → or » are read)."""
+    return ({i: footers[no] for i, (no, _) in enumerate(lines) if no in footers},
+            {i for i, (_, t) in enumerate(lines) if t[-1] in EXCERPT_LAST_CHARS and _ends_excerpt(t)})
 
 
 def _segments(lines: list[Line], footers: dict[int, Footer], excerpt_ends: set[int]
@@ -816,10 +791,11 @@ def _collect(results: Iterable[tuple[list[_Built], list[Warning]]]) -> tuple[lis
 def parse_page(text: str, ref: Reference) -> Page:
     """Parse the text of one dump into its posts, with warnings for what was odd."""
     site, lines, warnings = _header(_clean_lines(text), ref)
-    lines, single = _split_thread(lines)
+    found = _footers(lines)
+    lines, single = _split_thread(lines, found)
     lines, nav = _drop_navigation(lines)
     lines, widgets = _drop_widgets(lines, ref)
-    footers, excerpt_ends = _scan(lines)
+    footers, excerpt_ends = _scan(lines, found)
     segments, tail, cuts = _segments(lines, footers, excerpt_ends)
     built, found = _collect([*(_segment_posts(s, not footers, ref) for s in segments),
                              _tail_posts(tail, not footers, ref)])
