@@ -432,10 +432,10 @@ def _outlet_alone(body: list[Line], ref: Reference) -> tuple[str | None, list[Wa
                                                   "data/known_sources.txt")]
 
 
-def _footer_fields(footer: Footer | None, title_line: int, ref: Reference) -> tuple[list[str], list[Warning]]:
+def _footer_fields(footer: Footer | None, title_line: int, ref: Reference) -> tuple[tuple[str, ...], list[Warning]]:
     if footer is None:
-        return [], []
-    categories, unknown = split_categories(footer.categories_text, ref.categories)
+        return (), []
+    categories, unknown = _split_categories(footer.categories_text, ref.categories)
     return categories, [Warning(title_line, "unknown-category",
                                 f"category {fragment!r} is not in data/known_categories.txt") for fragment in unknown]
 
@@ -496,7 +496,7 @@ def _build_post(lines: list[Line], footer: Footer | None, complete: bool, ref: R
         published_on_guess=guess,
         body="\n\n".join(body_lines if complete else _strip_marker(body_lines)),
         posted_on=posted_on,
-        categories=tuple(categories),
+        categories=categories,
         tag_count=footer.tag_count if footer else 0,
         comment_count=footer.comment_count if footer else None,
         comments_open=footer.comments_open if footer else None,
