@@ -36,7 +36,6 @@ SEPARATOR_CHAR_RE = re.compile(r"[|•–—-]")  # a line without one is one pa
 MAX_BYLINE_WORDS = 33
 BY_RE = re.compile(r"^by\s+(?P<name>.+)$", re.IGNORECASE)
 # `DATE Posted by | fields`, also `DATE - Posted by | …` (a dash between date and "Posted by").
-# MULTILINE: a page's footers are found by one scan of the whole (cleaned) text.
 FOOTER_RE = re.compile(
     r"^(?P<date>[A-Za-z]{3,9}\.? \d{1,2}, \d{4})(?: [-–—])? Posted by[^|\n]*\|(?P<rest>[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
@@ -52,8 +51,8 @@ EXCERPT_END_RE = re.compile(
     r"[^\S\n]*(?:→|»)?[^\S\n]*$",
     re.IGNORECASE | re.MULTILINE,
 )
-# Lines that may end an excerpt or be a footer, found by scans of the whole page for a literal
-# (fast: no per-line Python); each candidate line is then checked with its full expression.
+# Lines that may end an excerpt or be a footer are told by a cheap look at the line (its last
+# character, a literal near its start); only those are read by the full expression.
 # The last character of a cleaned line that ends in an excerpt marker (e, g: no other case forms).
 EXCERPT_LAST_CHARS = "eEgG→»"
 FOOTER_SCAN = "osted by"  # Posted by: in a footer it ends by character 31 (a date of at most 19, " - Posted by")
@@ -446,6 +445,7 @@ def _excerpt_marker(text: str) -> re.Match | None:
 
 
 def _ends_excerpt(text: str) -> bool:
+    """Ends in an excerpt marker."""
     return _excerpt_marker(text) is not None
 
 
@@ -646,6 +646,8 @@ def _split_thread(lines: list[Line], footers: dict[int, Footer]) -> tuple[list[L
     split = last_footer + 1 if last_footer >= 0 else thread_at if thread_at is not None else len(lines)
     return lines[:split], _Single(lines[split:], form is not None and (closed is None or form < closed),
                                   closed is not None)
+
+
 def _drop_navigation(lines: list[Line]) -> tuple[list[Line], list[Warning]]:
     """Page navigation and site chrome after the last post."""
     end = len(lines)
@@ -791,11 +793,11 @@ def _collect(results: Iterable[tuple[list[_Built], list[Warning]]]) -> tuple[lis
 def parse_page(text: str, ref: Reference) -> Page:
     """Parse the text of one dump into its posts, with warnings for what was odd."""
     site, lines, warnings = _header(_clean_lines(text), ref)
-    found = _footers(lines)
-    lines, single = _split_thread(lines, found)
+    page_footers = _footers(lines)
+    lines, single = _split_thread(lines, page_footers)
     lines, nav = _drop_navigation(lines)
     lines, widgets = _drop_widgets(lines, ref)
-    footers, excerpt_ends = _scan(lines, found)
+    footers, excerpt_ends = _scan(lines, page_footers)
     segments, tail, cuts = _segments(lines, footers, excerpt_ends)
     built, found = _collect([*(_segment_posts(s, not footers, ref) for s in segments),
                              _tail_posts(tail, not footers, ref)])
