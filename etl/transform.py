@@ -58,6 +58,13 @@ def tag_id(name: str, kind: str = "category") -> str:
     return short_hash(kind, name_key(name))
 
 
+def word_count(body: str) -> int:
+    """Words of a parsed post's body, len(body.split()), counted without building the words: the
+    parser writes a body as whitespace-collapsed lines (single spaces, no other whitespace) joined by
+    blank lines, so it has one word more than spaces and paragraph breaks."""
+    return body.count(" ") + body.count("\n\n") + 1 if body else 0
+
+
 Rows = dict[str, list[dict]]
 
 
@@ -92,7 +99,7 @@ def _post_rows(post: Post, document_id: str, run_id: str, seq: int, ref: Referen
         "author_id": author_id(post.author) if post.author else None,
         "source_id": source_id(post.source, ref) if post.source else None,
         "published_on": post.published_on, "published_on_guess": post.published_on_guess,
-        "posted_on": post.posted_on, "body": post.body, "word_count": len(post.body.split()),
+        "posted_on": post.posted_on, "body": post.body, "word_count": word_count(post.body),
         "tag_count": post.tag_count, "is_complete": post.is_complete,
         "document_id": document_id, "line_number": post.line, "run_id": run_id,
         "seq": seq, "author": post.author, "source": ref.canonical_source(post.source) if post.source else None,

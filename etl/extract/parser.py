@@ -96,7 +96,7 @@ class Post:
     source: str | None = None
     published_on: date | None = None
     published_on_guess: str | None = None  # reading taken for an ambiguous date
-    body: str = ""
+    body: str = ""  # its lines, whitespace collapsed (single spaces), joined by blank lines
     posted_on: date | None = None
     categories: tuple[str, ...] = ()
     tag_count: int = 0
