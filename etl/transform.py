@@ -131,12 +131,11 @@ def rejected_row(r: Rejected, run_id: str) -> dict:
 
 def write_raw(rows: Rows, folder: Path, name: str) -> None:
     """Raw rows as <folder>/<table>/<name>.parquet, a file for every raw table (empty too).
-    The rows are turned into columns, one list per column, and Arrow arrays of them."""
+    (Table.from_pylist: building column lists first and Table.from_pydict measured no faster.)"""
     schemas = raw_schemas()
     for table in RAW_TABLES:
         (folder / table).mkdir(parents=True, exist_ok=True)
-        columns = {column: [row[column] for row in rows[table]] for column in schemas[table].names}
-        data = pa.Table.from_pydict(columns, schema=schemas[table])
+        data = pa.Table.from_pylist(rows[table], schema=schemas[table])
         pq.write_table(data, folder / table / f"{name}.parquet", compression="none")
 
 
