@@ -61,8 +61,8 @@ def tag_id(name: str, kind: str = "category") -> str:
 def word_count(body: str) -> int:
     """Words of a parsed post's body, len(body.split()), counted without building the words: the
     parser writes a body as whitespace-collapsed lines (single spaces, no other whitespace) joined by
-    blank lines, so it has one word more than spaces and paragraph breaks."""
-    return body.count(" ") + body.count("\n\n") + 1 if body else 0
+    blank lines ("\\n\\n"), so it has one word more than spaces and paragraph breaks."""
+    return body.count(" ") + body.count("\n") // 2 + 1 if body else 0
 
 
 Rows = dict[str, list[dict]]
