@@ -440,7 +440,10 @@ def _footer_fields(footer: Footer | None, title_line: int, ref: Reference) -> tu
 
 
 def _excerpt_marker(text: str) -> re.Match | None:
-    """The excerpt marker ("… continue", "… Full article") ending a cleaned line: searched in its tail only."""
+    """The excerpt marker ("… continue", "… Full article") ending a cleaned line: searched in its
+    tail only, and only when the line ends as a marker does."""
+    if text[-1:] not in EXCERPT_LAST_CHARS:
+        return None
     return EXCERPT_END_RE.search(text, max(0, len(text) - EXCERPT_END_MAX))
 
 
@@ -457,9 +460,10 @@ def _without_marker(text: str) -> str:
 
 def _strip_marker(body_lines: list[str]) -> list[str]:
     """Without its "… continue" / "… Full article" marker (an excerpt's last line)."""
-    if not body_lines or not _ends_excerpt(body_lines[-1]):
+    marker = _excerpt_marker(body_lines[-1]) if body_lines else None
+    if marker is None:
         return body_lines
-    last = _without_marker(body_lines[-1])
+    last = body_lines[-1][: marker.start()].rstrip()
     return [*body_lines[:-1], last] if last else body_lines[:-1]
 
 
