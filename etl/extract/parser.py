@@ -46,11 +46,12 @@ COMMENT_FIELD_RE = re.compile(
     r"|Comments Off(?: on .*)?)\s*$",
     re.IGNORECASE,
 )
+# An excerpt marker ending a line: "… continue", "... Continue reading →", "… Full article", or a
+# line "Continue reading". Two expressions: the first starts with the ellipsis (no letter), so
+# `re` skips to it instead of trying every position; the second is matched at the line start.
 EXCERPT_END_RE = re.compile(
-    r"(?:[^\S\n]*(?:…|\.\.\.)[^\S\n]*(?:continue(?: reading)?|full article)|^continue reading)"
-    r"[^\S\n]*(?:→|»)?[^\S\n]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
+    r"(?:…|\.\.\.)[^\S\n]*(?:continue(?: reading)?|full article)[^\S\n]*(?:→|»)?[^\S\n]*$", re.IGNORECASE)
+CONTINUE_LINE_RE = re.compile(r"continue reading[^\S\n]*(?:→|»)?[^\S\n]*$", re.IGNORECASE)
 # Lines that may end an excerpt or be a footer are told by a cheap look at the line (its last
 # character, a literal near its start); only those are read by the full expression.
 # The last character of a cleaned line that ends in an excerpt marker (e, g: no other case forms).
@@ -444,6 +445,8 @@ def _excerpt_marker(text: str) -> re.Match | None:
     tail only, and only when the line ends as a marker does."""
     if text[-1:] not in EXCERPT_LAST_CHARS:
         return None
+    if len(text) <= EXCERPT_END_MAX and (line := CONTINUE_LINE_RE.match(text)):
+        return line
     return EXCERPT_END_RE.search(text, max(0, len(text) - EXCERPT_END_MAX))
 
 
