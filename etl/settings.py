@@ -6,7 +6,7 @@ import csv
 import re
 import tomllib
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -19,9 +19,12 @@ DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 
 
 NON_WORD_RE = re.compile(r"[\W_]+")
+WIDGET_HEADING_MAX_CHARS = 80
+TRAILING_MARKS = " .,:;!?)]}'\"”’»…"  # may end a line after its last word (none has a case or is a letter)
 WORD_RE = re.compile(r"[^\W_]+")
 
 
+@lru_cache(maxsize=8192)  # names of authors, outlets, categories and sites repeat on every page
 def name_key(name: str) -> str:
     """The matching key of a name: case, spaces and punctuation ignored."""
     return NON_WORD_RE.sub("", name.casefold())
@@ -54,9 +57,16 @@ class Reference:
     def _widget_last_words(self) -> frozenset[str]:
         return frozenset(w[-1] for h in self.widget_headings if (w := WORD_RE.findall(h.casefold())))
 
+    @cached_property
+    def _widget_last_chars(self) -> frozenset[str]:
+        return frozenset(w[-1] for w in self._widget_last_words)
+
     def is_widget_heading(self, line: str) -> bool:
         """A sidebar or widget heading (data/widget_headings.txt): never a post title."""
-        if len(line) > 80:
+        if len(line) > WIDGET_HEADING_MAX_CHARS:
+            return False
+        end = line.rstrip(TRAILING_MARKS)[-1:].casefold()[-1:]  # a letter or digit here ends the last word
+        if end.isalnum() and end not in self._widget_last_chars:
             return False
         last = WORD_RE.findall(line[-30:].casefold())
         if not last or last[-1] not in self._widget_last_words:
@@ -87,8 +97,17 @@ class Reference:
         """The listed spelling of this very name (case, spaces, punctuation aside; no alias), or None."""
         return self._known_sources.get(name_key(name))
 
+    @cached_property
+    def _known_source_keys(self) -> frozenset[str]:
+        """The name_key of every name is_known_source accepts: of listed outlets without an
+        alias of their own, and of aliases naming a listed outlet."""
+        own = {k for k in self._known_sources if k not in self.aliases}
+        return frozenset(own | {k for k, target in self.aliases.items() if name_key(target) in self._known_sources})
+
     def is_known_source(self, name: str) -> bool:
-        return self.source_key(name) in self._known_sources
+        """Its source key is a listed outlet's: the same as source_key(name) in the list,
+        read off the name's own key."""
+        return name_key(name) in self._known_source_keys
 
 
 @cache

@@ -328,3 +328,11 @@ def test_prose_without_header_byline_or_footer_is_no_post():
     page = parse_page(text, REF)
     assert page.posts == []
     assert [w.code for w in page.warnings] == ["ignored-line"]
+
+
+def test_outlet_alone_above_a_one_line_excerpt():
+    """The body under an outlet alone may be one sentence with the excerpt marker after it."""
+    page = page_of("Iran Iran | Iran", "Centre for Rural Water Studies",
+                   "From System Update with Glenn Greenwald, June 7, 2024. … continue")
+    assert [(p.source, p.body, p.is_complete) for p in page.posts] == [
+        ("Centre for Rural Water Studies", "From System Update with Glenn Greenwald, June 7, 2024.", False)]

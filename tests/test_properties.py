@@ -16,6 +16,7 @@ from etl.extract.parser import Comment, Page, Post, parse_page
 from etl.extract.reader import decode
 from etl.extract.render import EXCERPT_MARKERS, HEADERS, PageShape, PostShape, format_date, render_page
 from etl.settings import load_reference
+from etl.transform import word_count
 from tests.utils import SAMPLE
 
 pytestmark = pytest.mark.slow
@@ -197,6 +198,7 @@ def test_rendered_posts_parse_back(page):
     assert parsed.page_kind == kind, text
     assert parsed.site_name == (None if shape.header == "none" else "Aletho News")
     assert [_fields(p) for p in parsed.posts] == [_fields(p) for p in posts], text
+    assert [word_count(p.body) for p in parsed.posts] == [len(p.body.split()) for p in parsed.posts]
     codes = {w.code for w in parsed.warnings}
     assert ("incomplete-post" in codes) == bool(shape.cut_off)
     assert ("ambiguous-date" in codes) == any(p.published_on_guess for p in posts)

@@ -79,3 +79,19 @@ def test_comment_thread_comes_from_the_posts_own_page():
     entries = tables["comment_entries"].to_pylist()
     assert [(e["position"], e["author"], e["document_id"]) for e in entries] == \
         [(c.position, c.author, "s" * 64) for c in post.comments]
+
+
+def test_word_count_of_parsed_bodies_is_whitespace_split():
+    """transform.word_count counts spaces and paragraph breaks: right for the bodies the parser writes."""
+    from etl.accuracy import DEFAULT_FIXTURES
+    from etl.transform import word_count
+    from tests.utils import ROOT
+
+    dumps = [SAMPLE, *sorted((DEFAULT_FIXTURES / "dumps").glob("*.txt"))]
+    dumps += sorted((ROOT.parent / "shared" / "data" / "real-pages").glob("*.txt"))
+    messy = ("Aletho News\n\nA  Title\n\nBy\tA. Writer | RT | May 1, 2020\n\n"
+             " Some\u00a0text  here. \r\n\n\vMore\u2003words.\n")
+    bodies = [p.body for d in dumps for p in parse_page(d.read_text(encoding="utf-8"), REF).posts]
+    bodies += [p.body for p in parse_page(messy, REF).posts]
+    assert len(bodies) > 100
+    assert [word_count(b) for b in bodies] == [len(b.split()) for b in bodies]

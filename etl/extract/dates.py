@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from functools import lru_cache
 
 MONTHS = {
     m: i
@@ -42,6 +43,7 @@ def _certain(found: date | None) -> tuple[date, None] | None:
     return (found, None) if found else None
 
 
+@lru_cache(maxsize=4096)  # pages repeat their dates and names: most calls are repeats
 def parse_date(text: str, near: date | None = None) -> tuple[date, str | None] | None:
     """Read a whole string as one date.
 

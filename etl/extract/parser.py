@@ -14,10 +14,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 
 from etl.extract.dates import parse_date
-from etl.settings import Reference, name_key
+from etl.settings import WIDGET_HEADING_MAX_CHARS, Reference, name_key
 
 MAX_LINES_BEFORE_BYLINE = 5  # captions, credits and subtitles between title and byline
 MAX_NAME_WORDS = 10
@@ -27,10 +27,15 @@ MAX_OUTLET_WORDS = 6  # an outlet's name alone under a title is at most this lon
 NAME_PARTICLES = {"and", "de", "da", "del", "della", "di", "do", "dos", "du", "van", "von", "der", "den", "ter",
                   "al", "el", "bin", "ibn", "la", "le", "y", "e", "of", "the", "&", "for", "on", "in", "at"}
 
-SEPARATOR_RE = re.compile(r"\s*[|•]\s*|\s+[–—-]\s+")  # dashes need spaces: Al-Manar, Hayes-Smith
+# Byline separators: | and • (spaces around them optional), dashes with spaces around them
+# (Al-Manar, Hayes-Smith); the same as \s*[|•]\s*|\s+[–—-]\s+, written to fail fast.
+SEPARATOR_RE = re.compile(r"\s+(?:[|•]\s*|[–—-]\s+)|[|•]\s*")
+SEPARATOR_CHAR_RE = re.compile(r"[|•–—-]")  # a line without one is one part
+# A byline (a cleaned line) has at most this many words: By + 10 words of name, 10 of outlet,
+# a date of 8 (weekday, month, day, year, at, time, am/pm, zone), two separators of 1.
+MAX_BYLINE_WORDS = 33
 BY_RE = re.compile(r"^by\s+(?P<name>.+)$", re.IGNORECASE)
 # `DATE Posted by | fields`, also `DATE - Posted by | …` (a dash between date and "Posted by").
-# MULTILINE: a page's footers are found by one scan of the whole (cleaned) text.
 FOOTER_RE = re.compile(
     r"^(?P<date>[A-Za-z]{3,9}\.? \d{1,2}, \d{4})(?: [-–—])? Posted by[^|\n]*\|(?P<rest>[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
@@ -41,20 +46,24 @@ COMMENT_FIELD_RE = re.compile(
     r"|Comments Off(?: on .*)?)\s*$",
     re.IGNORECASE,
 )
+# An excerpt marker ending a line: "… continue", "... Continue reading →", "… Full article", or a
+# line "Continue reading". Two expressions: the first starts with the ellipsis (no letter), so
+# `re` skips to it instead of trying every position; the second is matched at the line start.
 EXCERPT_END_RE = re.compile(
-    r"(?:[^\S\n]*(?:…|\.\.\.)[^\S\n]*(?:continue(?: reading)?|full article)|^continue reading)"
-    r"[^\S\n]*(?:→|»)?[^\S\n]*$",
-    re.IGNORECASE | re.MULTILINE,
-)
-# Lines that may end an excerpt or be a footer, found by scans of the whole page for a literal
-# (fast: no per-line Python); each candidate line is then checked with its full expression.
-EXCERPT_SCAN_RE = re.compile(r"…|\.\.\.|\n[Cc]ontinue [Rr]eading")
-FOOTER_SCAN = "osted by"  # Posted by
+    r"(?:…|\.\.\.)[^\S\n]*(?:continue(?: reading)?|full article)[^\S\n]*(?:→|»)?[^\S\n]*$", re.IGNORECASE)
+CONTINUE_LINE_RE = re.compile(r"continue reading[^\S\n]*(?:→|»)?[^\S\n]*$", re.IGNORECASE)
+# Lines that may end an excerpt or be a footer are told by a cheap look at the line (its last
+# character, a literal near its start); only those are read by the full expression.
+# The last character of a cleaned line that ends in an excerpt marker (e, g: no other case forms).
+EXCERPT_LAST_CHARS = "eEgG→»"
+FOOTER_SCAN = "osted by"  # Posted by: in a footer it ends by character 31 (a date of at most 19, " - Posted by")
+FOOTER_SCAN_END = 31
 MAYBE_STRONG_BYLINE_RE = re.compile(r"\d|^by ", re.IGNORECASE)  # a date, or By: what a strong byline has
 COMMENT_START_RE = re.compile(r"^(?P<n>\d{1,4})\.(?:\s+(?P<text>.*))?$")
 COMMENT_END_RE = re.compile(r"^Comment by (?P<author>.+?) \| (?P<date>[^|]+?)(?P<reply> \| Reply)?$")
 LEAVE_REPLY_RE = re.compile(r"^Leave a Reply(?: to .{1,200}?)?(?: Cancel reply)?$", re.MULTILINE)
 COMMENTS_CLOSED_RE = re.compile(r"^Comments are closed\.?$", re.IGNORECASE | re.MULTILINE)
+COMMENTS_CLOSED_LENGTHS = (19, 20)  # every character of the expression matches one character
 CLOSING_MARKS = "'\"”’)]"  # may follow the punctuation that ends a sentence
 EXCERPT_END_MAX = 40  # an excerpt ending is at most this long (lines are whitespace-collapsed)
 # Page headings of WordPress archive pages, above the first post.
@@ -88,7 +97,7 @@ class Post:
     source: str | None = None
     published_on: date | None = None
     published_on_guess: str | None = None  # reading taken for an ambiguous date
-    body: str = ""
+    body: str = ""  # its lines, whitespace collapsed (single spaces), joined by blank lines
     posted_on: date | None = None
     categories: tuple[str, ...] = ()
     tag_count: int = 0
@@ -190,10 +199,12 @@ def parse_byline(text: str, ref: Reference) -> Byline | None:
     """
     if text.startswith("©"):
         return None
-    parts = SEPARATOR_RE.split(text)
+    parts = SEPARATOR_RE.split(text) if SEPARATOR_CHAR_RE.search(text) else [text]
     if len(parts) > 3:
         return None
     by = BY_RE.match(parts[0])
+    if len(parts) == 1 and not by and not ref.is_known_source(text):
+        return None  # one part: only `By Name` or a known outlet alone
     names = [by["name"], *parts[1:]] if by else parts
     date_text = None
     if len(parts) >= 2 and parse_date(parts[-1]) is not None:
@@ -271,6 +282,12 @@ def split_categories(text: str, known: tuple[str, ...]) -> tuple[list[str], list
     Returns (categories in footer order, fragments that matched no known name).
     Unknown fragments are kept as categories, not dropped.
     """
+    found, unknown = _split_categories(text, known)
+    return list(found), list(unknown)
+
+
+@lru_cache(maxsize=4096)  # footers repeat their category fields
+def _split_categories(text: str, known: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     by_key, longest = _category_keys(known)
     tokens = [t.strip() for t in text.split(",") if t.strip()]
     found: list[str] = []
@@ -287,7 +304,7 @@ def split_categories(text: str, known: tuple[str, ...]) -> tuple[list[str], list
             found.append(tokens[i])
             unknown.append(tokens[i])
             i += 1
-    return list(dict.fromkeys(found)), unknown
+    return tuple(dict.fromkeys(found)), tuple(unknown)
 
 
 def _find_byline(lines: list[Line], ref: Reference) -> tuple[int, Byline] | None:
@@ -298,13 +315,14 @@ def _find_byline(lines: list[Line], ref: Reference) -> tuple[int, Byline] | None
     for k, (_, text) in enumerate(lines[: MAX_LINES_BEFORE_BYLINE + 1]):
         if len(text) > MAX_BYLINE_CHARS:
             break
-        b = parse_byline(text, ref)
+        b = _byline(text, ref)
+        if b and b.has_by and b.strong:
+            return k, b  # the first of these is taken whatever follows
         if b:
             candidates.append((k, b))
-    for pick in (lambda b: b.has_by and b.strong, lambda b: b.source and ref.is_known_source(b.source)):
-        chosen = [c for c in candidates if pick(c[1])]
-        if chosen:
-            return chosen[0]
+    known = [c for c in candidates if c[1].source and ref.is_known_source(c[1].source)]
+    if known:
+        return known[0]
     dated = [c for c in candidates if c[1].date_text]
     if dated:
         return dated[-1]
@@ -314,11 +332,6 @@ def _find_byline(lines: list[Line], ref: Reference) -> tuple[int, Byline] | None
 def _ends_sentence(text: str) -> bool:
     """Ends in . , ; or :, perhaps followed by closing quotes and brackets."""
     return text.rstrip(CLOSING_MARKS)[-1:] in (".", ",", ";", ":")
-
-
-def _ends_excerpt(text: str) -> bool:
-    """Ends in an excerpt marker ("… continue", "… Full article"): the regex searched in the tail only."""
-    return EXCERPT_END_RE.search(text, max(0, len(text) - EXCERPT_END_MAX)) is not None
 
 
 def _words(text: str) -> int:
@@ -337,19 +350,24 @@ def _is_title(text: str) -> bool:
     return words <= MAX_HEADING_WORDS and not (words > 20 and _ends_sentence(text))
 
 
+def _byline(text: str, ref: Reference) -> Byline | None:
+    """parse_byline of a cleaned line, a long one (a paragraph) rejected without reading it."""
+    if len(text) > MAX_BYLINE_CHARS or _words(text) > MAX_BYLINE_WORDS:
+        return None
+    return parse_byline(text, ref)
+
+
 def _reads_as_byline(text: str, ref: Reference) -> bool:
     """A dated byline, or `By A | S`: never a title."""
-    if len(text) > MAX_BYLINE_CHARS or not MAYBE_STRONG_BYLINE_RE.search(text):
-        return False
-    b = parse_byline(text, ref)
+    if not (SEPARATOR_CHAR_RE.search(text) and MAYBE_STRONG_BYLINE_RE.search(text)):
+        return False  # a strong byline has two parts or more
+    b = _byline(text, ref)
     return b is not None and b.strong
 
 
 def _starts_post(text: str, ref: Reference) -> bool:
     """A byline that starts a post on a page without footers: dated, By with an outlet, or a known outlet."""
-    if len(text) > MAX_BYLINE_CHARS:
-        return False
-    b = parse_byline(text, ref)
+    b = _byline(text, ref)
     return b is not None and (b.strong or bool(b.source and ref.is_known_source(b.source)))
 
 
@@ -406,27 +424,55 @@ def _outlet_alone(body: list[Line], ref: Reference) -> tuple[str | None, list[Wa
     no, text = body[0]
     if not (_words(text) <= MAX_OUTLET_WORDS and _is_heading(text) and _looks_like_person(text)):
         return None, []
-    if len(body) >= 2 and _is_body(body[1][1]) and not ref.is_widget_heading(text):
+    below = _without_marker(body[1][1]) if len(body) >= 2 else ""
+    if below and _is_body(below) and not ref.is_widget_heading(text):
         return text, [Warning(no, "possible-byline", f"{text!r} alone under the title read as the outlet: "
                                                       "if it is one, add it to data/known_sources.txt")]
     return None, [Warning(no, "possible-byline", f"{text!r} under the title may be an outlet: if so, add it to "
                                                   "data/known_sources.txt")]
 
 
-def _footer_fields(footer: Footer | None, title_line: int, ref: Reference) -> tuple[list[str], list[Warning]]:
+def _footer_fields(footer: Footer | None, title_line: int, ref: Reference) -> tuple[tuple[str, ...], list[Warning]]:
     if footer is None:
-        return [], []
-    categories, unknown = split_categories(footer.categories_text, ref.categories)
+        return (), []
+    categories, unknown = _split_categories(footer.categories_text, ref.categories)
     return categories, [Warning(title_line, "unknown-category",
                                 f"category {fragment!r} is not in data/known_categories.txt") for fragment in unknown]
 
 
+def _excerpt_marker(text: str) -> re.Match | None:
+    """The excerpt marker ("… continue", "… Full article") ending a cleaned line: searched in its
+    tail only, and only when the line ends as a marker does."""
+    if text[-1:] not in EXCERPT_LAST_CHARS:
+        return None
+    if len(text) <= EXCERPT_END_MAX and (line := CONTINUE_LINE_RE.match(text)):
+        return line
+    return EXCERPT_END_RE.search(text, max(0, len(text) - EXCERPT_END_MAX))
+
+
+def _ends_excerpt(text: str) -> bool:
+    """Ends in an excerpt marker."""
+    return _excerpt_marker(text) is not None
+
+
+def _without_marker(text: str) -> str:
+    """A cleaned line without the excerpt marker ending it, if any."""
+    marker = _excerpt_marker(text)
+    return text if marker is None else text[: marker.start()].rstrip()
+
+
 def _strip_marker(body_lines: list[str]) -> list[str]:
     """Without its "… continue" / "… Full article" marker (an excerpt's last line)."""
-    if not body_lines or not _ends_excerpt(body_lines[-1]):
+    marker = _excerpt_marker(body_lines[-1]) if body_lines else None
+    if marker is None:
         return body_lines
-    last = EXCERPT_END_RE.sub("", body_lines[-1]).rstrip()
+    last = body_lines[-1][: marker.start()].rstrip()
     return [*body_lines[:-1], last] if last else body_lines[:-1]
+
+
+def _joined_once(texts: list[str]) -> str | None:
+    """Lines printed twice once, one a line; None for none."""
+    return "\n".join(dict.fromkeys(texts)) if texts else None
 
 
 def _build_post(lines: list[Line], footer: Footer | None, complete: bool, ref: Reference) -> _Built:
@@ -449,15 +495,15 @@ def _build_post(lines: list[Line], footer: Footer | None, complete: bool, ref: R
     post = Post(
         line=title_line,
         title=title,
-        subtitle="\n".join(dict.fromkeys(t for _, t in pre if not t.startswith("©"))) or None,
-        image_credit="\n".join(dict.fromkeys(t for _, t in pre if t.startswith("©"))) or None,
+        subtitle=_joined_once([t for _, t in pre if not t.startswith("©")]),
+        image_credit=_joined_once([t for _, t in pre if t.startswith("©")]),
         author=byline.author if byline else None,
         source=byline.source if byline else outlet,
         published_on=published,
         published_on_guess=guess,
         body="\n\n".join(body_lines if complete else _strip_marker(body_lines)),
         posted_on=posted_on,
-        categories=tuple(categories),
+        categories=categories,
         tag_count=footer.tag_count if footer else 0,
         comment_count=footer.comment_count if footer else None,
         comments_open=footer.comments_open if footer else None,
@@ -506,7 +552,8 @@ def _parse_thread(lines: list[Line]) -> tuple[tuple[Comment, ...], bool, list[Wa
 def _thread_start(lines: list[Line], after: int) -> int | None:
     """Index of the first line of a comment thread below line index `after`, or None:
     the `1.` line that opens the comment closed by the first `Comment by` line."""
-    end = next((i for i in range(after + 1, len(lines)) if _comment_end(lines[i][1])), None)
+    end = next((i for i in range(after + 1, len(lines))
+                if lines[i][1].startswith("Comment by ") and _comment_end(lines[i][1])), None)
     if end is None:
         return None
     first = [i for i in range(after + 1, end) if (m := COMMENT_START_RE.match(lines[i][1])) and m["n"] == "1"]
@@ -532,37 +579,24 @@ def _resolve_page_dates(posts: list[Post], date_texts: list[str | None]) -> list
 # --- the steps of parse_page ------------------------------------------------------------
 
 def _clean_lines(text: str) -> list[Line]:
-    """Non-empty lines, whitespace collapsed, with their line numbers."""
-    return [(n, c) for n, raw in enumerate(text.splitlines(), 1) if (c := " ".join(raw.split()))]
+    """Non-empty lines, whitespace collapsed, with their line numbers.
+
+    Lines split at newlines and stripped of spaces, runs of spaces made one: that is the
+    whole cleaning when the lines, joined, are printable (every whitespace character but
+    the space, and every line break but the newline, is unprintable). Pages with tabs,
+    no-break spaces and the like are cleaned as str.split() reads whitespace."""
+    lines = [(n, c) for n, line in enumerate(text.split("\n"), 1) if (c := line.strip(" "))]
+    joined = " ".join([c for _, c in lines])
+    if not joined.isprintable():
+        return [(n, c) for n, raw in enumerate(text.splitlines(), 1) if (c := " ".join(raw.split()))]
+    return [(n, " ".join(c.split()) if "  " in c else c) for n, c in lines] if "  " in joined else lines
 
 
-def _line_at(joined: str, offset: int) -> int:
-    """Index of the line holding `offset` of "\\n".join(texts)."""
-    return joined.count("\n", 0, offset)
-
-
-def _footer_matches(joined: str) -> list[tuple[int, re.Match]]:
-    """(line start offset, FOOTER_RE match) of every footer line of "\\n".join(texts), in order."""
-    out = []
-    at = joined.find(FOOTER_SCAN)
-    while at >= 0:
-        start = joined.rfind("\n", 0, at) + 1
-        end = joined.find("\n", at)
-        end = len(joined) if end < 0 else end
-        if m := FOOTER_RE.fullmatch(joined, start, end):
-            out.append((start, m))
-        at = joined.find(FOOTER_SCAN, end)
-    return out
-
-
-def _lines_at(joined: str, offsets: Iterable[int]) -> list[int]:
-    """Indexes of the lines holding these increasing offsets of "\\n".join(texts)."""
-    out, line, pos = [], 0, 0
-    for offset in offsets:
-        line += joined.count("\n", pos, offset)
-        pos = offset
-        out.append(line)
-    return out
+def _footers(lines: list[Line]) -> dict[int, Footer]:
+    """The footer lines of a page by line number: lines with "Posted by" where a footer has it, read
+    by FOOTER_RE."""
+    return {no: _footer(m["date"], m["rest"]) for no, text in lines
+            if text.find(FOOTER_SCAN, 0, FOOTER_SCAN_END) >= 0 and (m := FOOTER_RE.fullmatch(text))}
 
 
 def _header(lines: list[Line], ref: Reference) -> tuple[str | None, list[Line], list[Warning]]:
@@ -587,25 +621,40 @@ class _Single:
     closed: bool  # "Comments are closed."
 
 
-def _split_thread(lines: list[Line]) -> tuple[list[Line], _Single | None]:
+def _thread_end(lines: list[Line], after: int) -> tuple[int | None, int | None]:
+    """Indexes of the first "Leave a Reply" form line and of the first "Comments are closed."
+    line below line index `after` (None: none)."""
+    form = closed = None
+    for i in range(after + 1, len(lines)):
+        text = lines[i][1]
+        if form is None and text.startswith("Leave a Reply") and LEAVE_REPLY_RE.fullmatch(text):
+            form = i
+        elif closed is None and len(text) in COMMENTS_CLOSED_LENGTHS and COMMENTS_CLOSED_RE.fullmatch(text):
+            closed = i
+    return form, closed
+
+
+def _last_footer(lines: list[Line], footers: dict[int, Footer]) -> int:
+    """Index of the last footer line, or -1."""
+    return next((i for i in range(len(lines) - 1, -1, -1) if lines[i][0] in footers), -1)
+
+
+def _split_thread(lines: list[Line], footers: dict[int, Footer]) -> tuple[list[Line], _Single | None]:
     """The post lines and, on a single-post page, the comment thread and the reply form
     (or the notice that comments are closed) below the last footer."""
-    joined = "\n".join(t for _, t in lines)
-    footers = _footer_matches(joined)
-    last = footers[-1][1] if footers else None
-    after = last.end() if last else 0
-    last_footer = _line_at(joined, last.start()) if last else -1
-    form = LEAVE_REPLY_RE.search(joined, after)
-    closed = COMMENTS_CLOSED_RE.search(joined, after)
-    ends = [_line_at(joined, m.start()) for m in (form, closed) if m]
+    last_footer = _last_footer(lines, footers)
+    form, closed = _thread_end(lines, last_footer)
+    ends = [i for i in (form, closed) if i is not None]
     cut = min(ends) if ends else len(lines)
     lines = lines[:cut]
     thread_at = _thread_start(lines, last_footer)
     if not ends and thread_at is None:
         return lines, None
-    split = last_footer + 1 if last else thread_at if thread_at is not None else len(lines)
-    return lines[:split], _Single(lines[split:], form is not None and (not closed or form.start() < closed.start()),
+    split = last_footer + 1 if last_footer >= 0 else thread_at if thread_at is not None else len(lines)
+    return lines[:split], _Single(lines[split:], form is not None and (closed is None or form < closed),
                                   closed is not None)
+
+
 def _drop_navigation(lines: list[Line]) -> tuple[list[Line], list[Warning]]:
     """Page navigation and site chrome after the last post."""
     end = len(lines)
@@ -636,7 +685,7 @@ def _widget_end(lines: list[Line], h: int, heads: set[int], ref: Reference) -> i
 
 def _drop_widgets(lines: list[Line], ref: Reference) -> tuple[list[Line], list[Warning]]:
     """Sidebar and widget blocks (a heading of data/widget_headings.txt and its teasers): not posts."""
-    heads = {i for i, (_, t) in enumerate(lines) if ref.is_widget_heading(t)}
+    heads = {i for i, (_, t) in enumerate(lines) if len(t) <= WIDGET_HEADING_MAX_CHARS and ref.is_widget_heading(t)}
     if not heads:
         return lines, []
     drop: set[int] = set()
@@ -655,15 +704,11 @@ class _Segment:
     complete: bool  # ends at its footer or is followed by the next post, not cut off
 
 
-def _scan(lines: list[Line]) -> tuple[dict[int, Footer], set[int]]:
-    """Footers by line index, and the indexes of lines ending an excerpt ("… continue"), from
-    one pass of each compiled expression over the whole page."""
-    joined = "\n".join(t for _, t in lines)
-    found = [(o, _footer(m["date"], m["rest"])) for o, m in _footer_matches(joined)]
-    footers = dict(zip(_lines_at(joined, (o for o, _ in found)), (f for _, f in found), strict=True))
-    candidates = _lines_at(joined, (m.end() for m in EXCERPT_SCAN_RE.finditer(joined)))
-    starts = [0] if joined[:17].lower() == "continue reading" else []
-    return footers, {i for i in [*starts, *candidates] if _ends_excerpt(lines[i][1])}
+def _scan(lines: list[Line], footers: dict[int, Footer]) -> tuple[dict[int, Footer], set[int]]:
+    """The footers by line index, and the indexes of lines ending an excerpt ("… continue":
+    only lines ending in e, g, → or » are read)."""
+    return ({i: footers[no] for i, (no, _) in enumerate(lines) if no in footers},
+            {i for i, (_, t) in enumerate(lines) if t[-1] in EXCERPT_LAST_CHARS and _ends_excerpt(t)})
 
 
 def _segments(lines: list[Line], footers: dict[int, Footer], excerpt_ends: set[int]
@@ -755,10 +800,11 @@ def _collect(results: Iterable[tuple[list[_Built], list[Warning]]]) -> tuple[lis
 def parse_page(text: str, ref: Reference) -> Page:
     """Parse the text of one dump into its posts, with warnings for what was odd."""
     site, lines, warnings = _header(_clean_lines(text), ref)
-    lines, single = _split_thread(lines)
+    page_footers = _footers(lines)
+    lines, single = _split_thread(lines, page_footers)
     lines, nav = _drop_navigation(lines)
     lines, widgets = _drop_widgets(lines, ref)
-    footers, excerpt_ends = _scan(lines)
+    footers, excerpt_ends = _scan(lines, page_footers)
     segments, tail, cuts = _segments(lines, footers, excerpt_ends)
     built, found = _collect([*(_segment_posts(s, not footers, ref) for s in segments),
                              _tail_posts(tail, not footers, ref)])

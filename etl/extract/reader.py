@@ -62,7 +62,8 @@ def decode(raw: bytes) -> tuple[str, str]:
                 break
             except UnicodeDecodeError:
                 continue
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     controls = len(raw) - len(raw.translate(None, CONTROL_BYTES))
     if controls > MAX_CONTROL_RATIO * len(text):
         raise ValueError(f"binary file: {controls} control characters in {len(text)}")
@@ -95,7 +96,7 @@ def to_document(path: str, document_id: str, raw: bytes) -> Document:
         text, encoding = decode(raw)
     except (ValueError, UnicodeDecodeError) as e:
         raise Rejected(document_id, path, len(raw), str(e)) from None
-    if HTML_RE.match(text) or (text.count("</") > 5 and text.lstrip().startswith("<")):
+    if HTML_RE.match(text) or (text.lstrip().startswith("<") and text.count("</") > 5):
         raise Rejected(document_id, path, len(raw), "an HTML page, not a text dump")
     return Document(document_id, path, len(raw), encoding, text)
 
