@@ -414,7 +414,7 @@ def _validated(
 
 def _validated_tables(con, expectations_dir: Path) -> list:
     """Uniqueness and whole-table expectations on the tables as they will be published (the
-    merged tables of the run's private copy); any failure raises Invalid: it is the table's,
+    merged tables, in the run's open DuckLake transaction); any failure raises Invalid: it is the table's,
     not one document's."""
     outcomes = validate(con, expectations_dir, {t: t for t in DATA_TABLES}, part="table")
     failed = [o for o in outcomes if not o.success]
