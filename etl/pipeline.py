@@ -188,10 +188,7 @@ def run(
             con.commit()
             failpoint("commit")
             timer("load")
-            done = maintain(con, retention_days)
-            if done.compacted or done.deleted_files:
-                log("maintained", compacted=",".join(done.compacted), expired=done.expired_snapshots,
-                    deleted_files=done.deleted_files)
+            _maintain(con, retention_days, log)
             _publish(con, wh)
             timer("publish")
         finally:
@@ -273,6 +270,21 @@ def _open(con, wh: load.Warehouse, full_refresh: bool, log: Log) -> None:
         _publish(con, wh)
         log("published", snapshot=published_snapshot(wh.root),
             reason="a killed run had not published it, or the folder moved")
+
+
+def _maintain(con, retention_days: float, log: Log) -> None:
+    """Compaction and expiry after the commit. The run's data is committed by then: a failure
+    here is logged, and the next run tries again."""
+    import duckdb
+
+    try:
+        done = maintain(con, retention_days)
+    except duckdb.Error as e:
+        log("maintenance failed", error=str(e).splitlines()[0], note="the run is committed; the next run retries")
+        return
+    if done.compacted or done.deleted_files:
+        log("maintained", compacted=",".join(done.compacted), expired=done.expired_snapshots,
+            deleted_files=done.deleted_files)
 
 
 def _current_snapshot(con) -> int:

@@ -95,10 +95,7 @@ def attach(con, root: Path, *, read_only: bool = False, snapshot_id: int | None 
 
 # Written into the catalog by every writer: DuckDB buffers a row group per thread while it
 # writes Parquet, and a default group (122,880 rows of ~3 KB bodies) does not fit WRITER_MEMORY.
-# Data files are cut at this size, so that compaction (etl/storage/maintain.py) merges small
-# files without rewriting the bulk of a table.
-TARGET_FILE_MB = 8
-OPTIONS = {"parquet_row_group_size": "16384", "parquet_compression": "zstd", "target_file_size": f"{TARGET_FILE_MB}MB"}
+OPTIONS = {"parquet_row_group_size": "16384", "parquet_compression": "zstd"}
 
 
 def configure(con, alias: str = ALIAS) -> None:

@@ -4,9 +4,8 @@ All of it is DuckLake's own maintenance; this module only decides when, so that 
 nightly run that adds a little writes a little:
 - a table is compacted (`ducklake_merge_adjacent_files`) once it has COMPACT_AT files
   smaller than SMALL_FILE: each run adds one small file per table it writes, so compaction
-  runs about every COMPACT_AT runs. It merges only files under lake.TARGET_FILE_MB (which is
-  also the size DuckLake cuts the files of a large load at), so it never rewrites the bulk
-  of a table: a compaction writes at most that much per table;
+  runs about every COMPACT_AT runs. It merges only files smaller than SMALL_FILE, so it
+  never rewrites the bulk of a table that a large load wrote;
 - a data file most of whose rows are deleted is rewritten (`ducklake_rewrite_data_files`);
 - snapshots older than the retention are expired, and the files only they used are deleted
   (`ducklake_expire_snapshots`, `ducklake_cleanup_old_files`). Until then `etl sql --as-of`
@@ -18,10 +17,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from etl.schemas import INTERNAL_TABLES, TABLES
-from etl.storage.lake import ALIAS, TARGET_FILE_MB
+from etl.storage.lake import ALIAS
 
 DEFAULT_RETENTION_DAYS = 7
-SMALL_FILE = TARGET_FILE_MB * 1_000_000 // 2  # bytes (DuckDB's MB is 10^6)
+SMALL_FILE = 8_000_000  # bytes on disk
 COMPACT_AT = 16  # small files in one table
 DELETE_THRESHOLD = 0.5  # rewrite a data file once this share of its rows is deleted
 
@@ -41,7 +40,7 @@ def maintain(con, retention_days: float = DEFAULT_RETENTION_DAYS, alias: str = A
             f"select count(*) filter (where data_file_size_bytes < {SMALL_FILE}), count(delete_file) "
             f"from ducklake_list_files('{alias}', ?)", [table]).fetchall()[0]
         if small >= COMPACT_AT:
-            con.execute(f"call ducklake_merge_adjacent_files('{alias}', ?)", [table])
+            con.execute(f"call ducklake_merge_adjacent_files('{alias}', ?, max_file_size => {SMALL_FILE})", [table])
             compacted.append(table)
         if deleted:
             con.execute(f"call ducklake_rewrite_data_files('{alias}', ?, delete_threshold => {DELETE_THRESHOLD})",
