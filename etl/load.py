@@ -46,8 +46,9 @@ class NoWarehouse(Exception):
     """The folder holds no finished run yet."""
 
 
-class LegacyWarehouse(Exception):
-    """The folder holds a warehouse of an earlier release (snapshot folders)."""
+class LegacyWarehouse(NoWarehouse):
+    """The folder holds a warehouse of an earlier release (snapshot folders): none this
+    release reads until `etl upgrade` converts it."""
 
 
 @dataclass(frozen=True)
