@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 from etl.schemas import TABLES, literal
@@ -72,6 +73,26 @@ def view_sql(table: str, columns: dict[str, str], found: set[str], tf: TableFile
     return f'create view "{table}" as\n' + "\nunion all\n".join(parts)
 
 
+@cache
+def _comments() -> list[str]:
+    """COMMENT ON statements that carry the DDL's comments to the views standing for the tables
+    (what BI tools browse), and describe etl_snapshot."""
+    from etl.dictionary import collect, ddl_catalog
+
+    with ddl_catalog() as con:
+        tables = [r for r in collect(con) if r.name in TABLES]
+    out = [f"comment on view etl_snapshot is '{literal(SNAPSHOT_COMMENT)}'",
+           "comment on column etl_snapshot.snapshot_id is 'The DuckLake snapshot these views read.'",
+           "comment on column etl_snapshot.run_id is 'The run that committed it (see runs).'"]
+    for r in tables:
+        out.append(f"comment on view \"{r.name}\" is '{literal(r.comment)}'")
+        out += [f"comment on column \"{r.name}\".\"{c.name}\" is '{literal(c.comment)}'" for c in r.columns]
+    return out
+
+
+SNAPSHOT_COMMENT = "Which snapshot of the warehouse this file shows: one row."
+
+
 def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str, TableFiles]:
     """Write published.duckdb and snapshot.json for the lake's current snapshot (attached to
     `con` as `alias`), which a run tagged `snapshot`."""
@@ -88,6 +109,8 @@ def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str
         create_views(bi)
         bi.execute(f"create view etl_snapshot as select {int(snapshot.snapshot_id)} as snapshot_id, "
                    f"'{literal(snapshot.run_id)}' as run_id")
+        for statement in _comments():
+            bi.execute(statement)
         bi.execute("use memory")
         bi.execute("detach bi")
     _replace(tmp, root / PUBLISHED_NAME)
