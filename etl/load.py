@@ -168,8 +168,8 @@ def merge(con) -> tuple[int, int]:
     return new, updated
 
 
-def table_rows(con) -> dict[str, int]:
-    return {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in TABLES}
+def table_rows(con, tables: tuple[str, ...] = TABLES) -> dict[str, int]:
+    return {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in tables}
 
 
 class Identity(NamedTuple):

@@ -80,13 +80,9 @@ def _project_copy(dest: Path) -> Path:
     return dest
 
 
-def _etl_in(project: Path, *args) -> object:
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-m", "etl.cli", *map(str, args)], cwd=project,
-                          env={"PATH": "/usr/bin:/bin", "CI": "true", "PYTHONPATH": str(project)},
-                          capture_output=True, text=True, timeout=300)
+def _etl_in(project: Path, *args):
+    """`etl ARGS` run from a copy of the project (its sql/ and etl/)."""
+    return etl(*args, cwd=project, env={"PYTHONPATH": str(project)})
 
 
 def test_a_new_column_and_a_new_table_upgrade_an_existing_warehouse(two_runs, tmp_path):

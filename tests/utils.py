@@ -18,12 +18,13 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "aletho-news-2020-01-09.txt"
 
 
-def etl(*args: str | Path, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
-    """Run `etl ARGS` as a real subprocess; returns the completed process (text output)."""
+def etl(*args: str | Path, env: dict | None = None, timeout: float = 300, cwd: Path = ROOT
+        ) -> subprocess.CompletedProcess:
+    """Run `etl ARGS` as a real subprocess (of the project in `cwd`); returns the completed process (text output)."""
     full_env = {**os.environ, "CI": "true", **(env or {})}
     return subprocess.run(
         [sys.executable, "-m", "etl.cli", *map(str, args)],
-        cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=timeout,
+        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
     )
 
 

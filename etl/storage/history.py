@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from etl.load import table_rows
 from etl.schemas import INTERNAL_TABLES, TABLES, sql
 from etl.storage import lake
 
@@ -63,17 +64,13 @@ def open_current(root: Path):
     return open_as_of(root, None)
 
 
-def _counts(con) -> dict[str, int]:
-    return {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in RESTORED}
-
-
 def rollback(con, target_run: str, rollback_id: str) -> Rollback:
     """In `con` (the lake attached and in use, under the writer lock): restore every data
     table to its state after `target_run`, record the rollback in `runs`, commit it as a
     snapshot tagged `rollback_id`."""
     target = find(con, target_run)
     started = datetime.now(UTC).replace(tzinfo=None)
-    before = _counts(con)
+    before = table_rows(con, RESTORED)
     con.begin()
     for table in RESTORED:
         # Read the old rows before the delete: inside the transaction, time travel sees it.
@@ -81,8 +78,8 @@ def rollback(con, target_run: str, rollback_id: str) -> Rollback:
         con.execute(f'delete from "{table}"')
         con.execute(f'insert into "{table}" by name select * from restore')
         con.execute("drop table restore")
-    after = _counts(con)
-    rows = {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in TABLES}
+    after = table_rows(con, RESTORED)
+    rows = table_rows(con)
     rows["runs"] += 1
     finished = datetime.now(UTC).replace(tzinfo=None)
     con.execute(sql("load/insert_run"), [rollback_id, started, finished, "rollback", 0, False,

@@ -176,6 +176,13 @@ def tag(con, run_id: str, alias: str = ALIAS) -> None:
     con.execute(f"call {alias}.set_commit_message('etl', ?)", [run_id])
 
 
+def select_list(columns: dict[str, str], present) -> str:
+    """The DDL's columns in order, each cast to its DDL type; NULL for one not `present` in the
+    source (a table or file written before the column was added)."""
+    return ", ".join(f'cast("{c}" as {t}) as "{c}"' if c in present else f'cast(null as {t}) as "{c}"'
+                     for c, t in columns.items())
+
+
 def views_over(con, alias: str, tables: tuple[str, ...] = TABLES) -> None:
     """In `con`'s default database: a view per table of the DDL over the attached lake (a
     table or column the snapshot predates reads as empty or NULL), then the views of
@@ -184,7 +191,7 @@ def views_over(con, alias: str, tables: tuple[str, ...] = TABLES) -> None:
     for table in tables:
         columns = ddl_types()[table]
         present = have.get(table, {})
-        select = ", ".join(f'"{c}"' if c in present else f'cast(null as {t}) as "{c}"' for c, t in columns.items())
+        select = select_list(columns, present)
         source = f'from {alias}."{table}"' if present else "where false"
         con.execute(f'create or replace view "{table}" as select {select} {source}')
     create_views(con)

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from etl.schemas import TABLES, literal
-from etl.storage.lake import ALIAS, Snapshot, connect, create_views, ddl_types
+from etl.storage.lake import ALIAS, Snapshot, connect, create_views, ddl_types, select_list
 
 PUBLISHED_NAME = "published.duckdb"
 MANIFEST_NAME = "snapshot.json"
@@ -58,8 +58,7 @@ def view_sql(table: str, columns: dict[str, str], found: set[str], tf: TableFile
     """A view of one table over its files: each column cast to its DDL type (NULL where no
     file has it yet), the rows its delete files name left out. Plain read_parquet SQL, so
     that DuckDB 1.0 re-runs it as the writer means it."""
-    select = ", ".join(
-        f'cast("{c}" as {t}) as "{c}"' if c in found else f'cast(null as {t}) as "{c}"' for c, t in columns.items())
+    select = select_list(columns, found)
     parts = []
     whole = [f for f in tf.files if f not in tf.deletes]
     if whole:

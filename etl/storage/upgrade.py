@@ -27,25 +27,22 @@ class Upgraded:
     moved_to: Path
 
 
-def convert(con, root: Path) -> dict[str, int]:
+def convert(con, root: Path) -> None:
     """Load the current legacy snapshot's Parquet files into the attached, empty lake
-    (in `con`, the lake in use), in one transaction; returns the rows of each table."""
+    (in `con`, the lake in use), in one transaction."""
     snapshot = (root / "current").resolve()
-    rows: dict[str, int] = {}
     con.begin()
     for table in TABLES:
         files = sorted((snapshot / "parquet" / table).glob("*.parquet"))
         if files:
             listing = ", ".join(f"'{literal(f)}'" for f in files)
             con.execute(f'insert into "{table}" by name select * from read_parquet([{listing}], union_by_name = true)')
-        rows[table] = con.table(table).aggregate("count(*)").fetchall()[0][0]
     inputs = snapshot / "inputs.parquet"
     if inputs.exists():
         con.execute(f"insert into input_files by name select * from read_parquet('{literal(inputs)}')")
     latest = con.execute("select max(run_id) from runs").fetchall()[0][0] or "upgrade"
     lake.tag(con, latest)
     con.commit()
-    return rows
 
 
 def set_aside(root: Path) -> Path:
