@@ -30,9 +30,12 @@ def corrupt(con) -> None:
     target = os.environ.get("ETL_CORRUPT")
     if target:
         table, column = target.split(".")
-        # staged_<table> is a view: its rows are copied to a table, updated, and the view
-        # pointed at the copy (until the run stages again, after rejecting the document).
+        # staged_<table> (a view or a table): its rows are copied to a table, updated, and
+        # staged_<table> becomes a view of the copy (until the run stages again, after rejecting the document).
         con.execute(f"create or replace temp table corrupted_{table} as from staged_{table}")
         con.execute(f"update corrupted_{table} set {column} = null "
                     f"where rowid = (select min(rowid) from corrupted_{table})")
-        con.execute(f"create or replace temp view staged_{table} as from corrupted_{table}")
+        kind = con.execute("select table_type from information_schema.tables where table_name = ?",
+                           [f"staged_{table}"]).fetchall()[0][0]
+        con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} staged_{table}")
+        con.execute(f"create temp view staged_{table} as from corrupted_{table}")

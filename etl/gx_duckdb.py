@@ -13,6 +13,10 @@ tests/test_gx_duckdb.py pins the GX version it was written for.
   resolve_metric_bundle, upstream issues #10738 and #11579): it returns a buffered copy here.
 - Regex. GX has no regex function for the duckdb dialect: regexp_matches (a match anywhere
   in the value, as GX's pandas engine and `~` in PostgreSQL; anchor the pattern for a full match).
+- Reflection. duckdb-engine reflects a relation the PostgreSQL way, with six pg_catalog
+  queries, each a plan over DuckDB's whole catalog; GX reflects every relation it validates.
+  Here the dialect asks DuckDB itself (`DESCRIBE`): one cheap statement, temporary views
+  and tables included. DuckDB relations have no primary keys GX could use.
 """
 
 from __future__ import annotations
@@ -44,6 +48,7 @@ def _install() -> None:
         return
     SqlAlchemyExecutionEngine.execute_query = _buffered_execute_query
     _patch_regex()
+    _patch_reflection()
     setattr(SqlAlchemyExecutionEngine, _PATCHED, True)
 
 
@@ -77,6 +82,49 @@ def _regex_expression(original: Callable) -> Callable:
         return match if positive else sa.not_(match)
 
     return get_dialect_regex_expression
+
+
+def _patch_reflection() -> None:
+    from duckdb_engine import Dialect
+
+    Dialect.has_table = _has_table
+    Dialect.get_columns = _get_columns
+    Dialect.get_pk_constraint = _get_pk_constraint
+
+
+def _describe(connection, table_name: str, schema: str | None) -> list[tuple]:
+    import sqlalchemy as sa
+
+    name = f'"{schema}"."{table_name}"' if schema else f'"{table_name}"'
+    try:
+        return connection.exec_driver_sql(f"describe {name}").fetchall()
+    except sa.exc.DBAPIError as e:  # no such relation
+        raise sa.exc.NoSuchTableError(table_name) from e
+
+
+def _has_table(self, connection, table_name: str, schema: str | None = None, **kw) -> bool:
+    import sqlalchemy as sa
+
+    try:
+        _describe(connection, table_name, schema)
+    except sa.exc.NoSuchTableError:
+        return False
+    return True
+
+
+def _get_columns(self, connection, table_name: str, schema: str | None = None, **kw) -> list[dict]:
+    """The relation's columns as SQLAlchemy reflects them, from DESCRIBE (name, type, null, …)."""
+    from sqlalchemy.types import NullType
+
+    return [
+        {"name": name, "type": self.ischema_names.get(kind.split("(")[0].lower(), NullType)(),
+         "nullable": null == "YES", "default": None, "autoincrement": False}
+        for name, kind, null, *_ in _describe(connection, table_name, schema)
+    ]
+
+
+def _get_pk_constraint(self, connection, table_name: str, schema: str | None = None, **kw) -> dict:
+    return {"constrained_columns": [], "name": None}
 
 
 def borrowed(con) -> Any:

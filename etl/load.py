@@ -162,8 +162,13 @@ def clean_stale(wh: Warehouse) -> list[Path]:
 def merge(con) -> tuple[int, int]:
     """Merge the run's staged_<table> views into the lake's tables (in the caller's open
     transaction); returns (posts new, posts upgraded to a complete copy)."""
-    con.execute("set preserve_insertion_order = false")  # row order is no promise: reports sort
-    con.execute(sql("load/merge"))
+    # One thread keeps the Parquet writers' buffers, which DuckDB's memory limit does not
+    # count, to one set.
+    con.execute("set threads = 1")
+    try:
+        con.execute(sql("load/merge"))
+    finally:
+        con.execute("reset threads")
     (new, updated), = con.execute(sql("load/post_counts")).fetchall()
     return new, updated
 

@@ -4,8 +4,8 @@ Two steps, so that a run never holds its whole input in memory:
 - `document_rows` (pure Python, run in the extract workers): one document → raw rows,
   with every id computed; the workers write them as Parquet files (`write_raw`);
 - `stage` (SQL in sql/stage/, run in DuckDB over all raw rows of the run): one kept copy
-  of each post, and the authors, sources and tags of the kept copies, as views that the
-  validation and the merge read.
+  of each post, and the authors, sources and tags of the kept copies, as temporary tables
+  (the posts as a view) that the validation and the merge read.
 """
 
 from __future__ import annotations
@@ -163,12 +163,21 @@ def set_aside(con, file_indexes: list[int], rejected: list[Rejected], run_id: st
         con.unregister("rejected_batch")
 
 
+# Staged as a view: the posts' bodies stay in the raw files, read once more by the merge,
+# never copied to DuckDB's temporary storage. Every other staged table is computed once.
+STAGED_AS_VIEWS = frozenset({"posts"})
+
+
 def stage(con) -> None:
-    """staged_<table> views of every data table over the raw rows (sql/stage/<table>.sql),
-    and the narrow chosen_posts table they share."""
+    """staged_<table> of every data table over the raw rows (sql/stage/<table>.sql), and the
+    narrow chosen_posts table they share: temporary tables (the validation's queries and the
+    merge read them, each several times), but views for STAGED_AS_VIEWS."""
     con.execute(f"create or replace temp table chosen_posts as {sql('stage/chosen_posts')}")
     for table in DATA_TABLES:
-        con.execute(f"create or replace temp view staged_{table} as {sql(f'stage/{table}')}")
+        kind = "view" if table in STAGED_AS_VIEWS else "table"
+        con.execute(f"drop view if exists staged_{table}")
+        con.execute(f"drop table if exists staged_{table}")
+        con.execute(f"create temp {kind} staged_{table} as {sql(f'stage/{table}')}")
 
 
 def build_tables(
