@@ -1,4 +1,4 @@
-"""The `etl` command: the composition root that wires the stages together.
+"""The `etl` command: options, exit codes and output; etl/pipeline.py wires the stages of a run.
 
 Heavy packages (great_expectations, duckdb, pyarrow) are imported inside the commands
 that use them, so `etl --help` stays instant.
