@@ -11,7 +11,6 @@ Two steps, so that a run never holds its whole input in memory:
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -170,19 +169,3 @@ def stage(con) -> None:
     for table in DATA_TABLES:
         con.execute(f"create or replace temp view staged_{table} as {sql(f'stage/{table}')}")
 
-
-def build_tables(
-    parsed: list[Parsed], rejected: list[Rejected], run_id: str, ref: Reference
-) -> dict[str, pa.Table]:
-    """Every data table's rows for a few documents, staged as a run stages them."""
-    from etl.schemas import connect_memory
-
-    rows = empty_rows()
-    for index, item in enumerate(parsed):
-        document_rows(item, index, run_id, ref, rows)
-    with tempfile.TemporaryDirectory() as folder, connect_memory() as con:
-        write_raw(rows, Path(folder), "0")
-        open_stage(con, Path(folder))
-        set_aside(con, [], rejected, run_id)
-        stage(con)
-        return {t: con.table(f"staged_{t}").to_arrow_table() for t in DATA_TABLES}
