@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl.extract import Document, Page, Post, Rejected
-from etl.schemas import DATA_TABLES, literal, raw_schemas, sql
+from etl.schemas import DATA_TABLES, raw_schemas, sql
 from etl.settings import Reference, name_key
 
 # Raw tables, in the order staging reads them; each is raw_<name> in sql/stage/raw_tables.sql.
@@ -143,11 +143,12 @@ def open_stage(con, folder: Path) -> None:
     the input files set aside (excluded_files) and the rejected documents' rows."""
     write_raw(empty_rows(), folder, "empty")  # every view has a file, even when no file was read
     con.execute("create or replace temp table excluded_files (file_index bigint)")
-    documents = literal((folder / "documents" / "*.parquet").as_posix())
-    con.execute(f"create or replace temp table rejected_documents as from read_parquet('{documents}') limit 0")
+    con.execute("create or replace temp table rejected_documents as from read_parquet(?) limit 0",
+                [(folder / "documents" / "*.parquet").as_posix()])
     for table in RAW_TABLES:
-        files = literal((folder / table / "*.parquet").as_posix())
-        view = sql("stage/raw_view").format(files=files, stride=POST_SEQ_STRIDE)
+        # The files, a bound value: a view cannot hold a parameter, so it reads a variable.
+        con.execute(f"set variable raw_{table}_files = ?", [(folder / table / "*.parquet").as_posix()])
+        view = sql("stage/raw_view").format(table=table, stride=POST_SEQ_STRIDE)
         con.execute(f"create or replace temp view raw_{table} as {view}")
 
 
