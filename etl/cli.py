@@ -202,11 +202,9 @@ def report(
     if name is None:
         reports = list_reports()
         if format is Format.table:
-            lines = []
-            for r in reports:
-                params = ", ".join(f"{p.name}={p.default}" for p in r.params)
-                lines.append(f"{r.name:<28} {r.description}" + (f"  [{params}]" if params else ""))
-            text = "\n".join(lines)
+            from etl.texttable import text_table
+
+            text = text_table(*report_list(reports))
         else:
             text = render(*report_list(reports), format.value, max_width=0)
         _emit(text, output, f"{len(reports)} reports")

@@ -21,12 +21,15 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from etl.settings import SQL_DIR
+from etl.texttable import text_table
 from etl.values import plain
 
 FORMATS = ("table", "csv", "json", "markdown")
@@ -164,6 +167,12 @@ def _cell(v: Any, width: int | None = None) -> str:
     return text
 
 
+def _numeric(values: Iterable[Any]) -> bool:
+    """Numbers only (NULLs aside), and at least one: a column to align right."""
+    found = [v for v in values if v is not None]
+    return bool(found) and all(isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in found)
+
+
 def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60) -> str:
     """Rows as an aligned text table, CSV, a JSON array of objects, or a Markdown table."""
     if fmt == "json":
@@ -182,8 +191,5 @@ def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60)
         return "\n".join(lines)
     if fmt != "table":
         raise ReportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths, strict=True)).rstrip()  # noqa: E731
-    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out)
+    table = text_table(columns, cells, right=[i for i in range(len(columns)) if _numeric(r[i] for r in rows)])
+    return f"{table}\n({len(rows)} row{'s' if len(rows) != 1 else ''})"

@@ -74,7 +74,9 @@ def test_the_required_reports_exist():
 def test_etl_report_lists_every_report_with_its_description():
     result = etl("report")
     assert result.returncode == 0, result.stderr
-    listed = {line.split()[0] for line in result.stdout.splitlines()}
+    header, rule, *lines = result.stdout.splitlines()
+    assert header.split() == ["report", "description", "parameters"] and set(rule) == {"─"}
+    listed = {line.split()[0] for line in lines}
     assert listed == set(REPORTS)
     for r in list_reports():
         assert r.description, f"{r.name}: the first header line must say what it answers"
