@@ -197,7 +197,7 @@ def report(
     unknown or malformed one exits 2."""
     import duckdb
 
-    from etl.report import ReportError, get_report, list_reports, parse_params, query, render, report_list
+    from etl.report import ALIASES, ReportError, get_report, list_reports, parse_params, query, render, report_list
 
     if name is None:
         reports = list_reports()
@@ -214,6 +214,8 @@ def report(
         values = rep.bind(parse_params(param or []))
     except ReportError as e:
         raise _fail(str(e)) from None
+    if name in ALIASES:
+        typer.echo(f"note: {rep.description}", err=True)
     with _read_only(warehouse) as con:
         try:
             columns, rows = query(con, rep.sql, values)

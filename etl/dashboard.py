@@ -67,7 +67,7 @@ class DashboardData:
     warehouse: str
     generated_at: str
     totals: dict[str, Any]
-    posts_over_time: Result  # period_start, source, posts
+    posts_over_time: Result  # report posts_per_period split by source: period_start, source, posts, ...
     grain: str  # day, week or month
     top_sources: Result
     top_categories: Result
@@ -157,11 +157,7 @@ def collect_dashboard(con, logs: Path, warehouse: str) -> DashboardData:
         "select count(*) filter (where status = 'loaded'), count(*) filter (where status = 'rejected') from documents"
     ).fetchall()
     grain = choose_grain(first, last)
-    over_time = _run(con, """
-        select date_trunc($grain, posted_date)::date as period_start, source, count(*) as posts
-        from bi_posts where posted_date is not null
-        group by all order by period_start, source
-    """, {"grain": grain})
+    over_time = _report(con, "posts_per_period", grain=grain, split="source")
     repost_lag = _run(con, """
         select source, repost_lag_days as lag_days, count(*) as posts
         from bi_posts where repost_lag_days is not null
@@ -383,7 +379,8 @@ def dashboard_charts(data: DashboardData) -> list[Chart]:
                       for i, r in enumerate(data.most_commented.records, 1) if r["comment_count"]]
     return [
         Chart("posts-over-time", "Posts over time",
-              f"Posts per {data.grain} by footer date, stacked by byline source (top {TOP_SOURCES} sources coloured).",
+              f"Posts per {data.grain} by footer date, stacked by byline source (top {TOP_SOURCES} sources coloured; "
+              "report posts_per_period).",
               posts_over_time_chart(data.posts_over_time, data.grain)),
         Chart("top-sources", "Top sources", "Posts per byline outlet (report posts_per_source).",
               bar_chart(data.top_sources.records, "source", "posts", "Top sources", "posts")),
