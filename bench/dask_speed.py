@@ -11,7 +11,7 @@ Generates a deterministic corpus (bench/corpus.py) and runs the extract stage it
 - local: `jobs=1`, the tasks in this process: the parse with no hand-over at all;
 - cluster: a LocalCluster of one worker process with one thread on 127.0.0.1, reached over
   TCP like a remote one (`extract(..., scheduler=ADDRESS)`): the settings scattered to the
-  worker, each task submitted and its Chunk sent back, WINDOW tasks in flight.
+  worker, each task submitted and its TaskOutcome sent back, WINDOW tasks in flight.
 
 For each task size, best of --repeat: MB/s on both paths, and the overhead per task:
 (cluster seconds - local seconds) / tasks, also as a share of the local seconds; the same in
@@ -67,9 +67,9 @@ def timed_extract(files: list[tuple[int, Path]], task_bytes: int, raw: Path, job
     s = settings(raw)
     cpu = lambda: time.process_time() + (sum(client.run(time.process_time).values()) if client else 0)  # noqa: E731
     cpu_start, start = cpu(), time.perf_counter()
-    chunks = list(workers.extract(all_tasks, s, jobs, scheduler))
+    outcomes = list(workers.extract(all_tasks, s, jobs, scheduler))
     seconds, cpu_seconds = time.perf_counter() - start, cpu() - cpu_start
-    assert len(chunks) == len(all_tasks) and sum(len(c.parsed) for c in chunks) > 0
+    assert len(outcomes) == len(all_tasks) and sum(len(c.parsed) for c in outcomes) > 0
     return seconds, cpu_seconds, len(all_tasks)
 
 

@@ -1,4 +1,4 @@
-"""The `etl` command: the composition root that wires the stages together.
+"""The `etl` command: options, exit codes and output; etl/pipeline.py wires the stages of a run.
 
 Heavy packages (great_expectations, duckdb, pyarrow) are imported inside the commands
 that use them, so `etl --help` stays instant.
@@ -197,16 +197,14 @@ def report(
     unknown or malformed one exits 2."""
     import duckdb
 
-    from etl.report import ReportError, get_report, list_reports, parse_params, query, render, report_list
+    from etl.report import ALIASES, ReportError, get_report, list_reports, parse_params, query, render, report_list
 
     if name is None:
         reports = list_reports()
         if format is Format.table:
-            lines = []
-            for r in reports:
-                params = ", ".join(f"{p.name}={p.default}" for p in r.params)
-                lines.append(f"{r.name:<28} {r.description}" + (f"  [{params}]" if params else ""))
-            text = "\n".join(lines)
+            from etl.texttable import text_table
+
+            text = text_table(*report_list(reports))
         else:
             text = render(*report_list(reports), format.value, max_width=0)
         _emit(text, output, f"{len(reports)} reports")
@@ -216,6 +214,8 @@ def report(
         values = rep.bind(parse_params(param or []))
     except ReportError as e:
         raise _fail(str(e)) from None
+    if name in ALIASES:
+        typer.echo(f"note: {rep.description}", err=True)
     with _read_only(warehouse) as con:
         try:
             columns, rows = query(con, rep.sql, values)

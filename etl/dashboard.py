@@ -1,13 +1,14 @@
 """The offline dashboard and the per-run validation report: self-contained HTML pages.
 
 Charts are Altair specs rendered to SVG by vl-convert (no JavaScript, no CDN) and inlined
-into one HTML file with inline CSS (see etl/htmlpage.py), so the page works from file://
-with the network off. The parts are separate:
+into one HTML file with inline CSS (Jinja2 templates in etl/templates/, rendered with
+autoescape by etl/htmlpage.py), so the page works from file:// with the network off. The
+parts are separate:
 
     collect_*   I/O: read the published database (read-only) and the run logs
     *_charts    pure: query results → Vega-Lite specs
     chart_svg   a spec → an inline <svg> (vl-convert; pure computation)
-    build_*     pure: data and SVGs → the HTML text
+    build_*     pure: data and SVGs → the templates' context → the HTML text
     write_*     I/O: the above, then write the file
 
 Numbers come from the named reports in sql/reports/, so the page agrees with `etl report`.
@@ -22,7 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from etl.htmlpage import badge, cards, data_table, esc, facts, fmt, page
+from etl.htmlpage import Badge, Examples, Table, fmt, render, trusted
 
 CHART_WIDTH = 360
 TOP_SOURCES = 10  # sources with their own colour in "posts over time"; the rest are "other sources"
@@ -66,7 +67,7 @@ class DashboardData:
     warehouse: str
     generated_at: str
     totals: dict[str, Any]
-    posts_over_time: Result  # period_start, source, posts
+    posts_over_time: Result  # report posts_per_period split by source: period_start, source, posts, ...
     grain: str  # day, week or month
     top_sources: Result
     top_categories: Result
@@ -156,11 +157,7 @@ def collect_dashboard(con, logs: Path, warehouse: str) -> DashboardData:
         "select count(*) filter (where status = 'loaded'), count(*) filter (where status = 'rejected') from documents"
     ).fetchall()
     grain = choose_grain(first, last)
-    over_time = _run(con, """
-        select date_trunc($grain, posted_date)::date as period_start, source, count(*) as posts
-        from bi_posts where posted_date is not null
-        group by all order by period_start, source
-    """, {"grain": grain})
+    over_time = _report(con, "posts_per_period", grain=grain, split="source")
     repost_lag = _run(con, """
         select source, repost_lag_days as lag_days, count(*) as posts
         from bi_posts where repost_lag_days is not null
@@ -382,7 +379,8 @@ def dashboard_charts(data: DashboardData) -> list[Chart]:
                       for i, r in enumerate(data.most_commented.records, 1) if r["comment_count"]]
     return [
         Chart("posts-over-time", "Posts over time",
-              f"Posts per {data.grain} by footer date, stacked by byline source (top {TOP_SOURCES} sources coloured).",
+              f"Posts per {data.grain} by footer date, stacked by byline source (top {TOP_SOURCES} sources coloured; "
+              "report posts_per_period).",
               posts_over_time_chart(data.posts_over_time, data.grain)),
         Chart("top-sources", "Top sources", "Posts per byline outlet (report posts_per_source).",
               bar_chart(data.top_sources.records, "source", "posts", "Top sources", "posts")),
@@ -408,6 +406,7 @@ _ID_RE = re.compile(r'\bid="([^"]+)"')
 def chart_svg(spec: dict, prefix: str) -> str:
     """A Vega-Lite spec as an inline <svg>: no namespace URLs, ids made unique per chart."""
     import vl_convert
+    from markupsafe import escape
 
     svg = vl_convert.vegalite_to_svg(spec)
     svg = re.sub(r'\s+xmlns(?::\w+)?="[^"]*"', "", svg)
@@ -415,18 +414,17 @@ def chart_svg(spec: dict, prefix: str) -> str:
         new = f"{prefix}-{old}"
         svg = svg.replace(f'id="{old}"', f'id="{new}"').replace(f"url(#{old})", f"url(#{new})")
         svg = svg.replace(f'href="#{old}"', f'href="#{new}"')
-    return svg.replace("<svg ", f'<svg role="img" data-chart="{esc(prefix)}" ', 1)
+    return svg.replace("<svg ", f'<svg role="img" data-chart="{escape(prefix)}" ', 1)
 
 
 # --------------------------------------------------------------------------- HTML
 
 
-def _examples(value: Any) -> str:
+def _examples(value: Any) -> Examples:
     if value in (None, "", "[]"):
-        return ""
+        return Examples(())
     items = json.loads(value) if isinstance(value, str) else value
-    return "<br>".join(f"<code>{esc(_short(json.dumps(x, ensure_ascii=False, default=str), 120))}</code>"
-                       for x in items[:5])
+    return Examples(tuple(_short(json.dumps(x, ensure_ascii=False, default=str), 120) for x in items[:5]))
 
 
 def _when(text: Any) -> str:
@@ -436,32 +434,24 @@ def _when(text: Any) -> str:
     return str(text).replace("T", " ")[:19] + " UTC"
 
 
-def _run_facts(run: RunRecord) -> str:
+def run_facts(run: RunRecord) -> dict[str, Any]:
+    """What macros.html.j2 run_facts shows of a run, from its summary."""
     s = run.summary
     d, p, v = s.get("documents", {}), s.get("posts", {}), s.get("validation", {})
-    items = [
-        ("run", f"<code>{esc(run.run_id)}</code>"),
-        ("status", f"{badge(s.get('status', '?'))} exit {esc(s.get('exit_code', '?'))}"),
-        ("started", esc(_when(s.get("started_at")))),
-        ("finished", esc(_when(s.get("finished_at")))),
-    ]
-    if d:
-        items.append(("documents", esc(f"{d.get('new', 0)} loaded, {d.get('skipped', 0)} skipped, "
-                                       f"{d.get('rejected', 0)} rejected")))
-    if p:
-        items.append(("posts", esc(f"{p.get('new', 0)} new, {p.get('updated', 0)} completed")))
     failed = v.get("failed")
     count = len(failed) if isinstance(failed, list) else failed
     evaluated = v.get("evaluated")
-    items.append(("validation", f"{badge(v.get('status', '?'))} "
-                  + esc(f"{evaluated} expectations evaluated, " if evaluated is not None else "")
-                  + esc(f"{count} failed")))
-    if s.get("status") == "failed":
-        items.append(("published", "no: validation failed, the warehouse kept the previous snapshot"))
     rows = s.get("table_rows")
-    if rows:
-        items.append(("table rows", esc(", ".join(f"{t} {n:,}" for t, n in rows.items()))))
-    return facts(items)
+    return {
+        "run_id": run.run_id, "status": s.get("status", "?"), "exit_code": s.get("exit_code", "?"),
+        "started": _when(s.get("started_at")), "finished": _when(s.get("finished_at")),
+        "documents": d and f"{d.get('new', 0)} loaded, {d.get('skipped', 0)} skipped, {d.get('rejected', 0)} rejected",
+        "posts": p and f"{p.get('new', 0)} new, {p.get('updated', 0)} completed",
+        "validation_status": v.get("status", "?"),
+        "validation": (f"{evaluated} expectations evaluated, " if evaluated is not None else "") + f"{count} failed",
+        "unpublished": s.get("status") == "failed",
+        "table_rows": rows and ", ".join(f"{t} {n:,}" for t, n in rows.items()),
+    }
 
 
 def failed_expectations(run: RunRecord) -> list[dict]:
@@ -476,119 +466,92 @@ def failed_expectations(run: RunRecord) -> list[dict]:
              "examples": f.get("examples"), "rejected_documents": None} for f in failed]
 
 
-def validation_section(run: RunRecord, *, full: bool) -> str:
-    """Which expectations ran, which failed and example offending values; the documents rejected."""
+def _per_table(results: list[dict]) -> Table:
+    per_table: dict[str, list[int]] = {}
+    for r in results:
+        t = per_table.setdefault(r["table_name"], [0, 0, 0])
+        t[0] += 1
+        t[1] += bool(r["success"])
+        t[2] += not r["success"]
+    rows = [(t, *n) for t, n in sorted(per_table.items())]
+    return Table(["table", "evaluated", "passed", "failed"], rows, ["fail" if r[3] else "" for r in rows])
+
+
+def _note(run: RunRecord) -> str | None:
+    """Why a run has no expectation outcomes to show, if it has none."""
+    if run.results:
+        return None
+    if run.summary.get("status") == "failed":
+        return ("The run stopped at validation and published nothing, so only the "
+                "expectations that failed are recorded (in its log).")
+    if run.summary.get("validation", {}).get("evaluated") == 0:
+        return "No new document: no expectation was evaluated."
+    return ("The outcomes of this run are not in the current warehouse "
+            "(a later full refresh replaced it); the summary above is from its log.")
+
+
+def validation_section(run: RunRecord, *, full: bool) -> dict[str, Any]:
+    """What macros.html.j2 validation_section shows: which expectations ran, which failed and
+    example offending values; the documents rejected."""
     failed = failed_expectations(run)
-    parts = []
-    if failed:
-        parts.append(f"<h3>Failed expectations ({len(failed)})</h3>")
-        parts.append(data_table(
+    rejected = run.rejected or [{"path": r["path"], "size_bytes": None, "error": r["reason"]}
+                                for r in run.summary.get("rejected", [])]
+    return {
+        "failed": failed and Table(
             ["table", "column", "expectation", "failing rows", "example values", "documents rejected"],
             [(f["table_name"], f["column_name"] or "(table)", f["expectation"], f["unexpected_count"],
               _examples(f["examples"]), f["rejected_documents"]) for f in failed],
-            raw=["example values"], row_class=lambda r: "fail"))
-    else:
-        parts.append('<p><span class="badge ok">no expectation failed</span></p>')
-    rejected = run.rejected or [{"path": r["path"], "size_bytes": None, "error": r["reason"]}
-                                for r in run.summary.get("rejected", [])]
-    if rejected:
-        parts.append(f"<h3>Rejected documents ({len(rejected)})</h3>")
-        parts.append(data_table(["path", "bytes", "reason"],
-                                [(r["path"], r["size_bytes"], r["error"]) for r in rejected]))
-    if run.results:
-        per_table: dict[str, list[int]] = {}
-        for r in run.results:
-            t = per_table.setdefault(r["table_name"], [0, 0, 0])
-            t[0] += 1
-            t[1] += bool(r["success"])
-            t[2] += not r["success"]
-        parts.append("<h3>Expectations per table</h3>")
-        parts.append(data_table(
-            ["table", "evaluated", "passed", "failed"],
-            [(t, *n) for t, n in sorted(per_table.items())],
-            row_class=lambda r: "fail" if r[3] else ""))
-        if full:
-            parts.append(f"<h3>Every expectation evaluated ({len(run.results)})</h3>")
-            parts.append(data_table(
-                ["table", "column", "expectation", "result", "failing rows", "example values"],
-                [(r["table_name"], r["column_name"] or "(table)", r["expectation"],
-                  badge("passed" if r["success"] else "failed"), r["unexpected_count"], _examples(r["examples"]))
-                 for r in run.results],
-                raw=["result", "example values"], row_class=lambda r: "" if "ok" in r[3] else "fail"))
-    elif run.summary.get("status") == "failed":
-        parts.append('<p class="muted">The run stopped at validation and published nothing, so only the '
-                     "expectations that failed are recorded (in its log).</p>")
-    elif run.summary.get("validation", {}).get("evaluated") == 0:
-        parts.append('<p class="muted">No new document: no expectation was evaluated.</p>')
-    else:
-        parts.append('<p class="muted">The outcomes of this run are not in the current warehouse '
-                     "(a later full refresh replaced it); the summary above is from its log.</p>")
-    return "\n".join(parts)
-
-
-def _figure(chart: Chart, svg: str | None) -> str:
-    inner = svg if svg else f'<p class="empty">{esc(chart.empty)}</p>'
-    return (f'<figure class="chart" id="chart-{chart.key}" data-chart="{chart.key}">'
-            f"<h3>{esc(chart.title)}</h3><figcaption>{esc(chart.caption)}</figcaption>{inner}</figure>")
+            ["fail"] * len(failed)),
+        "rejected": rejected and Table(["path", "bytes", "reason"],
+                                       [(r["path"], r["size_bytes"], r["error"]) for r in rejected]),
+        "per_table": run.results and _per_table(run.results),
+        "every": full and run.results and Table(
+            ["table", "column", "expectation", "result", "failing rows", "example values"],
+            [(r["table_name"], r["column_name"] or "(table)", r["expectation"],
+              Badge("passed" if r["success"] else "failed"), r["unexpected_count"], _examples(r["examples"]))
+             for r in run.results],
+            ["" if r["success"] else "fail" for r in run.results]),
+        "note": _note(run),
+    }
 
 
 def build_dashboard(data: DashboardData, svgs: dict[str, str]) -> str:
     """The dashboard page from its data and the charts' SVGs (by chart key)."""
     t = data.totals
     span = f"{fmt(t['first'])} to {fmt(t['last'])}" if t["first"] else "no dated posts"
-    body = [cards([
-        ("posts", t["posts"]), ("sources", t["sources"]), ("authors", t["authors"]),
-        ("categories", t["categories"]), ("comments", t["comments"]), ("documents loaded", t["documents"]),
-        ("documents rejected", t["rejected"]),
-    ])]
     latest = data.latest_run
-    if latest:
-        note = ""
-        if data.published_run and latest.run_id != data.published_run.run_id:
-            note = (f'<p class="muted">The charts show the last published run, '
-                    f"<code>{esc(data.published_run.run_id)}</code>.</p>")
-        body.append(
-            '<section class="panel" id="latest-run"><h2 style="margin-top:0">Latest run</h2>'
-            f"{_run_facts(latest)}{note}"
-            f'<h2>Validation outcome {badge(latest.summary.get("validation", {}).get("status", "?"))}</h2>'
-            f"{validation_section(latest, full=False)}"
-            f'<p class="muted">Every expectation with examples: '
-            f"<code>etl validation-report {esc(latest.run_id)}</code>.</p></section>"
-        )
-    charts = dashboard_charts(data)
-    body.append('<h2>Charts</h2><div class="grid">')
-    body += [_figure(c, svgs.get(c.key)) for c in charts]
-    body.append("</div>")
-    body.append('<section class="panel" id="runs"><h2 style="margin-top:0">Recent runs</h2>')
-    body.append(data_table(
+    charts_run = None
+    if latest and data.published_run and latest.run_id != data.published_run.run_id:
+        charts_run = data.published_run.run_id
+    runs = Table(
         ["run", "started", "status", "documents new", "rejected", "posts new", "validation", "failed"],
-        [(r["run_id"], r["started_at"], badge(r["status"]), r["documents_new"], r["documents_rejected"],
-          r["posts_new"], badge(r["validation_status"]), r["expectations_failed"])
-         for r in data.run_history.records],
-        raw=["status", "validation"]))
-    body.append("<h3>Data quality per run</h3>")
-    body.append(data_table(
+        [(r["run_id"], r["started_at"], Badge(r["status"]), r["documents_new"], r["documents_rejected"],
+          r["posts_new"], Badge(r["validation_status"]), r["expectations_failed"])
+         for r in data.run_history.records])
+    quality = Table(
         ["run", "evaluated", "passed", "failed", "failing rows", "documents rejected", "failed expectations"],
         [(r["run_id"], r["evaluated"], r["passed"], r["failed"], r["unexpected_rows"], r["rejected_documents"],
-          r["failed_expectations"]) for r in data.quality.records]))
-    body.append("</section>")
-    footer = (f"Generated {esc(data.generated_at)} by <code>etl dashboard</code> from "
-              f"<code>{esc(data.warehouse)}</code> (published.duckdb, read-only). "
-              "Self-contained: no script, no external resource.")
-    return page("Aletho News — warehouse dashboard", f"{t['posts']} posts, {span}", "\n".join(body), footer)
+          r["failed_expectations"]) for r in data.quality.records])
+    charts = [{"key": c.key, "title": c.title, "caption": c.caption, "empty": c.empty,
+               "svg": trusted(svgs[c.key]) if svgs.get(c.key) else None} for c in dashboard_charts(data)]
+    return render(
+        "dashboard.html.j2", title="Aletho News — warehouse dashboard", subtitle=f"{t['posts']} posts, {span}",
+        totals=[
+            ("posts", t["posts"]), ("sources", t["sources"]), ("authors", t["authors"]),
+            ("categories", t["categories"]), ("comments", t["comments"]), ("documents loaded", t["documents"]),
+            ("documents rejected", t["rejected"])],
+        latest=latest and run_facts(latest), latest_validation=latest and validation_section(latest, full=False),
+        charts_run=charts_run, charts=charts, runs=runs, quality=quality,
+        generated_at=data.generated_at, warehouse=data.warehouse,
+    )
 
 
 def build_validation_report(run: RunRecord, warehouse: str) -> str:
-    s = run.summary
-    body = [
-        f'<section class="panel"><h2 style="margin-top:0">Run</h2>{_run_facts(run)}</section>',
-        f'<section class="panel"><h2 style="margin-top:0">Validation '
-        f'{badge(s.get("validation", {}).get("status", "?"))}</h2>{validation_section(run, full=True)}</section>',
-    ]
-    footer = (f"Generated by <code>etl validation-report {esc(run.run_id)}</code> from "
-              f"<code>{esc(warehouse)}</code>: the run's log and validation_results. Self-contained, works offline.")
-    return page(f"Validation report — run {run.run_id}", "Great Expectations outcomes of one run of etl run",
-                "\n".join(body), footer)
+    return render(
+        "validation_report.html.j2", title=f"Validation report — run {run.run_id}",
+        subtitle="Great Expectations outcomes of one run of etl run",
+        run=run_facts(run), validation=validation_section(run, full=True), warehouse=warehouse,
+    )
 
 
 # --------------------------------------------------------------------------- I/O

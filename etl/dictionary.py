@@ -182,16 +182,14 @@ def render_markdown(relations: list[Relation]) -> str:
 
 
 def render_text(relations: list[Relation]) -> str:
+    from etl.texttable import text_table
+
     blocks = []
     for r in relations:
-        width = max(len(c.name) for c in r.columns)
-        type_width = max(len(c.type) for c in r.columns)
-        key_width = max(len(c.key) for c in r.columns)
-        lines = [f"{r.name} ({r.kind}): {' '.join(r.comment.split())}"]
-        for c in r.columns:
-            flags = f"{c.type:<{type_width}}  {c.key:<{key_width}}  {'not null' if c.not_null else '        '}"
-            lines.append(f"  {c.name:<{width}}  {flags}  {' '.join(c.comment.split())}".rstrip())
-        blocks.append("\n".join(lines))
+        rows = [(c.name, c.type, c.key, "not null" if c.not_null else "", " ".join(c.comment.split()))
+                for c in r.columns]
+        table = text_table(["column", "type", "key", "null", "meaning"], rows, indent=2)
+        blocks.append(f"{r.name} ({r.kind}): {' '.join(r.comment.split())}\n{table}")
     return "\n\n".join(blocks) + "\n"
 
 

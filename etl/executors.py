@@ -43,9 +43,9 @@ class ClusterError(RuntimeError):
 class Executor(Protocol):
     slots: int  # tasks that run at once
 
-    def submit(self, task: list[tuple[int, Path]]) -> Any: ...  # a future of the task's Chunk
+    def submit(self, task: list[tuple[int, Path]]) -> Any: ...  # a future of the task's TaskOutcome
 
-    def result(self, future: Any) -> workers.Chunk: ...
+    def result(self, future: Any) -> workers.TaskOutcome: ...
 
     def done(self, count: int, total: int) -> None: ...  # `count` of `total` tasks done, in order
 

@@ -1,74 +1,30 @@
 """Self-contained HTML pages: one file, inline CSS, no script, no external URL.
 
-A Content-Security-Policy meta tag (`default-src 'none'`) makes the browser refuse any
-fetch the page might still attempt, so a page that renders at all renders offline.
+The pages are Jinja2 templates in etl/templates/ (page.html.j2: the frame, its CSS and a
+Content-Security-Policy of `default-src 'none'`, so a page that renders at all renders
+offline; macros.html.j2: badges, tables, cards), rendered with autoescape: every value is
+escaped, and only what `trusted` marks (the SVG charts) is inserted as HTML.
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any
 
-CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
-
-CSS = """
-:root { --fg: #1f2933; --muted: #5f6b7a; --line: #d9dee5; --bg: #f5f7fa; --card: #fff;
-        --ok: #1d7a46; --ok-bg: #e3f4ea; --warn: #8a5a00; --warn-bg: #fff3d6;
-        --fail: #b3261e; --fail-bg: #fde7e5; --accent: #4c78a8; }
-* { box-sizing: border-box; }
-body { margin: 0; background: var(--bg); color: var(--fg);
-       font: 14px/1.45 system-ui, -apple-system, "Segoe UI", "DejaVu Sans", "Liberation Sans", sans-serif; }
-header.page { background: #1f2933; color: #fff; padding: 18px 32px; }
-header.page h1 { margin: 0; font-size: 22px; font-weight: 600; }
-header.page p { margin: 4px 0 0; color: #c5ced8; }
-main { padding: 20px 32px 40px; max-width: 1400px; }
-h2 { font-size: 17px; margin: 28px 0 10px; }
-h3 { font-size: 15px; margin: 18px 0 8px; }
-section.panel, figure.chart { background: var(--card); border: 1px solid var(--line); border-radius: 8px;
-       padding: 14px 16px; margin: 0 0 16px; }
-.grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 16px; }
-.grid > figure.chart { margin: 0; }
-figure.chart h3 { margin: 0 0 2px; }
-figure.chart figcaption { color: var(--muted); margin: 0 0 8px; font-size: 13px; }
-figure.chart svg { max-width: 100%; height: auto; display: block; }
-.cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(150px, 1fr)); gap: 12px; margin: 0 0 16px; }
-.card { background: var(--card); border: 1px solid var(--line); border-radius: 8px; padding: 10px 14px; }
-.card .value { font-size: 24px; font-weight: 600; }
-.card .label { color: var(--muted); font-size: 12px; text-transform: uppercase; letter-spacing: .04em; }
-table.data { border-collapse: collapse; width: 100%; font-size: 13px; }
-table.data th, table.data td { border-bottom: 1px solid var(--line); padding: 5px 8px; text-align: left;
-       vertical-align: top; }
-table.data th { background: #eef1f5; font-weight: 600; white-space: nowrap; }
-table.data td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-table.data tr.fail td { background: var(--fail-bg); }
-code, .mono { font-family: ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace; font-size: 12px; }
-.badge { display: inline-block; padding: 1px 9px; border-radius: 10px; font-size: 12px; font-weight: 600; }
-.badge.ok { color: var(--ok); background: var(--ok-bg); }
-.badge.warn { color: var(--warn); background: var(--warn-bg); }
-.badge.fail { color: var(--fail); background: var(--fail-bg); }
-.muted { color: var(--muted); }
-.empty { color: var(--muted); font-style: italic; padding: 24px 0; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 3px 16px; margin: 0; }
-dl.facts dt { color: var(--muted); }
-dl.facts dd { margin: 0; }
-details > summary { cursor: pointer; font-weight: 600; margin: 6px 0; }
-footer.page { color: var(--muted); font-size: 12px; padding: 0 32px 24px; }
-"""
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 STATUS_CLASS = {
     "succeeded": "ok", "passed": "ok", "noop": "ok", "true": "ok",
     "partial": "warn", "rejected-documents": "warn", "not-run": "warn",
     "failed": "fail", "false": "fail",
 }
-
-
-def esc(value: Any) -> str:
-    return html.escape(str(value), quote=True)
 
 
 def fmt(value: Any) -> str:
@@ -91,54 +47,60 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
-def badge(status: Any) -> str:
-    text = fmt(status)
-    return f'<span class="badge {STATUS_CLASS.get(text.lower(), "warn")}">{esc(text)}</span>'
+@dataclass(frozen=True)
+class Badge:
+    """A table cell shown as a status badge."""
+
+    status: Any
 
 
-def data_table(columns: Sequence[str], rows: Iterable[Sequence[Any]], *, row_class=None, raw: Sequence[str] = (),
-               empty: str = "no rows") -> str:
-    """An HTML table. Cells are escaped, except columns named in `raw` (already HTML)."""
-    rows = list(rows)
-    if not rows:
-        return f'<p class="empty">{esc(empty)}</p>'
-    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
-    body = []
-    for r in rows:
-        cls = row_class(r) if row_class else ""
-        cells = []
-        for c, v in zip(columns, r, strict=True):
-            numeric = isinstance(v, int | float | Decimal) and not isinstance(v, bool)
-            text = v if c in raw else esc(fmt(v))
-            cells.append(f'<td class="num">{text}</td>' if numeric else f"<td>{text}</td>")
-        opening = f'<tr class="{cls}">' if cls else "<tr>"
-        body.append(opening + "".join(cells) + "</tr>")
-    return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+@dataclass(frozen=True)
+class Examples:
+    """A table cell of example values, each as code on a line of its own."""
+
+    items: tuple[str, ...]
 
 
-def facts(items: Iterable[tuple[str, str]]) -> str:
-    """A definition list; values are HTML."""
-    return '<dl class="facts">' + "".join(f"<dt>{esc(k)}</dt><dd>{v}</dd>" for k, v in items) + "</dl>"
+@dataclass(frozen=True)
+class Table:
+    """An HTML table (macros.html.j2 data_table): numbers right-aligned, a CSS class per row if given."""
+
+    columns: Sequence[str]
+    rows: Sequence[Sequence[Any]]
+    row_classes: Sequence[str] = ()
+    empty: str = "no rows"
 
 
-def cards(items: Iterable[tuple[str, Any]]) -> str:
-    return '<div class="cards">' + "".join(
-        f'<div class="card"><div class="value">{esc(fmt(v))}</div><div class="label">{esc(k)}</div></div>'
-        for k, v in items
-    ) + "</div>"
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
-def page(title: str, subtitle: str, body: str, footer: str = "") -> str:
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en"><head><meta charset="utf-8">'
-        f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{esc(title)}</title><style>{CSS}</style></head>\n"
-        f'<body><header class="page"><h1>{esc(title)}</h1><p>{esc(subtitle)}</p></header>\n'
-        f"<main>{body}</main>\n"
-        f'<footer class="page">{footer}</footer></body></html>\n'
+@cache
+def _environment():
+    import jinja2
+
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, undefined=jinja2.StrictUndefined,
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
     )
+    env.filters["fmt"] = fmt
+    env.filters["status_class"] = lambda text: STATUS_CLASS.get(text.lower(), "warn")
+    env.tests["badge_cell"] = lambda v: isinstance(v, Badge)
+    env.tests["examples_cell"] = lambda v: isinstance(v, Examples)
+    env.tests["number_cell"] = _is_number
+    return env
+
+
+def render(template: str, **context: Any) -> str:
+    """The page `template` (a file in etl/templates/) filled with `context`, values escaped."""
+    return _environment().get_template(template).render(**context)
+
+
+def trusted(html: str) -> Any:
+    """HTML this program made itself (an SVG chart), to insert into a page unescaped."""
+    from markupsafe import Markup
+
+    return Markup(html)
 
 
 EXTERNAL_RE = re.compile(

@@ -11,8 +11,12 @@ named parameter with its type and default; the SQL refers to it as `$name`. Valu
 on the command line are converted to the declared type and bound as query parameters,
 never pasted into the SQL.
 
-Types: `date` (YYYY-MM-DD), `integer` (a whole number ≥ 0: limits and thresholds) and
-`varchar` (any text; an empty default conventionally means "no filter").
+Types: `date` (YYYY-MM-DD), `integer` (a whole number ≥ 0: limits and thresholds),
+`varchar` (any text; an empty default conventionally means "no filter") and a choice,
+written `a|b|c` (one of those words, e.g. `-- param grain: day|week|month = day`).
+
+A report renamed or merged into another keeps its old name working as an alias (ALIASES):
+the new report with some parameters fixed, under its old column names.
 """
 
 from __future__ import annotations
@@ -21,16 +25,21 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from etl.settings import SQL_DIR
+from etl.texttable import text_table
 from etl.values import plain
 
 FORMATS = ("table", "csv", "json", "markdown")
-PARAM_RE = re.compile(r"^--\s*param\s+(?P<name>[a-z_][a-z0-9_]*)\s*:\s*(?P<type>\w+)\s*=\s*(?P<default>.*?)\s*$")
+PARAM_RE = re.compile(
+    r"^--\s*param\s+(?P<name>[a-z_][a-z0-9_]*)\s*:\s*(?P<type>\w+(?:\|\w+)*)\s*=\s*(?P<default>.*?)\s*$"
+)
 
 
 def _date(text: str) -> date:
@@ -55,6 +64,24 @@ CONVERTERS = {
 TYPE_HINTS = {"date": "a date YYYY-MM-DD", "integer": "a whole number ≥ 0", "varchar": "text"}
 
 
+def _converter(type_: str):
+    """The function that reads a value of a declared type; a choice `a|b` takes one of its words."""
+    if "|" not in type_:
+        return CONVERTERS[type_]
+    choices = type_.split("|")
+
+    def choice(text: str) -> str:
+        if text not in choices:
+            raise ValueError(text)
+        return text
+
+    return choice
+
+
+def _hint(type_: str) -> str:
+    return TYPE_HINTS.get(type_) or "one of " + ", ".join(type_.split("|"))
+
+
 class ReportError(ValueError):
     """An unknown report, or a missing, unknown or malformed parameter."""
 
@@ -72,6 +99,7 @@ class Report:
     description: str
     params: tuple[Param, ...]
     sql: str
+    fixed: tuple[tuple[str, Any], ...] = ()  # parameters an alias sets (not given on the command line)
 
     def bind(self, given: dict[str, str]) -> dict[str, Any]:
         """Parameter values for this report: defaults, overridden by `given` (strings)."""
@@ -80,16 +108,50 @@ class Report:
         if unknown:
             allowed = ", ".join(known) or "none"
             raise ReportError(f"report {self.name} has no parameter {unknown[0]!r} (parameters: {allowed})")
-        values = {p.name: p.default for p in self.params}
+        values = {p.name: p.default for p in self.params} | dict(self.fixed)
         for name, text in given.items():
             param = known[name]
             try:
-                values[name] = CONVERTERS[param.type](text)
+                values[name] = _converter(param.type)(text)
             except ValueError:
                 raise ReportError(
-                    f"parameter {name}={text!r} of report {self.name} is not {TYPE_HINTS[param.type]}"
+                    f"parameter {name}={text!r} of report {self.name} is not {_hint(param.type)}"
                 ) from None
         return values
+
+
+@dataclass(frozen=True)
+class Alias:
+    """An earlier report name kept working: `report` with `params` fixed, its rows under the
+    earlier columns (`columns`, a select list over the report's columns)."""
+
+    report: str
+    params: dict[str, str]
+    columns: str
+
+    def note(self, name: str, target: Report) -> str:
+        defaults = {p.name: str(p.default) for p in target.params}
+        given = "".join(f" --param {k}={v}" for k, v in self.params.items() if defaults[k] != v)
+        return f"report {name} is now `{self.report}{given}` (this name keeps its earlier columns)"
+
+
+ALIASES = {
+    "posts_per_day": Alias("posts_per_period", {"grain": "day", "split": "none"},
+                           "period_start as posted_on, posts, sources"),
+    "posts_per_week": Alias("posts_per_period", {"grain": "week", "split": "none"},
+                            "period_start as week_starting, posts, sources, days_with_posts"),
+    "posts_per_month": Alias("posts_per_period", {"grain": "month", "split": "none"},
+                             "strftime(period_start, '%Y-%m') as month, posts, sources, days_with_posts"),
+}
+
+
+def _aliased(name: str, alias: Alias, sql_dir: Path) -> Report:
+    target = get_report(alias.report, sql_dir)
+    fixed = target.bind(alias.params)
+    params = tuple(p for p in target.params if p.name not in alias.params)
+    body = target.sql.strip().removesuffix(";")
+    sql = f"select {alias.columns}\nfrom (\n{body}\n) as aliased;"
+    return Report(name, alias.note(name, target), params, sql, tuple((k, fixed[k]) for k in alias.params))
 
 
 def parse_report(path: Path) -> Report:
@@ -104,9 +166,9 @@ def parse_report(path: Path) -> Report:
     for line in header[1:]:
         m = PARAM_RE.match(line)
         if m:
-            if m["type"] not in CONVERTERS:
+            if "|" not in m["type"] and m["type"] not in CONVERTERS:
                 raise ReportError(f"{path}: parameter {m['name']} has unknown type {m['type']}")
-            params.append(Param(m["name"], m["type"], CONVERTERS[m["type"]](m["default"])))
+            params.append(Param(m["name"], m["type"], _converter(m["type"])(m["default"])))
     return Report(path.stem, description, tuple(params), text)
 
 
@@ -115,6 +177,8 @@ def list_reports(sql_dir: Path = SQL_DIR) -> list[Report]:
 
 
 def get_report(name: str, sql_dir: Path = SQL_DIR) -> Report:
+    if name in ALIASES:
+        return _aliased(name, ALIASES[name], sql_dir)
     path = sql_dir / "reports" / f"{name}.sql"
     if not re.fullmatch(r"[a-z0-9_]+", name) or not path.exists():
         names = ", ".join(r.name for r in list_reports(sql_dir))
@@ -164,6 +228,12 @@ def _cell(v: Any, width: int | None = None) -> str:
     return text
 
 
+def _numeric(values: Iterable[Any]) -> bool:
+    """Numbers only (NULLs aside), and at least one: a column to align right."""
+    found = [v for v in values if v is not None]
+    return bool(found) and all(isinstance(v, int | float | Decimal) and not isinstance(v, bool) for v in found)
+
+
 def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60) -> str:
     """Rows as an aligned text table, CSV, a JSON array of objects, or a Markdown table."""
     if fmt == "json":
@@ -182,8 +252,5 @@ def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60)
         return "\n".join(lines)
     if fmt != "table":
         raise ReportError(f"unknown format {fmt!r}: use one of {', '.join(FORMATS)}")
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths, strict=True)).rstrip()  # noqa: E731
-    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
-    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
-    return "\n".join(out)
+    table = text_table(columns, cells, right=[i for i in range(len(columns)) if _numeric(r[i] for r in rows)])
+    return f"{table}\n({len(rows)} row{'s' if len(rows) != 1 else ''})"

@@ -11,7 +11,6 @@ Two steps, so that a run never holds its whole input in memory:
 from __future__ import annotations
 
 import hashlib
-import tempfile
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +19,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl.extract import Document, Page, Post, Rejected
-from etl.schemas import DATA_TABLES, literal, raw_schemas, sql
+from etl.schemas import DATA_TABLES, raw_schemas, sql
 from etl.settings import Reference, name_key
 
 # Raw tables, in the order staging reads them; each is raw_<name> in sql/stage/raw_tables.sql.
@@ -144,11 +143,12 @@ def open_stage(con, folder: Path) -> None:
     the input files set aside (excluded_files) and the rejected documents' rows."""
     write_raw(empty_rows(), folder, "empty")  # every view has a file, even when no file was read
     con.execute("create or replace temp table excluded_files (file_index bigint)")
-    documents = literal((folder / "documents" / "*.parquet").as_posix())
-    con.execute(f"create or replace temp table rejected_documents as from read_parquet('{documents}') limit 0")
+    con.execute("create or replace temp table rejected_documents as from read_parquet(?) limit 0",
+                [(folder / "documents" / "*.parquet").as_posix()])
     for table in RAW_TABLES:
-        files = literal((folder / table / "*.parquet").as_posix())
-        view = sql("stage/raw_view").format(files=files, stride=POST_SEQ_STRIDE)
+        # The files, a bound value: a view cannot hold a parameter, so it reads a variable.
+        con.execute(f"set variable raw_{table}_files = ?", [(folder / table / "*.parquet").as_posix()])
+        view = sql("stage/raw_view").format(table=table, stride=POST_SEQ_STRIDE)
         con.execute(f"create or replace temp view raw_{table} as {view}")
 
 
@@ -179,19 +179,3 @@ def stage(con) -> None:
         con.execute(f"drop table if exists staged_{table}")
         con.execute(f"create temp {kind} staged_{table} as {sql(f'stage/{table}')}")
 
-
-def build_tables(
-    parsed: list[Parsed], rejected: list[Rejected], run_id: str, ref: Reference
-) -> dict[str, pa.Table]:
-    """Every data table's rows for a few documents, staged as a run stages them."""
-    from etl.schemas import connect_memory
-
-    rows = empty_rows()
-    for index, item in enumerate(parsed):
-        document_rows(item, index, run_id, ref, rows)
-    with tempfile.TemporaryDirectory() as folder, connect_memory() as con:
-        write_raw(rows, Path(folder), "0")
-        open_stage(con, Path(folder))
-        set_aside(con, [], rejected, run_id)
-        stage(con)
-        return {t: con.table(f"staged_{t}").to_arrow_table() for t in DATA_TABLES}

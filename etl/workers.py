@@ -51,7 +51,7 @@ class Settings:
 
 
 @dataclass
-class Chunk:
+class TaskOutcome:
     """The outcome of one task."""
 
     parsed: list[tuple[str, str, int]] = field(default_factory=list)  # (document_id, path, file index)
@@ -63,11 +63,11 @@ class Chunk:
         # A Rejected is an exception: it travels as its fields, so a reducer installed for every
         # exception class (importing distributed installs tblib's) cannot break its unpickling.
         rejected = [(r.document_id, r.path, r.size_bytes, r.reason) for r in self.rejected]
-        return _chunk, (self.parsed, self.skipped, rejected, self.identities)
+        return _task_outcome, (self.parsed, self.skipped, rejected, self.identities)
 
 
-def _chunk(parsed: list, skipped: list, rejected: list, identities: list) -> Chunk:
-    return Chunk(parsed, skipped, [Rejected(*r) for r in rejected], identities)
+def _task_outcome(parsed: list, skipped: list, rejected: list, identities: list) -> TaskOutcome:
+    return TaskOutcome(parsed, skipped, [Rejected(*r) for r in rejected], identities)
 
 
 _settings: Settings | None = None
@@ -81,7 +81,7 @@ def _init(settings: Settings, child: bool = False) -> None:
         die_with_parent()
 
 
-def work(task: list[tuple[int, Path]], settings: Settings | None = None) -> Chunk:
+def work(task: list[tuple[int, Path]], settings: Settings | None = None) -> TaskOutcome:
     """Read and parse the files of one task ((index in the run's inputs, path) pairs), with
     `settings` or else those its process was given (`_init`).
 
@@ -89,32 +89,32 @@ def work(task: list[tuple[int, Path]], settings: Settings | None = None) -> Chun
     files: each appears whole, by rename, or not at all."""
     s = settings or _settings
     assert s is not None, "workers.work called without settings"
-    chunk, rows = Chunk(), empty_rows()
+    outcome, rows = TaskOutcome(), empty_rows()
     seen: set[str] = set()
     for index, path in task:
         try:
             document_id, raw, st = _read(path, s)
             if time.time_ns() - st.st_mtime_ns > SETTLED_NS:
-                chunk.identities.append(identity(path, st, document_id))
+                outcome.identities.append(identity(path, st, document_id))
             previous = s.known.get(document_id)
             if document_id in seen or previous == "loaded" or (previous and not s.retry_rejected):
-                chunk.skipped.append(str(path))  # known by its bytes: not decoded again
+                outcome.skipped.append(str(path))  # known by its bytes: not decoded again
                 continue
             seen.add(document_id)
             doc = to_document(str(path), document_id, raw)
         except Rejected as r:
-            chunk.rejected.append(r)
+            outcome.rejected.append(r)
             continue
         page = parse_page(doc.text, s.ref)
         if not page.posts:
-            chunk.rejected.append(Rejected(doc.document_id, doc.path, doc.size_bytes,
+            outcome.rejected.append(Rejected(doc.document_id, doc.path, doc.size_bytes,
                                            "no recognizable post (no byline, no post footer)"))
             continue
         document_rows(Parsed(doc, page), index, s.run_id, s.ref, rows)
-        chunk.parsed.append((doc.document_id, doc.path, index))
+        outcome.parsed.append((doc.document_id, doc.path, index))
     if task:
         _write(rows, s.raw_dir, f"{task[0][0]:09d}")
-    return chunk
+    return outcome
 
 
 def _write(rows, raw_dir: Path, name: str) -> None:
@@ -160,8 +160,8 @@ def default_jobs() -> int:
 
 
 def extract(all_tasks: list[list[tuple[int, Path]]], settings: Settings, jobs: int,
-            scheduler: str | None = None, log: Callable[..., None] | None = None) -> Iterator[Chunk]:
-    """Each task's Chunk, in task order: on the Dask cluster at `scheduler`, else in `jobs`
+            scheduler: str | None = None, log: Callable[..., None] | None = None) -> Iterator[TaskOutcome]:
+    """Each task's TaskOutcome, in task order: on the Dask cluster at `scheduler`, else in `jobs`
     worker processes when there is more than one task. At most WINDOW tasks per worker thread
     are in flight."""
     from etl import executors
@@ -175,10 +175,10 @@ def extract(all_tasks: list[list[tuple[int, Path]]], settings: Settings, jobs: i
                 break
         done = 0
         while pending:
-            chunk = pool.result(pending.popleft())
+            outcome = pool.result(pending.popleft())
             task = next(queue, None)
             if task is not None:
                 pending.append(pool.submit(task))
             done += 1
             pool.done(done, len(all_tasks))
-            yield chunk
+            yield outcome

@@ -49,13 +49,13 @@ def test_tasks_keep_input_order_and_group_small_files(inputs, monkeypatch):
     assert [[i for i, _ in t] for t in workers.tasks(list(enumerate(inputs)))] == [[0, 1, 2, 3], [4, 5]]
 
 
-def test_worker_chunks_arrive_in_task_order(inputs, tmp_path):
+def test_worker_outcomes_arrive_in_task_order(inputs, tmp_path):
     settings = workers.Settings({}, False, DEFAULT_MAX_BYTES, load_reference(), "r1", tmp_path)
     tasks = [[(i, p)] for i, p in enumerate(inputs)]
-    chunks = list(workers.extract(tasks, settings, jobs=2))
-    assert [c.parsed[0][1:] if c.parsed else None for c in chunks] == \
+    outcomes = list(workers.extract(tasks, settings, jobs=2))
+    assert [c.parsed[0][1:] if c.parsed else None for c in outcomes] == \
         [(str(p), i) for i, p in enumerate(inputs[:4])] + [None, (str(inputs[5]), 5)]
-    assert [r.reason for r in chunks[4].rejected] == ["empty file"]
+    assert [r.reason for r in outcomes[4].rejected] == ["empty file"]
     # Each task wrote its raw rows: a file per table, named by its first input file.
     posts = {p.name: pq.read_metadata(p).num_rows for p in (tmp_path / "posts").iterdir()}
     assert posts == {f"{i:09d}.parquet": n for i, n in enumerate([3, 4, 10, 12, 0, 12])}

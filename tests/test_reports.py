@@ -19,7 +19,7 @@ from tests.utils import ROOT, SAMPLE, connect, etl, table_counts
 REPORTS = sorted(p.stem for p in (ROOT / "sql" / "reports").glob("*.sql"))
 FORMATS = ("table", "csv", "json", "markdown")
 REQUIRED = {
-    "posts_per_day", "posts_per_week", "posts_per_month", "posts_per_source", "top_categories",
+    "posts_per_period", "posts_per_source", "top_categories",
     "categories_by_month", "category_co_occurrence", "most_commented_posts", "comment_growth",
     "authors_and_sources", "repost_lag_by_source", "word_count_by_source", "run_history",
     "rejected_documents", "data_quality_summary",
@@ -74,7 +74,9 @@ def test_the_required_reports_exist():
 def test_etl_report_lists_every_report_with_its_description():
     result = etl("report")
     assert result.returncode == 0, result.stderr
-    listed = {line.split()[0] for line in result.stdout.splitlines()}
+    header, rule, *lines = result.stdout.splitlines()
+    assert header.split() == ["report", "description", "parameters"] and set(rule) == {"─"}
+    listed = {line.split()[0] for line in lines}
     assert listed == set(REPORTS)
     for r in list_reports():
         assert r.description, f"{r.name}: the first header line must say what it answers"
@@ -132,8 +134,24 @@ def test_output_writes_the_same_text_to_a_file(sample_warehouse, tmp_path):
 # ---------------------------------------------------------------- values checked by hand on the sample
 
 
-def test_posts_per_day_week_month(sample_warehouse):
+def test_posts_per_period(sample_warehouse):
     # Footer dates in the sample: 4 posts on January 7, 6 on January 8, 2 on January 9, 2020.
+    assert [(r["period_start"], r["posts"]) for r in report(sample_warehouse, "posts_per_period")] == [
+        ("2020-01-07", 4), ("2020-01-08", 6), ("2020-01-09", 2)]
+    assert report(sample_warehouse, "posts_per_period", "grain=week") == [
+        {"period_start": "2020-01-06", "source": None, "posts": 12, "sources": 9, "days_with_posts": 3}]
+    assert report(sample_warehouse, "posts_per_period", "grain=month") == [
+        {"period_start": "2020-01-01", "source": None, "posts": 12, "sources": 9, "days_with_posts": 3}]
+    by_source = report(sample_warehouse, "posts_per_period", "grain=month", "split=source")
+    assert len(by_source) == 10 and sum(r["posts"] for r in by_source) == 12
+    assert {r["source"]: r["posts"] for r in by_source}["Press TV"] == 2
+
+
+def test_the_earlier_period_reports_keep_their_names_and_columns(sample_warehouse):
+    result = etl("report", "posts_per_week", "-w", sample_warehouse, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert "now `posts_per_period --param grain=week`" in result.stderr
+    assert etl("report", "posts_per_day", "-w", sample_warehouse, "--param", "grain=week").returncode == 2
     assert [(r["posted_on"], r["posts"]) for r in report(sample_warehouse, "posts_per_day")] == [
         ("2020-01-07", 4), ("2020-01-08", 6), ("2020-01-09", 2)]
     assert report(sample_warehouse, "posts_per_week") == [
@@ -305,6 +323,7 @@ def test_rejected_documents_and_run_history_across_runs(two_dumps):
     ("posts_per_day", "since=2020-13-01", "is not a date"),
     ("posts_per_day", "since=20200101", "is not a date"),
     ("posts_per_day", "since=2020-01-01' or '1'='1", "is not a date"),
+    ("posts_per_period", "grain=year", "is not one of day, week, month"),
     ("top_categories", "nope=1", "has no parameter 'nope'"),
     ("top_categories", "limit", "malformed parameter"),
     ("top_categories", "Limit=2", "malformed parameter"),
@@ -335,8 +354,10 @@ def test_sql_in_a_parameter_is_rejected_and_the_tables_are_intact(sample_warehou
 
 
 def test_values_are_converted_to_the_declared_types():
-    rep = get_report("posts_per_day")
-    assert rep.bind({"since": "2020-01-08"}) == {"since": date(2020, 1, 8), "until": date(2999, 12, 31)}
+    rep = get_report("posts_per_period")
+    assert rep.bind({"since": "2020-01-08"}) == {
+        "grain": "day", "since": date(2020, 1, 8), "until": date(2999, 12, 31), "split": "none"}
+    assert get_report("posts_per_month").bind({})["grain"] == "month"  # an alias fixes it
     assert get_report("top_categories").bind({"limit": "007"})["limit"] == 7
     assert get_report("authors_and_sources").bind({})["author"] == ""
 

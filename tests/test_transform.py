@@ -8,7 +8,8 @@ from etl.extract import Document, parse_page
 from etl.extract.reader import Rejected
 from etl.schemas import arrow_schemas
 from etl.settings import load_reference
-from etl.transform import Parsed, build_tables, post_id
+from etl.transform import Parsed, post_id
+from tests.staging import build_tables
 from tests.utils import SAMPLE
 
 REF = load_reference()

@@ -9,7 +9,8 @@ import pytest
 
 from etl.extract import Document, parse_page
 from etl.settings import EXPECTATIONS_DIR, load_reference
-from etl.transform import Parsed, build_tables
+from etl.transform import Parsed
+from tests.staging import build_tables, stage_tables
 from tests.utils import SAMPLE
 
 REF = load_reference()
@@ -23,7 +24,7 @@ def staged():
 
 
 def test_sample_passes_every_suite(staged):
-    from etl.validate import stage_tables, validate
+    from etl.validate import validate
 
     outcomes = validate(stage_tables(staged), EXPECTATIONS_DIR)
     assert len(outcomes) == sum(len(json.loads(p.read_text())["expectations"])
@@ -33,7 +34,7 @@ def test_sample_passes_every_suite(staged):
 
 
 def test_failures_name_expectation_values_and_documents(staged):
-    from etl.validate import stage_tables, validate
+    from etl.validate import validate
 
     posts = staged["posts"]
     i = posts.schema.get_field_index("word_count")
@@ -49,7 +50,7 @@ def test_failures_name_expectation_values_and_documents(staged):
 
 
 def test_failure_in_table_without_documents_is_not_traceable(staged):
-    from etl.validate import stage_tables, validate
+    from etl.validate import validate
 
     sources = staged["sources"]
     i = sources.schema.get_field_index("name")
@@ -63,7 +64,7 @@ def test_failure_in_table_without_documents_is_not_traceable(staged):
 
 def test_uniqueness_sees_every_row(staged):
     """A duplicate key fails uniqueness wherever its rows are, with both rows and their documents."""
-    from etl.validate import stage_tables, validate
+    from etl.validate import validate
 
     posts = staged["posts"].to_pylist()
     posts[11]["post_id"] = posts[0]["post_id"]
@@ -103,7 +104,7 @@ def test_suite_splits_into_rows_and_table(tmp_path):
 def test_table_expectations_on_a_named_relation(staged, tmp_path):
     """Table-level expectations (row count, mean) on the relation the caller names; a failing
     aggregate reports the value it found."""
-    from etl.validate import stage_tables, validate
+    from etl.validate import validate
 
     suites = tmp_path / "suites"
     suites.mkdir()
@@ -126,7 +127,7 @@ def test_table_expectations_on_a_named_relation(staged, tmp_path):
 
 
 def test_missing_relation_is_an_error(staged, tmp_path):
-    from etl.validate import stage_tables, validate
+    from etl.validate import validate
 
     with pytest.raises(ValueError, match=r"cannot validate staged_authors: .*does not exist"):
         validate(stage_tables({"tags": staged["tags"]}), EXPECTATIONS_DIR)
@@ -144,7 +145,7 @@ def test_unknown_expectation_type_is_an_error(tmp_path):
 
 def test_relation_in_an_attached_catalog(staged, tmp_path):
     """The relation may be any name the connection resolves, e.g. a table of an attached catalog."""
-    from etl.validate import stage_tables, validate
+    from etl.validate import validate
 
     con = stage_tables(staged)
     con.execute("attach ':memory:' as lake")

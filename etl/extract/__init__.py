@@ -1,6 +1,6 @@
 """Extract: a dump document → decoded text → posts."""
 
-from etl.extract.parser import Comment, Page, Post, Warning, parse_page
-from etl.extract.reader import Document, Rejected, read_document
+from etl.extract.parser import Comment, Page, ParseWarning, Post, parse_page
+from etl.extract.reader import Document, Rejected
 
-__all__ = ["Comment", "Document", "Page", "Post", "Rejected", "Warning", "parse_page", "read_document"]
+__all__ = ["Comment", "Document", "Page", "ParseWarning", "Post", "Rejected", "parse_page"]

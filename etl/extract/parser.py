@@ -109,7 +109,7 @@ class Post:
 
 
 @dataclass(frozen=True)
-class Warning:
+class ParseWarning:
     line: int
     code: str
     message: str
@@ -120,7 +120,7 @@ class Page:
     site_name: str | None
     page_kind: str  # listing | home | single | fragment
     posts: list[Post] = field(default_factory=list)
-    warnings: list[Warning] = field(default_factory=list)
+    warnings: list[ParseWarning] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -407,7 +407,7 @@ def _split_at_bylines(segment: list[Line], ref: Reference) -> list[list[Line]]:
 class _Built:
     post: Post
     date_text: str | None  # the byline's date as printed
-    warnings: tuple[Warning, ...]
+    warnings: tuple[ParseWarning, ...]
 
 
 def _is_body(text: str) -> bool:
@@ -415,7 +415,7 @@ def _is_body(text: str) -> bool:
     return _words(text) > 12 or text.rstrip(CLOSING_MARKS)[-1:] in (".", "!", "?", ":")
 
 
-def _outlet_alone(body: list[Line], ref: Reference) -> tuple[str | None, list[Warning]]:
+def _outlet_alone(body: list[Line], ref: Reference) -> tuple[str | None, list[ParseWarning]]:
     """No byline found: a name alone directly under the title and above the body is the
     outlet (an organisation not in data/known_sources.txt); a name-like line elsewhere only
     gets a warning."""
@@ -426,17 +426,18 @@ def _outlet_alone(body: list[Line], ref: Reference) -> tuple[str | None, list[Wa
         return None, []
     below = _without_marker(body[1][1]) if len(body) >= 2 else ""
     if below and _is_body(below) and not ref.is_widget_heading(text):
-        return text, [Warning(no, "possible-byline", f"{text!r} alone under the title read as the outlet: "
+        return text, [ParseWarning(no, "possible-byline", f"{text!r} alone under the title read as the outlet: "
                                                       "if it is one, add it to data/known_sources.txt")]
-    return None, [Warning(no, "possible-byline", f"{text!r} under the title may be an outlet: if so, add it to "
+    return None, [ParseWarning(no, "possible-byline", f"{text!r} under the title may be an outlet: if so, add it to "
                                                   "data/known_sources.txt")]
 
 
-def _footer_fields(footer: Footer | None, title_line: int, ref: Reference) -> tuple[tuple[str, ...], list[Warning]]:
+def _footer_fields(footer: Footer | None, title_line: int, ref: Reference
+                   ) -> tuple[tuple[str, ...], list[ParseWarning]]:
     if footer is None:
         return (), []
     categories, unknown = _split_categories(footer.categories_text, ref.categories)
-    return categories, [Warning(title_line, "unknown-category",
+    return categories, [ParseWarning(title_line, "unknown-category",
                                 f"category {fragment!r} is not in data/known_categories.txt") for fragment in unknown]
 
 
@@ -481,7 +482,7 @@ def _build_post(lines: list[Line], footer: Footer | None, complete: bool, ref: R
     found = _find_byline(rest, ref)
     pre, byline = ([], None) if found is None else (rest[: found[0]], found[1])
     body = rest if found is None else rest[found[0] + 1 :]
-    warnings: list[Warning] = []
+    warnings: list[ParseWarning] = []
     outlet = None
     if byline is None:
         outlet, warnings = _outlet_alone(body, ref)
@@ -524,11 +525,11 @@ def _comment_end(text: str) -> tuple[str, date | None] | None:
     return m["author"].strip(), when[0] if when else None
 
 
-def _parse_thread(lines: list[Line]) -> tuple[tuple[Comment, ...], bool, list[Warning]]:
+def _parse_thread(lines: list[Line]) -> tuple[tuple[Comment, ...], bool, list[ParseWarning]]:
     """Numbered comments, each closed by `Comment by NAME | DATE | Reply`; also whether any
     closing line offers "Reply" (comments open)."""
     comments: list[Comment] = []
-    warnings: list[Warning] = []
+    warnings: list[ParseWarning] = []
     current: list[str] | None = None
     reply = False
     for no, text in lines:
@@ -543,9 +544,9 @@ def _parse_thread(lines: list[Line]) -> tuple[tuple[Comment, ...], bool, list[Wa
         elif current is not None:
             current.append(text)
         else:
-            warnings.append(Warning(no, "ignored-line", f"line outside any comment: {text[:60]!r}"))
+            warnings.append(ParseWarning(no, "ignored-line", f"line outside any comment: {text[:60]!r}"))
     if current is not None:
-        warnings.append(Warning(lines[-1][0], "incomplete-comment", "last comment has no closing line"))
+        warnings.append(ParseWarning(lines[-1][0], "incomplete-comment", "last comment has no closing line"))
     return tuple(comments), reply, warnings
 
 
@@ -599,7 +600,7 @@ def _footers(lines: list[Line]) -> dict[int, Footer]:
             if text.find(FOOTER_SCAN, 0, FOOTER_SCAN_END) >= 0 and (m := FOOTER_RE.fullmatch(text))}
 
 
-def _header(lines: list[Line], ref: Reference) -> tuple[str | None, list[Line], list[Warning]]:
+def _header(lines: list[Line], ref: Reference) -> tuple[str | None, list[Line], list[ParseWarning]]:
     """The site name (and tagline) heading the dump, and an archive heading under it, removed."""
     site = None
     sites = {name.casefold(): name for name in ref.sites}
@@ -609,7 +610,8 @@ def _header(lines: list[Line], ref: Reference) -> tuple[str | None, list[Line], 
         if lines and lines[0][1].casefold() in {t.casefold() for t in ref.sites[site]}:
             lines = lines[1:]
     if lines and ARCHIVE_HEADING_RE.match(lines[0][1]):
-        return site, lines[1:], [Warning(lines[0][0], "ignored-line", f"page heading ignored: {lines[0][1][:60]!r}")]
+        heading = ParseWarning(lines[0][0], "ignored-line", f"page heading ignored: {lines[0][1][:60]!r}")
+        return site, lines[1:], [heading]
     return site, lines, []
 
 
@@ -655,12 +657,12 @@ def _split_thread(lines: list[Line], footers: dict[int, Footer]) -> tuple[list[L
                                   closed is not None)
 
 
-def _drop_navigation(lines: list[Line]) -> tuple[list[Line], list[Warning]]:
+def _drop_navigation(lines: list[Line]) -> tuple[list[Line], list[ParseWarning]]:
     """Page navigation and site chrome after the last post."""
     end = len(lines)
     while end > 1 and NAV_RE.match(lines[end - 1][1]):
         end -= 1
-    return lines[:end], [Warning(no, "ignored-line", f"page navigation ignored: {text[:60]!r}")
+    return lines[:end], [ParseWarning(no, "ignored-line", f"page navigation ignored: {text[:60]!r}")
                          for no, text in reversed(lines[end:])]
 
 
@@ -683,7 +685,7 @@ def _widget_end(lines: list[Line], h: int, heads: set[int], ref: Reference) -> i
     return len(lines)
 
 
-def _drop_widgets(lines: list[Line], ref: Reference) -> tuple[list[Line], list[Warning]]:
+def _drop_widgets(lines: list[Line], ref: Reference) -> tuple[list[Line], list[ParseWarning]]:
     """Sidebar and widget blocks (a heading of data/widget_headings.txt and its teasers): not posts."""
     heads = {i for i, (_, t) in enumerate(lines) if len(t) <= WIDGET_HEADING_MAX_CHARS and ref.is_widget_heading(t)}
     if not heads:
@@ -692,7 +694,7 @@ def _drop_widgets(lines: list[Line], ref: Reference) -> tuple[list[Line], list[W
     for h in sorted(heads):
         end = _widget_end(lines, h, heads, ref)
         drop.update(range(h, h + 1 if end is None else end))
-    warnings = [Warning(lines[i][0], "ignored-line", f"sidebar or widget line ignored: {lines[i][1][:60]!r}")
+    warnings = [ParseWarning(lines[i][0], "ignored-line", f"sidebar or widget line ignored: {lines[i][1][:60]!r}")
                 for i in sorted(drop)]
     return [line for i, line in enumerate(lines) if i not in drop], warnings
 
@@ -712,19 +714,19 @@ def _scan(lines: list[Line], footers: dict[int, Footer]) -> tuple[dict[int, Foot
 
 
 def _segments(lines: list[Line], footers: dict[int, Footer], excerpt_ends: set[int]
-              ) -> tuple[list[_Segment], list[Line], list[Warning]]:
+              ) -> tuple[list[_Segment], list[Line], list[ParseWarning]]:
     """The page cut at footers and at excerpt endings no footer follows (on a listing page a
     post may end in "… Full article", a link to the outlet, and still have its footer); also
     the lines after the last cut and warnings."""
     segments: list[_Segment] = []
-    warnings: list[Warning] = []
+    warnings: list[ParseWarning] = []
     start = 0
     for i in sorted({*footers, *(i for i in excerpt_ends if i + 1 not in footers)}):
         if i in footers:
             if i > start:
                 segments.append(_Segment(lines[start:i], footers[i], True))
             else:
-                warnings.append(Warning(lines[i][0], "ignored-line", "footer without a post above it"))
+                warnings.append(ParseWarning(lines[i][0], "ignored-line", "footer without a post above it"))
             start = i + 1
         elif i > start:
             segments.append(_Segment(lines[start : i + 1], None, False))
@@ -732,38 +734,38 @@ def _segments(lines: list[Line], footers: dict[int, Footer], excerpt_ends: set[i
     return segments, lines[start:], warnings
 
 
-def _segment_posts(segment: _Segment, split: bool, ref: Reference) -> tuple[list[_Built], list[Warning]]:
+def _segment_posts(segment: _Segment, split: bool, ref: Reference) -> tuple[list[_Built], list[ParseWarning]]:
     """The posts of one segment. Without footers on the page, posts inside a segment start at
     title + byline pairs; those before the last one were shown in full. A part whose first
     line reads as a byline has lost its title: it is no post."""
     parts = _split_at_bylines(segment.lines, ref) if split else [segment.lines]
     built: list[_Built] = []
-    warnings: list[Warning] = []
+    warnings: list[ParseWarning] = []
     for k, part in enumerate(parts):
         last = k == len(parts) - 1
         if _reads_as_byline(part[0][1], ref):
-            warnings.append(Warning(part[0][0], "ignored-line", f"byline without a title: {part[0][1][:60]!r}"))
+            warnings.append(ParseWarning(part[0][0], "ignored-line", f"byline without a title: {part[0][1][:60]!r}"))
             continue
         built.append(_build_post(part, segment.footer if last else None, segment.complete or not last, ref))
     return built, warnings
 
 
-def _tail_posts(tail: list[Line], split: bool, ref: Reference) -> tuple[list[_Built], list[Warning]]:
+def _tail_posts(tail: list[Line], split: bool, ref: Reference) -> tuple[list[_Built], list[ParseWarning]]:
     """The lines after the last footer or excerpt: a post cut off by the end of the dump (a
     title alone on the last line is one too), or a line that is no post."""
     if not tail:
         return [], []
     no, text = tail[0]
-    cut = Warning(no, "incomplete-post", "the dump ends inside this post (no footer)")
+    cut = ParseWarning(no, "incomplete-post", "the dump ends inside this post (no footer)")
     if len(tail) > 1:
         built, warnings = _segment_posts(_Segment(tail, None, False), split, ref)
         return built, [*warnings, cut]
     if _is_heading(text) and not _reads_as_byline(text, ref) and not ref.is_widget_heading(text):
         return [_build_post(tail, None, False, ref)], [cut]
-    return [], [Warning(no, "ignored-line", f"trailing line ignored: {text[:60]!r}")]
+    return [], [ParseWarning(no, "ignored-line", f"trailing line ignored: {text[:60]!r}")]
 
 
-def _apply_thread(post: Post, single: _Single) -> tuple[Post, list[Warning]]:
+def _apply_thread(post: Post, single: _Single) -> tuple[Post, list[ParseWarning]]:
     """A single page's post with its comment thread. Without a comment field in the footer,
     the thread gives the count (when its end is in the dump) and the reply form says
     comments are open; "Comments are closed." or closing lines without "Reply" say closed."""
@@ -776,21 +778,21 @@ def _apply_thread(post: Post, single: _Single) -> tuple[Post, list[Warning]]:
     elif closed:
         open_ = False
     if count is not None and count != len(comments):
-        warnings.append(Warning(post.line, "comment-count-mismatch",
+        warnings.append(ParseWarning(post.line, "comment-count-mismatch",
                                 f"footer says {count} comments, thread has {len(comments)}"))
     return replace(post, comments=comments, comment_count=count, comments_open=open_), warnings
 
 
-def _dated(posts: list[Post], date_texts: list[str | None]) -> tuple[list[Post], list[Warning]]:
+def _dated(posts: list[Post], date_texts: list[str | None]) -> tuple[list[Post], list[ParseWarning]]:
     """Ambiguous dates resolved across the page, each with a warning."""
     posts = _resolve_page_dates(posts, date_texts)
-    return posts, [Warning(p.line, "ambiguous-date", f"byline date {d!r} read {p.published_on_guess}")
+    return posts, [ParseWarning(p.line, "ambiguous-date", f"byline date {d!r} read {p.published_on_guess}")
                    for p, d in zip(posts, date_texts, strict=True) if p.published_on_guess]
 
 
-def _collect(results: Iterable[tuple[list[_Built], list[Warning]]]) -> tuple[list[_Built], list[Warning]]:
+def _collect(results: Iterable[tuple[list[_Built], list[ParseWarning]]]) -> tuple[list[_Built], list[ParseWarning]]:
     built: list[_Built] = []
-    warnings: list[Warning] = []
+    warnings: list[ParseWarning] = []
     for b, w in results:
         built += b
         warnings += w
@@ -811,7 +813,7 @@ def parse_page(text: str, ref: Reference) -> Page:
     warnings += [*nav, *widgets, *cuts, *found, *(w for b in built for w in b.warnings)]
     posts = [b.post for b in built]
     if site is None and posts and not _is_title(posts[0].title):
-        warnings.append(Warning(posts[0].line, "incomplete-post",
+        warnings.append(ParseWarning(posts[0].line, "incomplete-post",
                                 "the dump starts inside this post (its first line reads like body text)"))
         posts[0] = replace(posts[0], is_complete=False)
     posts, dated = _dated(posts, [b.date_text for b in built])
@@ -820,7 +822,7 @@ def parse_page(text: str, ref: Reference) -> Page:
     # otherwise read as one post cut off (a title and body lines).
     if site is None and not any(p.byline or p.posted_on or p.categories for p in posts):
         if posts:  # what was read as posts is not: the warnings about them go too
-            warnings = [Warning(posts[0].line, "ignored-line",
+            warnings = [ParseWarning(posts[0].line, "ignored-line",
                                 "no page header, byline or post footer: not a dump of posts")]
         posts = []
     if single and posts:

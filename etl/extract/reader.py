@@ -99,9 +99,3 @@ def to_document(path: str, document_id: str, raw: bytes) -> Document:
     if HTML_RE.match(text) or (text.lstrip().startswith("<") and text.count("</") > 5):
         raise Rejected(document_id, path, len(raw), "an HTML page, not a text dump")
     return Document(document_id, path, len(raw), encoding, text)
-
-
-def read_document(path: Path, max_bytes: int) -> Document:
-    """Read and decode one input file; raise Rejected with the reason it cannot be used."""
-    document_id, raw, _ = read_bytes(path, max_bytes)
-    return to_document(str(path), document_id, raw)

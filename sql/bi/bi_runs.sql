@@ -41,15 +41,15 @@ comment on column bi_runs.run_id is 'Key. Sortable run id: UTC start time and a 
 comment on column bi_runs.started_at is 'When the run started (UTC).';
 comment on column bi_runs.finished_at is 'When the run committed (UTC).';
 comment on column bi_runs.duration_seconds is 'finished_at minus started_at, in seconds.';
-comment on column bi_runs.status is 'succeeded, partial (some documents rejected) or noop (nothing new).';
-comment on column bi_runs.exit_code is 'Exit code of `etl run`: 0 all loaded, 1 some documents rejected.';
+comment on column bi_runs.status is 'succeeded, partial (some documents rejected), noop (nothing new) or rollback (`etl rollback`).';
+comment on column bi_runs.exit_code is 'Exit code of `etl run`: 0 all loaded (and a rollback), 1 some documents rejected.';
 comment on column bi_runs.full_refresh is 'True when the run rebuilt the warehouse.';
 comment on column bi_runs.documents_new is 'Dump documents loaded by the run.';
 comment on column bi_runs.documents_skipped is 'Dump documents skipped as already loaded (same SHA-256).';
 comment on column bi_runs.documents_rejected is 'Dump documents the run rejected.';
 comment on column bi_runs.posts_new is 'Posts first seen in the run.';
 comment on column bi_runs.posts_updated is 'Posts completed by the run (an excerpt replaced by the full post).';
-comment on column bi_runs.validation_status is 'passed, rejected-documents or not-run.';
+comment on column bi_runs.validation_status is 'passed, rejected-documents, not-run (no new document) or, for a rollback, rolled back to <run_id>.';
 comment on column bi_runs.expectations_evaluated is 'Great Expectations expectations evaluated.';
 comment on column bi_runs.expectations_passed is 'Of those, how many passed (validation_results.success).';
 comment on column bi_runs.expectations_failed is 'Of those, how many failed on some staged rows.';

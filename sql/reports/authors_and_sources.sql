@@ -5,13 +5,11 @@ with
 
 authored as (
     select
-        a.name as author,
-        coalesce(s.name, '(no source)') as source,
-        p.posted_on
-    from posts as p
-    inner join authors as a on p.author_id = a.author_id
-    left join sources as s on p.source_id = s.source_id
-    where $author = '' or a.name = $author
+        author,
+        source,
+        posted_date as posted_on
+    from bi_posts
+    where author <> '(no author)' and ($author = '' or author = $author)
 ),
 
 per_author as (

@@ -6,16 +6,13 @@ with
 
 post_categories as (
     select
-        strftime(p.posted_on, '%Y-%m') as month,
-        t.name as category,
-        p.post_id
-    from post_tags as pt
-    inner join tags as t on pt.tag_id = t.tag_id
-    inner join posts as p on pt.post_id = p.post_id
+        strftime(posted_date, '%Y-%m') as month,
+        category,
+        post_id
+    from bi_post_categories
     where
-        t.kind = 'category'
-        and p.posted_on between $since and $until
-        and ($category = '' or t.name = $category)
+        posted_date between $since and $until
+        and ($category = '' or category = $category)
 ),
 
 monthly as (

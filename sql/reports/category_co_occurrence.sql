@@ -6,12 +6,10 @@ with
 
 post_categories as (
     select
-        pt.post_id,
-        t.name as category
-    from post_tags as pt
-    inner join tags as t on pt.tag_id = t.tag_id
-    inner join posts as p on pt.post_id = p.post_id
-    where t.kind = 'category' and coalesce(p.posted_on, $since) >= $since
+        post_id,
+        category
+    from bi_post_categories
+    where coalesce(posted_date, $since) >= $since
 ),
 
 category_posts as (

@@ -2,13 +2,11 @@
 -- param limit: integer = 50
 with
 
-per_run as (
+-- The totals (evaluated, passed, failed, failing rows) are bi_runs'; what it does not have
+-- comes from validation_results.
+failures as (
     select
         run_id,
-        count(*) as evaluated,
-        count(*) filter (where success) as passed,
-        count(*) filter (where not success) as failed,
-        sum(unexpected_count) as unexpected_rows,
         sum(rejected_documents) as rejected_documents,
         string_agg(
             case when not success then table_name || '.' || coalesce(column_name, '*') || ' ' || expectation end,
@@ -23,14 +21,14 @@ final as (
         r.run_id,
         r.started_at,
         r.validation_status,
-        coalesce(pr.evaluated, 0) as evaluated,
-        coalesce(pr.passed, 0) as passed,
-        coalesce(pr.failed, 0) as failed,
-        coalesce(pr.unexpected_rows, 0) as unexpected_rows,
-        coalesce(pr.rejected_documents, 0) as rejected_documents,
-        pr.failed_expectations
-    from runs as r
-    left join per_run as pr on r.run_id = pr.run_id
+        r.expectations_evaluated as evaluated,
+        r.expectations_passed as passed,
+        r.expectations_failed as failed,
+        r.unexpected_rows,
+        coalesce(f.rejected_documents, 0) as rejected_documents,
+        f.failed_expectations
+    from bi_runs as r
+    left join failures as f on r.run_id = f.run_id
     order by r.started_at desc, r.run_id desc
     limit $limit
 )

@@ -5,14 +5,13 @@ with
 
 per_source as (
     select
-        coalesce(s.name, '(no source)') as source,
+        source,
         count(*) as posts,
-        min(p.posted_on) as first_posted_on,
-        max(p.posted_on) as last_posted_on
-    from posts as p
-    left join sources as s on p.source_id = s.source_id
-    where coalesce(p.posted_on, p.published_on, $since) >= $since
-    group by all
+        min(posted_date) as first_posted_on,
+        max(posted_date) as last_posted_on
+    from bi_posts
+    where coalesce(posted_date, published_date, $since) >= $since
+    group by source
 ),
 
 final as (

@@ -5,11 +5,10 @@ with
 
 lags as (
     select
-        coalesce(s.name, '(no source)') as source,
-        p.posted_on - p.published_on as lag_days
-    from posts as p
-    left join sources as s on p.source_id = s.source_id
-    where p.posted_on is not null and p.published_on is not null and p.posted_on >= $since
+        source,
+        repost_lag_days as lag_days
+    from bi_posts
+    where repost_lag_days is not null and posted_date >= $since
 ),
 
 per_source as (

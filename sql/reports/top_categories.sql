@@ -5,14 +5,12 @@ with
 
 counted as (
     select
-        t.name as category,
+        category,
         count(*) as posts,
-        sum(p.word_count) as words
-    from post_tags as pt
-    inner join tags as t on pt.tag_id = t.tag_id
-    inner join posts as p on pt.post_id = p.post_id
-    where t.kind = 'category' and coalesce(p.posted_on, $since) >= $since
-    group by t.name
+        sum(word_count) as words
+    from bi_post_categories
+    where coalesce(posted_date, $since) >= $since
+    group by category
 ),
 
 final as (

@@ -5,11 +5,10 @@ with
 
 lengths as (
     select
-        coalesce(s.name, '(no source)') as source,
-        p.word_count
-    from posts as p
-    left join sources as s on p.source_id = s.source_id
-    where coalesce(p.posted_on, $since) >= $since
+        source,
+        word_count
+    from bi_posts
+    where coalesce(posted_date, $since) >= $since
 ),
 
 per_source as (

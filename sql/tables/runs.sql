@@ -20,15 +20,15 @@ comment on table runs is 'One row per published run of `etl run` (runs that exit
 comment on column runs.run_id is 'Key. Sortable run id: UTC start time and a random suffix.';
 comment on column runs.started_at is 'When the run started (UTC).';
 comment on column runs.finished_at is 'When the run committed (UTC).';
-comment on column runs.status is 'succeeded (every new document loaded), partial (some rejected) or noop (nothing new).';
-comment on column runs.exit_code is 'The exit code of the run: 0 all loaded, 1 some documents rejected.';
+comment on column runs.status is 'succeeded (every new document loaded), partial (some rejected), noop (nothing new) or rollback (`etl rollback`: the row of the rollback itself).';
+comment on column runs.exit_code is 'The exit code of the run: 0 all loaded (and a rollback), 1 some documents rejected.';
 comment on column runs.full_refresh is 'True when the run rebuilt the warehouse (--full-refresh).';
 comment on column runs.documents_new is 'Documents loaded by this run.';
 comment on column runs.documents_skipped is 'Documents skipped because a document with the same SHA-256 was already in the warehouse.';
 comment on column runs.documents_rejected is 'Documents this run rejected (see documents.error).';
 comment on column runs.posts_new is 'Posts first seen in this run.';
 comment on column runs.posts_updated is 'Posts seen before as excerpts or cut off, replaced by a complete copy in this run.';
-comment on column runs.validation_status is 'passed, or rejected-documents when some documents failed an expectation.';
+comment on column runs.validation_status is 'passed; rejected-documents when some documents failed an expectation; not-run when no document was new; for a rollback, rolled back to <run_id>.';
 comment on column runs.expectations_evaluated is 'Great Expectations expectations evaluated on the staged tables.';
 comment on column runs.expectations_failed is 'Expectations that failed on some staged rows (their documents were rejected).';
 comment on column runs.table_rows is 'JSON object: rows of each table after the run.';

@@ -69,7 +69,7 @@ comment on column post_details.tag_count is 'Tag links in the footer (posts.tag_
 comment on column post_details.comment_count is 'Footer comment count from the latest document that gave one (comments.comment_count); NULL when comments are off or never seen.';
 comment on column post_details.comments_open is 'Whether comments were open in that latest observation (comments.comments_open).';
 comment on column post_details.word_count is 'Words in the body (posts.word_count).';
-comment on column post_details.document_id is 'Document the post was first seen in (posts.document_id).';
+comment on column post_details.document_id is 'Document the post was first seen in (posts.document_id); a complete copy that replaces an excerpt keeps it.';
 comment on column post_details.is_complete is 'False for excerpts and cut-off posts (posts.is_complete).';
 comment on column post_details.subtitle is 'Caption or subtitle lines between title and byline (posts.subtitle).';
 comment on column post_details.image_credit is 'The © credit line between title and byline (posts.image_credit).';
@@ -77,4 +77,4 @@ comment on column post_details.published_on_guess is 'How an ambiguous slash byl
 comment on column post_details.repost_lag_days is 'posted_on minus published_on in days: footer date minus byline date; NULL unless both are known.';
 comment on column post_details.comment_observations is 'In how many documents the post''s comment footer was seen (rows of comments).';
 comment on column post_details.body is 'Body paragraphs, separated by blank lines (posts.body).';
-comment on column post_details.run_id is 'The run that loaded this version of the post (posts.run_id).';
+comment on column post_details.run_id is 'The run that first loaded the post (posts.run_id); a later run that completes an excerpt replaces the text but not this.';
