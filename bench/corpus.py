@@ -45,7 +45,8 @@ if str(ROOT) not in sys.path:
 
 from etl.extract.parser import Comment, Post, parse_page  # noqa: E402
 from etl.extract.render import PageShape, PostShape, render_page  # noqa: E402
-from etl.settings import SAMPLE_INPUT, load_reference  # noqa: E402
+from etl.reference import load_reference  # noqa: E402
+from etl.settings import SAMPLE_INPUT  # noqa: E402
 
 EPOCH = date(2000, 1, 1)  # day 0 of `generate`
 ARCHIVE_EPOCH = date(2000, 1, 1)  # day 0 of `generate_posts_corpus`

@@ -6,7 +6,7 @@ Dask LocalCluster against the local process pool, and the single-node steps of a
     python bench/dask_speed.py --smoke      # = --size-mb 8 --task-mb 1,4 --single-node-mb 0
 
 Generates a deterministic corpus (bench/corpus.py) and runs the extract stage itself
-(etl.workers.extract: read, hash, decode, parse, raw Parquet) over it:
+(etl.executors.extract: read, hash, decode, parse, raw Parquet) over it:
 
 - local: `jobs=1`, the tasks in this process: the parse with no hand-over at all;
 - cluster: a LocalCluster of one worker process with one thread on 127.0.0.1, reached over
@@ -45,16 +45,17 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 
 from etl import executors, workers  # noqa: E402
-from etl.settings import DEFAULT_MAX_BYTES, load_reference  # noqa: E402
+from etl.reference import load_reference  # noqa: E402
+from etl.settings import DEFAULT_MAX_BYTES  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 MB = 1_000_000
 MiB = 1024 * 1024
 
 
-def settings(raw: Path) -> workers.Settings:
+def settings(raw: Path) -> workers.WorkerContext:
     shutil.rmtree(raw, ignore_errors=True)
-    return workers.Settings({}, False, DEFAULT_MAX_BYTES, load_reference(), "bench", raw)
+    return workers.WorkerContext({}, False, DEFAULT_MAX_BYTES, load_reference(), "bench", raw)
 
 
 def timed_extract(files: list[tuple[int, Path]], task_bytes: int, raw: Path, jobs: int,
@@ -67,7 +68,7 @@ def timed_extract(files: list[tuple[int, Path]], task_bytes: int, raw: Path, job
     s = settings(raw)
     cpu = lambda: time.process_time() + (sum(client.run(time.process_time).values()) if client else 0)  # noqa: E731
     cpu_start, start = cpu(), time.perf_counter()
-    outcomes = list(workers.extract(all_tasks, s, jobs, scheduler))
+    outcomes = list(executors.extract(all_tasks, s, jobs, scheduler))
     seconds, cpu_seconds = time.perf_counter() - start, cpu() - cpu_start
     assert len(outcomes) == len(all_tasks) and sum(len(c.parsed) for c in outcomes) > 0
     return seconds, cpu_seconds, len(all_tasks)
@@ -107,13 +108,13 @@ def small_run(files: list[tuple[int, Path]], raw: Path) -> dict[str, float]:
     workers.TASK_BYTES = 4 * MiB
     all_tasks = workers.tasks(files)
     start = time.perf_counter()
-    list(workers.extract(all_tasks, settings(raw), 2))
+    list(executors.extract(all_tasks, settings(raw), 2))
     pool_s = time.perf_counter() - start
     start = time.perf_counter()
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as lc:
         started = time.perf_counter() - start
-        list(workers.extract(all_tasks, settings(raw), 2, lc.scheduler_address))
+        list(executors.extract(all_tasks, settings(raw), 2, lc.scheduler_address))
     cluster_s = time.perf_counter() - start
     return {"tasks": len(all_tasks), "process_pool_s": round(pool_s, 3), "local_cluster_s": round(cluster_s, 3),
             "local_cluster_start_s": round(started, 3)}

@@ -32,7 +32,8 @@ import corpus  # noqa: E402
 
 from etl.extract import parse_page  # noqa: E402
 from etl.extract.reader import read_bytes, to_document  # noqa: E402
-from etl.settings import DEFAULT_MAX_BYTES, Reference, load_reference  # noqa: E402
+from etl.reference import Reference, load_reference  # noqa: E402
+from etl.settings import DEFAULT_MAX_BYTES  # noqa: E402
 from etl.transform import Parsed, document_rows, empty_rows, write_raw  # noqa: E402
 from etl.workers import tasks  # noqa: E402
 

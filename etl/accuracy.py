@@ -32,7 +32,8 @@ from difflib import SequenceMatcher
 from pathlib import Path
 
 from etl.extract.parser import Post, parse_page
-from etl.settings import ROOT, Reference, load_reference, name_key
+from etl.reference import Reference, load_reference, name_key
+from etl.settings import ROOT
 
 DEFAULT_FIXTURES = ROOT / "tests" / "fixtures"
 REAL_PAGES = ROOT.parent / "shared" / "data" / "real-pages"  # ../shared/data/real-pages

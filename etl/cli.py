@@ -12,11 +12,14 @@ import sys
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from etl.settings import DEFAULT_MAX_BYTES, DEFAULT_WAREHOUSE, SAMPLE_INPUT
+
+if TYPE_CHECKING:
+    from etl.summary import RunSummary
 
 app = typer.Typer(
     help="Blog dumps → normalized tables → Great Expectations → Parquet + DuckDB → reports.",
@@ -120,30 +123,31 @@ def run(
             traceback=traceback.format_exc())
         raise _fail(f"internal error, nothing published: {type(e).__name__}: {e}", EXIT_ERROR) from None
     if summary_json:
-        summary_json.write_text(json.dumps(result.summary, indent=2, default=str) + "\n", encoding="utf-8")
+        summary_json.write_text(json.dumps(result.summary.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     typer.echo(_summary_text(result.summary))
     raise typer.Exit(result.exit_code)
 
 
-def _summary_text(s: dict) -> str:
-    if s["status"] == "failed":
-        lines = [f"run {s['run_id']}: validation FAILED, nothing published (exit 3)"]
-        for f in s["validation"]["failed"]:
-            where = f"{f['table']}.{f['column']}" if f["column"] else f["table"]
-            lines.append(f"  {f['expectation']} on {where}: {f['unexpected_count']} rows, e.g. {f['examples']}")
-        return "\n".join([*lines, f"log: {s['log']}"])
-    d, p, v = s["documents"], s["posts"], s["validation"]
+def _summary_text(s: RunSummary) -> str:
+    v = s.validation
+    if not s.published:
+        lines = [f"run {s.run_id}: validation FAILED, nothing published (exit 3)"]
+        for f in v.failures:
+            where = f"{f.table}.{f.column}" if f.column else f.table
+            lines.append(f"  {f.expectation} on {where}: {f.unexpected_count} rows, e.g. {f.examples}")
+        return "\n".join([*lines, f"log: {s.log}"])
+    d, p, w = s.documents, s.posts, s.warehouse
     lines = [
-        f"run {s['run_id']}: {s['status']} (exit {s['exit_code']})",
-        f"documents: {d['new']} loaded, {d['skipped']} skipped (seen before), {d['rejected']} rejected",
-        f"posts: {p['in_new_documents']} in new documents ({p['new']} new, {p['updated']} completed)",
-        f"validation: {v['status']} ({v['evaluated']} expectations, {v['failed']} failed)",
+        f"run {s.run_id}: {s.status} (exit {s.exit_code})",
+        f"documents: {d.new} loaded, {d.skipped} skipped (seen before), {d.rejected} rejected",
+        f"posts: {p.in_new_documents} in new documents ({p.new} new, {p.updated} completed)",
+        f"validation: {v.status} ({v.evaluated} expectations, {v.failed} failed)",
     ]
-    lines += [f"  rejected {r['path']}: {r['reason']}" for r in s["rejected"]]
-    lines.append("tables: " + ", ".join(f"{t} {n}" for t, n in s["table_rows"].items()))
-    w = s["warehouse"]
-    lines.append(f"warehouse: {w['root']} (BI tools: {w['published']}, read-only; Parquet files: {w['manifest']})")
-    if d["new"] == 0 and d["rejected"] == 0:
+    lines += [f"  rejected {r.path}: {r.reason}" for r in s.rejected]
+    lines.append("tables: " + ", ".join(f"{t} {n}" for t, n in s.table_rows.items()))
+    assert w is not None
+    lines.append(f"warehouse: {w.root} (BI tools: {w.published}, read-only; Parquet files: {w.manifest})")
+    if d.new == 0 and d.rejected == 0:
         lines.append("nothing new: the warehouse is unchanged")
     return "\n".join(lines)
 

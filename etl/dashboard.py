@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.htmlpage import Badge, Examples, Table, fmt, render, trusted
+from etl.summary import Documents, Posts, RunSummary, Validation
 
 CHART_WIDTH = 360
 TOP_SOURCES = 10  # sources with their own colour in "posts over time"; the rest are "other sources"
@@ -56,7 +57,7 @@ class RunRecord:
     """One run: its log summary, and its expectation outcomes if it was published."""
 
     run_id: str
-    summary: dict
+    summary: RunSummary
     results: list[dict] = field(default_factory=list)  # validation_results rows
     rejected: list[dict] = field(default_factory=list)  # documents rows rejected by the run
     published: bool = False
@@ -101,11 +102,11 @@ def choose_grain(first: date | None, last: date | None) -> str:
     return "day" if span <= 92 else "week" if span <= 731 else "month"
 
 
-def read_log(logs: Path, run_id: str) -> dict | None:
+def read_log(logs: Path, run_id: str) -> RunSummary | None:
     path = logs / f"{run_id}.json"
     if not re.fullmatch(r"[0-9A-Za-z_-]+", run_id) or not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    return RunSummary.from_dict(json.loads(path.read_text(encoding="utf-8")))
 
 
 def latest_log_id(logs: Path) -> str | None:
@@ -119,7 +120,9 @@ def collect_run(con, logs: Path, run_id: str) -> RunRecord:
     in_db = con.execute("select count(*) from runs where run_id = ?", [run_id]).fetchone()[0] if con else 0
     if summary is None and not in_db:
         raise NoRun(run_id)
-    record = RunRecord(run_id, summary or {}, published=bool(in_db))
+    if summary is None:  # the log is gone: the essentials from the runs row
+        summary = _from_runs_row(_run(con, "select * from runs where run_id = ?", [run_id]).records[0])
+    record = RunRecord(run_id, summary, published=bool(in_db))
     if in_db:
         record.results = _run(con, """
             select table_name, expectation, column_name, success, unexpected_count, examples, rejected_documents
@@ -130,18 +133,17 @@ def collect_run(con, logs: Path, run_id: str) -> RunRecord:
             select path, size_bytes, error from documents
             where run_id = ? and status = 'rejected' order by path
             """, [run_id]).records
-        if summary is None:  # the log is gone: rebuild the essentials from the runs row
-            row = _run(con, "select * from runs where run_id = ?", [run_id]).records[0]
-            record.summary = {
-                "run_id": run_id, "status": row["status"], "exit_code": row["exit_code"],
-                "started_at": fmt(row["started_at"]), "finished_at": fmt(row["finished_at"]),
-                "documents": {"new": row["documents_new"], "skipped": row["documents_skipped"],
-                              "rejected": row["documents_rejected"]},
-                "posts": {"new": row["posts_new"], "updated": row["posts_updated"]},
-                "validation": {"status": row["validation_status"], "evaluated": row["expectations_evaluated"],
-                               "failed": row["expectations_failed"]},
-            }
     return record
+
+
+def _from_runs_row(row: dict) -> RunSummary:
+    return RunSummary(
+        run_id=row["run_id"], status=row["status"], exit_code=row["exit_code"],
+        started_at=fmt(row["started_at"]), finished_at=fmt(row["finished_at"]),
+        documents=Documents(row["documents_new"], row["documents_skipped"], row["documents_rejected"]),
+        posts=Posts(new=row["posts_new"], updated=row["posts_updated"]),
+        validation=Validation(row["validation_status"], row["expectations_evaluated"], row["expectations_failed"]),
+    )
 
 
 def collect_dashboard(con, logs: Path, warehouse: str) -> DashboardData:
@@ -437,19 +439,17 @@ def _when(text: Any) -> str:
 def run_facts(run: RunRecord) -> dict[str, Any]:
     """What macros.html.j2 run_facts shows of a run, from its summary."""
     s = run.summary
-    d, p, v = s.get("documents", {}), s.get("posts", {}), s.get("validation", {})
-    failed = v.get("failed")
-    count = len(failed) if isinstance(failed, list) else failed
-    evaluated = v.get("evaluated")
-    rows = s.get("table_rows")
+    d, p, v = s.documents, s.posts, s.validation
+    rows = s.table_rows
     return {
-        "run_id": run.run_id, "status": s.get("status", "?"), "exit_code": s.get("exit_code", "?"),
-        "started": _when(s.get("started_at")), "finished": _when(s.get("finished_at")),
-        "documents": d and f"{d.get('new', 0)} loaded, {d.get('skipped', 0)} skipped, {d.get('rejected', 0)} rejected",
-        "posts": p and f"{p.get('new', 0)} new, {p.get('updated', 0)} completed",
-        "validation_status": v.get("status", "?"),
-        "validation": (f"{evaluated} expectations evaluated, " if evaluated is not None else "") + f"{count} failed",
-        "unpublished": s.get("status") == "failed",
+        "run_id": run.run_id, "status": s.status, "exit_code": s.exit_code,
+        "started": _when(s.started_at), "finished": _when(s.finished_at),
+        "documents": s.published and f"{d.new} loaded, {d.skipped} skipped, {d.rejected} rejected",
+        "posts": s.published and f"{p.new} new, {p.updated} completed",
+        "validation_status": v.status,
+        "validation": (f"{v.evaluated} expectations evaluated, " if v.evaluated is not None else "")
+        + f"{v.failed} failed",
+        "unpublished": not s.published,
         "table_rows": rows and ", ".join(f"{t} {n:,}" for t, n in rows.items()),
     }
 
@@ -458,12 +458,9 @@ def failed_expectations(run: RunRecord) -> list[dict]:
     """Failed expectations of a run: from validation_results if published, else from its log."""
     if run.results:
         return [r for r in run.results if not r["success"]]
-    failed = run.summary.get("validation", {}).get("failed")
-    if not isinstance(failed, list):
-        return []
-    return [{"table_name": f["table"], "expectation": f["expectation"], "column_name": f["column"],
-             "success": False, "unexpected_count": f["unexpected_count"],
-             "examples": f.get("examples"), "rejected_documents": None} for f in failed]
+    return [{"table_name": f.table, "expectation": f.expectation, "column_name": f.column,
+             "success": False, "unexpected_count": f.unexpected_count,
+             "examples": f.examples, "rejected_documents": None} for f in run.summary.validation.failures]
 
 
 def _per_table(results: list[dict]) -> Table:
@@ -481,10 +478,10 @@ def _note(run: RunRecord) -> str | None:
     """Why a run has no expectation outcomes to show, if it has none."""
     if run.results:
         return None
-    if run.summary.get("status") == "failed":
+    if not run.summary.published:
         return ("The run stopped at validation and published nothing, so only the "
                 "expectations that failed are recorded (in its log).")
-    if run.summary.get("validation", {}).get("evaluated") == 0:
+    if run.summary.validation.evaluated == 0:
         return "No new document: no expectation was evaluated."
     return ("The outcomes of this run are not in the current warehouse "
             "(a later full refresh replaced it); the summary above is from its log.")
@@ -494,8 +491,8 @@ def validation_section(run: RunRecord, *, full: bool) -> dict[str, Any]:
     """What macros.html.j2 validation_section shows: which expectations ran, which failed and
     example offending values; the documents rejected."""
     failed = failed_expectations(run)
-    rejected = run.rejected or [{"path": r["path"], "size_bytes": None, "error": r["reason"]}
-                                for r in run.summary.get("rejected", [])]
+    rejected = run.rejected or [{"path": r.path, "size_bytes": None, "error": r.reason}
+                                for r in run.summary.rejected]
     return {
         "failed": failed and Table(
             ["table", "column", "expectation", "failing rows", "example values", "documents rejected"],

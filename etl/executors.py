@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -55,7 +56,7 @@ class InProcess:
 
     slots = 1
 
-    def __init__(self, settings: workers.Settings) -> None:
+    def __init__(self, settings: workers.WorkerContext) -> None:
         self.settings = settings
 
     def submit(self, task):
@@ -71,7 +72,7 @@ class InProcess:
 class Processes(InProcess):
     """`jobs` worker processes on this machine (forked: the settings are not pickled)."""
 
-    def __init__(self, settings: workers.Settings, jobs: int) -> None:
+    def __init__(self, settings: workers.WorkerContext, jobs: int) -> None:
         super().__init__(settings)
         self.slots = jobs
         method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -93,7 +94,7 @@ class Cluster:
     task is one `client.submit(work, task, settings)`. A worker that dies mid-task has its
     tasks run again elsewhere by the scheduler (they write the same files: see workers.work)."""
 
-    def __init__(self, scheduler: str, settings: workers.Settings, log: Callable[..., None],
+    def __init__(self, scheduler: str, settings: workers.WorkerContext, log: Callable[..., None],
                  timeout: float) -> None:
         try:
             from distributed import Client
@@ -114,7 +115,7 @@ class Cluster:
             self.close()
             raise
 
-    def _start(self, settings: workers.Settings) -> None:
+    def _start(self, settings: workers.WorkerContext) -> None:
         try:
             self.client.wait_for_workers(1, timeout=self.timeout)
         except TimeoutError:
@@ -128,7 +129,7 @@ class Cluster:
         self.settings = self.client.scatter(settings, broadcast=True, hash=False)
         self.tag = uuid.uuid4().hex[:8]
 
-    def _check_paths(self, settings: workers.Settings) -> None:
+    def _check_paths(self, settings: workers.WorkerContext) -> None:
         """Every worker sees the raw folder this machine sees (a marker written here is there)."""
         settings.raw_dir.mkdir(parents=True, exist_ok=True)
         marker = settings.raw_dir / f".visible-{uuid.uuid4().hex}"
@@ -207,7 +208,7 @@ def timeout() -> float:
 
 
 @contextlib.contextmanager
-def open(scheduler: str | None, jobs: int, settings: workers.Settings, log: Callable[..., None] | None = None,
+def open(scheduler: str | None, jobs: int, settings: workers.WorkerContext, log: Callable[..., None] | None = None,
          tasks: int = 2) -> Iterator[Executor]:
     """The executor of a run: the Dask cluster at `scheduler` (tcp://HOST:PORT) if given, else
     `jobs` processes on this machine (this process if one job, or one task, is enough)."""
@@ -223,3 +224,26 @@ def open(scheduler: str | None, jobs: int, settings: workers.Settings, log: Call
     finally:
         if hasattr(pool, "close"):
             pool.close()
+
+
+def extract(all_tasks: list[list[tuple[int, Path]]], settings: workers.WorkerContext, jobs: int,
+            scheduler: str | None = None, log: Callable[..., None] | None = None) -> Iterator[workers.TaskOutcome]:
+    """Each task's workers.TaskOutcome, in task order: on the Dask cluster at `scheduler`, else in `jobs`
+    worker processes when there is more than one task. At most workers.WINDOW tasks per worker thread
+    are in flight."""
+    with open(scheduler, jobs, settings, log, len(all_tasks)) as pool:
+        pending: deque = deque()
+        queue = iter(all_tasks)
+        for task in queue:
+            pending.append(pool.submit(task))
+            if len(pending) >= workers.WINDOW * pool.slots:
+                break
+        done = 0
+        while pending:
+            outcome = pool.result(pending.popleft())
+            task = next(queue, None)
+            if task is not None:
+                pending.append(pool.submit(task))
+            done += 1
+            pool.done(done, len(all_tasks))
+            yield outcome

@@ -35,7 +35,6 @@ def corrupt(con) -> None:
         con.execute(f"create or replace temp table corrupted_{table} as from staged_{table}")
         con.execute(f"update corrupted_{table} set {column} = null "
                     f"where rowid = (select min(rowid) from corrupted_{table})")
-        kind = con.execute("select table_type from information_schema.tables where table_name = ?",
-                           [f"staged_{table}"]).fetchall()[0][0]
-        con.execute(f"drop {'view' if kind == 'VIEW' else 'table'} staged_{table}")
-        con.execute(f"create temp view staged_{table} as from corrupted_{table}")
+        from etl.transform import create_temp
+
+        create_temp(con, f"staged_{table}", "view", f"from corrupted_{table}")

@@ -21,17 +21,16 @@ import fcntl
 import json
 import os
 import shutil
-import signal
 import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import pyarrow as pa
 
-from etl.schemas import TABLES, sql
-from etl.storage.lake import connect
+from etl.duck import connect
+from etl.inputs import Identity
+from etl.schemas import sql
 from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME, published_snapshot
 
 TMP_NAME = ".tmp"
@@ -137,18 +136,6 @@ def _forget_locks() -> None:
 os.register_at_fork(after_in_child=_forget_locks)
 
 
-def die_with_parent() -> None:
-    """Call in a child process: the kernel kills it when its parent dies (Linux), so the
-    workers of a killed run do not linger."""
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-        if os.getppid() == 1:  # the parent died before the call
-            os._exit(1)
-
-
 def clean_stale(wh: Warehouse) -> list[Path]:
     """Delete what killed runs left in .tmp/ (their raw rows and spill files). Call under lock."""
     if not wh.tmp.exists():
@@ -171,24 +158,6 @@ def merge(con) -> tuple[int, int]:
         con.execute("reset threads")
     (new, updated), = con.execute(sql("load/post_counts")).fetchall()
     return new, updated
-
-
-def table_rows(con, tables: tuple[str, ...] = TABLES) -> dict[str, int]:
-    return {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in tables}
-
-
-class Identity(NamedTuple):
-    """What a file was when a run read it: unchanged size, time and inode, unchanged bytes."""
-
-    path: str
-    size_bytes: int
-    modified_ns: int
-    inode: int
-    document_id: str
-
-
-def identity(path: Path, st: os.stat_result, document_id: str) -> Identity:
-    return Identity(str(path), st.st_size, st.st_mtime_ns, st.st_ino, document_id)
 
 
 INPUT_SCHEMA = pa.schema([("path", pa.string()), ("size_bytes", pa.int64()), ("modified_ns", pa.int64()),

@@ -34,7 +34,7 @@ from typing import Any
 
 from etl.settings import SQL_DIR
 from etl.texttable import text_table
-from etl.values import plain
+from etl.values import to_jsonable
 
 FORMATS = ("table", "csv", "json", "markdown")
 PARAM_RE = re.compile(
@@ -219,9 +219,9 @@ def _cell(v: Any, width: int | None = None) -> str:
     if v is None:
         text = "NULL"
     elif isinstance(v, list | tuple | dict):
-        text = json.dumps(plain(v), ensure_ascii=False)
+        text = json.dumps(to_jsonable(v), ensure_ascii=False)
     else:
-        text = str(plain(v))
+        text = str(to_jsonable(v))
     text = " ".join(text.split())
     if width and len(text) > width:
         text = text[: width - 1] + "…"
@@ -237,7 +237,7 @@ def _numeric(values: Iterable[Any]) -> bool:
 def render(columns: list[str], rows: list[tuple], fmt: str, max_width: int = 60) -> str:
     """Rows as an aligned text table, CSV, a JSON array of objects, or a Markdown table."""
     if fmt == "json":
-        return json.dumps([dict(zip(columns, map(plain, r), strict=True)) for r in rows],
+        return json.dumps([dict(zip(columns, map(to_jsonable, r), strict=True)) for r in rows],
                           ensure_ascii=False, indent=2)
     if fmt == "csv":
         out = io.StringIO()

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from etl.duck import connect
 from etl.settings import SQL_DIR
 
 # Tables whose rows come from the documents of a run, each staged by sql/stage/<table>.sql.
@@ -22,6 +23,9 @@ DATA_TABLES = (
     "comment_entries",
     "document_warnings",
 )
+# The rows the extract workers write, in the order staging reads them: raw_<table> in
+# sql/stage/raw_tables.sql.
+RAW_TABLES = ("documents", "document_warnings", "posts", "post_tags", "comments", "comment_entries")
 # Storage-internal tables (etl/storage/): in the DDL folder, not part of the data contract.
 INTERNAL_TABLES = ("input_files",)
 # Every table of the data contract: every table after the tables its foreign keys point
@@ -43,8 +47,6 @@ def literal(text: Path | str) -> str:
 
 def connect_memory():
     """An empty in-memory DuckDB, opened like the warehouse (offline)."""
-    from etl.storage.lake import connect
-
     return connect()
 
 
@@ -60,8 +62,6 @@ def arrow_schemas() -> dict[str, pa.Schema]:
 @cache
 def raw_schemas() -> dict[str, pa.Schema]:
     """Arrow schema of the raw rows of every table the extract workers write (sql/stage/raw_tables.sql)."""
-    from etl.transform import RAW_TABLES
-
     con = connect_memory()
     for table in TABLES:
         con.execute(sql(f"tables/{table}"))

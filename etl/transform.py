@@ -19,12 +19,17 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from etl.extract import Document, Page, Post, Rejected
-from etl.schemas import DATA_TABLES, raw_schemas, sql
-from etl.settings import Reference, name_key
+from etl.reference import Reference, name_key
+from etl.schemas import DATA_TABLES, RAW_TABLES, raw_schemas, sql
 
-# Raw tables, in the order staging reads them; each is raw_<name> in sql/stage/raw_tables.sql.
-RAW_TABLES = ("documents", "document_warnings", "posts", "post_tags", "comments", "comment_entries")
-POST_SEQ_STRIDE = 1 << 20  # seq = file index * stride + position of the row in its file
+# Every raw row's seq: the index of its input file among the run's files * SEQ_STRIDE + its
+# position among the file's rows of its table. Orders rows as the inputs were given.
+SEQ_STRIDE = 1 << 20
+
+
+def file_index(seq: int) -> int:
+    """The index among the run's input files of the file a raw row's `seq` came from."""
+    return seq // SEQ_STRIDE
 
 
 @dataclass(frozen=True)
@@ -74,7 +79,7 @@ def empty_rows() -> Rows:
 def document_rows(item: Parsed, index: int, run_id: str, ref: Reference, rows: Rows) -> None:
     """Append the raw rows of one parsed document (the `index`-th input file) to `rows`."""
     doc, page = item.document, item.page
-    first = index * POST_SEQ_STRIDE
+    first = index * SEQ_STRIDE
     rows["documents"].append({
         "document_id": doc.document_id, "path": doc.path, "size_bytes": doc.size_bytes,
         "encoding": doc.encoding, "site_name": page.site_name, "page_kind": page.page_kind,
@@ -148,7 +153,7 @@ def open_stage(con, folder: Path) -> None:
     for table in RAW_TABLES:
         # The files, a bound value: a view cannot hold a parameter, so it reads a variable.
         con.execute(f"set variable raw_{table}_files = ?", [(folder / table / "*.parquet").as_posix()])
-        view = sql("stage/raw_view").format(table=table, stride=POST_SEQ_STRIDE)
+        view = sql("stage/raw_view").format(table=table, stride=SEQ_STRIDE)
         con.execute(f"create or replace temp view raw_{table} as {view}")
 
 
@@ -174,8 +179,14 @@ def stage(con) -> None:
     merge read them, each several times), but views for STAGED_AS_VIEWS."""
     con.execute(f"create or replace temp table chosen_posts as {sql('stage/chosen_posts')}")
     for table in DATA_TABLES:
-        kind = "view" if table in STAGED_AS_VIEWS else "table"
-        con.execute(f"drop view if exists staged_{table}")
-        con.execute(f"drop table if exists staged_{table}")
-        con.execute(f"create temp {kind} staged_{table} as {sql(f'stage/{table}')}")
+        create_temp(con, f"staged_{table}", "view" if table in STAGED_AS_VIEWS else "table", sql(f"stage/{table}"))
+
+
+def create_temp(con, name: str, kind: str, query: str) -> None:
+    """The temporary `kind` ("table" or "view") `name` as `query`, replacing a temporary view
+    or table of that name."""
+    for (existing,) in con.execute("select table_type from information_schema.tables "
+                                   "where table_catalog = 'temp' and table_name = ?", [name]).fetchall():
+        con.execute(f"drop {'view' if existing == 'VIEW' else 'table'} {name}")
+    con.execute(f"create temp {kind} {name} as {query}")
 

@@ -25,7 +25,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from etl.values import plain
+from etl.values import to_jsonable
 
 ID_COLUMN = "document_id"  # failing rows of relations that have it are traced to their documents
 Scope = Literal["rows", "table"]
@@ -181,10 +181,10 @@ def _outcome(table: str, r, traceable: bool) -> Outcome:
         table=table,
         expectation=config.type,
         column=kwargs.get("column"),
-        kwargs=plain(kwargs),
+        kwargs=to_jsonable(kwargs),
         success=bool(r.success),
         unexpected_count=int(res.get("unexpected_count") or 0),
-        examples=plain(examples),
+        examples=to_jsonable(examples),
         documents=_documents(res) if traceable and not r.success else {},
         error=_error(r.exception_info or {}),
     )
@@ -195,7 +195,7 @@ def _documents(res: dict) -> dict[str, list]:
     documents: dict[str, list] = {}
     for row in res.get("unexpected_index_list") or []:
         values = [v for k, v in row.items() if k != ID_COLUMN] or [row[ID_COLUMN]]
-        documents.setdefault(row[ID_COLUMN], []).append(plain(values[0] if len(values) == 1 else values))
+        documents.setdefault(row[ID_COLUMN], []).append(to_jsonable(values[0] if len(values) == 1 else values))
     return documents
 
 
@@ -205,15 +205,3 @@ def _error(info: dict) -> str | None:
         return info.get("exception_message") or "exception"
     nested = [v.get("exception_message") for v in info.values() if isinstance(v, dict)]
     return next((m for m in nested if m), None)
-
-
-def stage_tables(tables: dict[str, Any]):
-    """An in-memory DuckDB holding `tables` (Arrow tables) as staged_<table>, to validate them."""
-    from etl.schemas import connect_memory
-
-    con = connect_memory()
-    for table, data in tables.items():
-        con.register(f"arrow_{table}", data)
-        con.execute(f"create table staged_{table} as select * from arrow_{table}")
-        con.unregister(f"arrow_{table}")
-    return con

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 
-def plain(v: Any) -> Any:
+def to_jsonable(v: Any) -> Any:
     """A value as JSON has it: dates and times as ISO strings, decimals as floats, NaN as
     null, lists and dicts element by element."""
     if isinstance(v, float) and math.isnan(v):
@@ -17,7 +17,7 @@ def plain(v: Any) -> Any:
     if hasattr(v, "isoformat"):
         return v.isoformat()
     if isinstance(v, list | tuple):
-        return [plain(x) for x in v]
+        return [to_jsonable(x) for x in v]
     if isinstance(v, dict):
-        return {str(k): plain(x) for k, x in v.items()}
+        return {str(k): to_jsonable(x) for k, x in v.items()}
     return v

@@ -14,18 +14,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import time
 import uuid
-from collections import deque
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from etl.extract import Rejected, parse_page
 from etl.extract.reader import path_id, read_bytes, to_document
 from etl.failpoints import failpoint
-from etl.load import Identity, die_with_parent, identity
-from etl.settings import Reference
+from etl.inputs import Identity, identity
+from etl.reference import Reference
 from etl.transform import Parsed, document_rows, empty_rows, write_raw
 
 # A file modified less than this long ago may change again within the same timestamp tick:
@@ -38,7 +37,7 @@ WINDOW = 3  # tasks in flight per worker
 
 
 @dataclass(frozen=True)
-class Settings:
+class WorkerContext:
     """What every worker needs, set once per run."""
 
     known: dict[str, str]  # document_id → status, of the documents already in the warehouse
@@ -70,10 +69,10 @@ def _task_outcome(parsed: list, skipped: list, rejected: list, identities: list)
     return TaskOutcome(parsed, skipped, [Rejected(*r) for r in rejected], identities)
 
 
-_settings: Settings | None = None
+_settings: WorkerContext | None = None
 
 
-def _init(settings: Settings, child: bool = False) -> None:
+def _init(settings: WorkerContext, child: bool = False) -> None:
     """In a worker process of this machine: the settings of every task it runs."""
     global _settings
     _settings = settings
@@ -81,7 +80,7 @@ def _init(settings: Settings, child: bool = False) -> None:
         die_with_parent()
 
 
-def work(task: list[tuple[int, Path]], settings: Settings | None = None) -> TaskOutcome:
+def work(task: list[tuple[int, Path]], settings: WorkerContext | None = None) -> TaskOutcome:
     """Read and parse the files of one task ((index in the run's inputs, path) pairs), with
     `settings` or else those its process was given (`_init`).
 
@@ -130,7 +129,7 @@ def _write(rows, raw_dir: Path, name: str) -> None:
         shutil.rmtree(attempt, ignore_errors=True)
 
 
-def _read(path: Path, s: Settings) -> tuple[str, bytes, os.stat_result]:
+def _read(path: Path, s: WorkerContext) -> tuple[str, bytes, os.stat_result]:
     """read_bytes of `path`, relative to s.base if it is relative; rejected under its own name."""
     if not s.base or path.is_absolute():
         return read_bytes(path, s.max_bytes)
@@ -159,26 +158,13 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def extract(all_tasks: list[list[tuple[int, Path]]], settings: Settings, jobs: int,
-            scheduler: str | None = None, log: Callable[..., None] | None = None) -> Iterator[TaskOutcome]:
-    """Each task's TaskOutcome, in task order: on the Dask cluster at `scheduler`, else in `jobs`
-    worker processes when there is more than one task. At most WINDOW tasks per worker thread
-    are in flight."""
-    from etl import executors
+def die_with_parent() -> None:
+    """Call in a child process: the kernel kills it when its parent dies (Linux), so the
+    workers of a killed run do not linger."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
 
-    with executors.open(scheduler, jobs, settings, log, len(all_tasks)) as pool:
-        pending: deque = deque()
-        queue = iter(all_tasks)
-        for task in queue:
-            pending.append(pool.submit(task))
-            if len(pending) >= WINDOW * pool.slots:
-                break
-        done = 0
-        while pending:
-            outcome = pool.result(pending.popleft())
-            task = next(queue, None)
-            if task is not None:
-                pending.append(pool.submit(task))
-            done += 1
-            pool.done(done, len(all_tasks))
-            yield outcome
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        if os.getppid() == 1:  # the parent died before the call
+            os._exit(1)

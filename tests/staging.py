@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow as pa
 
 from etl.extract import Rejected
+from etl.reference import Reference
 from etl.schemas import DATA_TABLES, connect_memory
-from etl.settings import Reference
 from etl.transform import Parsed, document_rows, empty_rows, open_stage, set_aside, stage, write_raw
 
 

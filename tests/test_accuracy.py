@@ -23,7 +23,7 @@ from etl.accuracy import (
     measure_real,
     real_gold,
 )
-from etl.settings import load_reference
+from etl.reference import load_reference
 from tests.utils import ROOT, SAMPLE
 
 

@@ -15,7 +15,7 @@ from etl.extract.parser import (
     parse_page,
     split_categories,
 )
-from etl.settings import load_reference
+from etl.reference import load_reference
 from tests.utils import SAMPLE
 
 REF = load_reference()

@@ -8,8 +8,10 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from etl import pipeline, workers
-from etl.settings import DEFAULT_MAX_BYTES, load_reference
+from etl import executors, pipeline, workers
+from etl.reference import load_reference
+from etl.settings import DEFAULT_MAX_BYTES
+from etl.summary import Documents, Posts
 from tests.corpus import home_page, nightly_dumps, sample_posts, write
 from tests.utils import SAMPLE, parquet_matches_database, rows, snapshot
 
@@ -33,8 +35,8 @@ def test_workers_give_the_same_warehouse_as_one_process(inputs, tmp_path, monkey
     monkeypatch.setattr(workers, "TASK_BYTES", 1)  # a task per file (the empty one joins the next)
     assert [[i for i, _ in t] for t in workers.tasks(list(enumerate(inputs)))] == [[0], [1], [2], [3], [4, 5]]
     two = _build(tmp_path / "two", inputs, jobs=2)
-    assert one.summary["documents"] == two.summary["documents"] == {"new": 4, "skipped": 1, "rejected": 1}
-    assert one.summary["posts"] == two.summary["posts"] == {"in_new_documents": 29, "new": 12, "updated": 0}
+    assert one.summary.documents == two.summary.documents == Documents(new=4, skipped=1, rejected=1)
+    assert one.summary.posts == two.summary.posts == Posts(in_new_documents=29, new=12, updated=0)
     assert snapshot(tmp_path / "one") == snapshot(tmp_path / "two")
     # The excerpts came first, yet every post keeps its complete copy, from the dump it is in.
     assert rows(tmp_path / "two", "select count(*) from posts where not is_complete") == [(0,)]
@@ -50,9 +52,9 @@ def test_tasks_keep_input_order_and_group_small_files(inputs, monkeypatch):
 
 
 def test_worker_outcomes_arrive_in_task_order(inputs, tmp_path):
-    settings = workers.Settings({}, False, DEFAULT_MAX_BYTES, load_reference(), "r1", tmp_path)
+    settings = workers.WorkerContext({}, False, DEFAULT_MAX_BYTES, load_reference(), "r1", tmp_path)
     tasks = [[(i, p)] for i, p in enumerate(inputs)]
-    outcomes = list(workers.extract(tasks, settings, jobs=2))
+    outcomes = list(executors.extract(tasks, settings, jobs=2))
     assert [c.parsed[0][1:] if c.parsed else None for c in outcomes] == \
         [(str(p), i) for i, p in enumerate(inputs[:4])] + [None, (str(inputs[5]), 5)]
     assert [r.reason for r in outcomes[4].rejected] == ["empty file"]

@@ -15,7 +15,7 @@ from etl.accuracy import DEFAULT_FIXTURES
 from etl.extract.parser import Comment, Page, Post, parse_page
 from etl.extract.reader import decode
 from etl.extract.render import EXCERPT_MARKERS, HEADERS, PageShape, PostShape, format_date, render_page
-from etl.settings import load_reference
+from etl.reference import load_reference
 from etl.transform import word_count
 from tests.utils import SAMPLE
 

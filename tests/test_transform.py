@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from etl.extract import Document, parse_page
 from etl.extract.reader import Rejected
+from etl.reference import load_reference
 from etl.schemas import arrow_schemas
-from etl.settings import load_reference
 from etl.transform import Parsed, post_id
 from tests.staging import build_tables
 from tests.utils import SAMPLE

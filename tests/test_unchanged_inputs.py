@@ -7,8 +7,10 @@ import time
 from pathlib import Path
 
 from etl import load, pipeline
+from etl.inputs import Identity, Selection, identity, select
 from etl.settings import DEFAULT_MAX_BYTES
 from etl.storage import lake
+from etl.summary import Documents
 from tests.corpus import nightly_dumps, write
 from tests.utils import SAMPLE, rows
 
@@ -19,7 +21,7 @@ def _run(warehouse: Path, *inputs: Path) -> pipeline.RunResult:
     return pipeline.run(list(inputs), warehouse, max_bytes=DEFAULT_MAX_BYTES, log=lambda *a, **k: None, jobs=1)
 
 
-def _inputs(warehouse: Path) -> dict[str, load.Identity]:
+def _inputs(warehouse: Path) -> dict[str, Identity]:
     with lake.connect() as con:
         lake.attach(con, warehouse, read_only=True)
         con.execute("use lake")
@@ -39,7 +41,7 @@ def test_unchanged_files_are_remembered_and_changed_ones_read_again(tmp_path):
     # Unchanged: skipped by size, time and inode. Touched: read again, same bytes, skipped.
     os.utime(dumps[0], ns=(OLD + 60, OLD + 60))
     second = _run(wh, tmp_path / "dumps")
-    assert second.summary["documents"] == {"new": 0, "skipped": 3, "rejected": 0}
+    assert second.summary.documents == Documents(new=0, skipped=3, rejected=0)
     again = _inputs(wh)
     assert again[str(dumps[0])] == inputs[str(dumps[0])]._replace(modified_ns=OLD + 60)
     assert again[str(dumps[1])] == inputs[str(dumps[1])]
@@ -48,24 +50,24 @@ def test_unchanged_files_are_remembered_and_changed_ones_read_again(tmp_path):
     write(dumps[1], SAMPLE.read_text(encoding="utf-8") + "\nA line more.\n")
     os.utime(dumps[1], ns=(OLD + 120, OLD + 120))
     third = _run(wh, tmp_path / "dumps")
-    assert (first.summary["documents"]["new"], third.summary["documents"]) == \
-        (3, {"new": 1, "skipped": 2, "rejected": 0})
+    assert (first.summary.documents.new, third.summary.documents) == \
+        (3, Documents(new=1, skipped=2, rejected=0))
 
 
 def test_which_files_are_read():
-    """`_unchanged` alone: what is skipped unread, and why."""
+    """`inputs.select` alone: what is skipped unread, and why."""
     st = SAMPLE.stat()
-    same = load.identity(SAMPLE, st, "d1")
+    same = identity(SAMPLE, st, "d1")
     moved = same._replace(modified_ns=st.st_mtime_ns - 1)
     loaded, rejected = {"d1": "loaded"}, {"d1": "rejected"}
-    assert pipeline._unchanged([SAMPLE], {str(SAMPLE): same}, loaded, False) == ([], [same])
-    assert pipeline._unchanged([SAMPLE], {str(SAMPLE): moved}, loaded, False) == ([(0, SAMPLE)], [])
-    assert pipeline._unchanged([SAMPLE], {}, loaded, False) == ([(0, SAMPLE)], [])
-    assert pipeline._unchanged([SAMPLE], {str(SAMPLE): same}, {}, False) == ([(0, SAMPLE)], [])  # not in the warehouse
-    assert pipeline._unchanged([SAMPLE], {str(SAMPLE): same}, rejected, False) == ([], [same])
-    assert pipeline._unchanged([SAMPLE], {str(SAMPLE): same}, rejected, True) == ([(0, SAMPLE)], [])  # --retry-rejected
+    assert select([SAMPLE], {str(SAMPLE): same}, loaded, False) == Selection([], [same])
+    assert select([SAMPLE], {str(SAMPLE): moved}, loaded, False) == Selection([(0, SAMPLE)], [])
+    assert select([SAMPLE], {}, loaded, False) == Selection([(0, SAMPLE)], [])
+    assert select([SAMPLE], {str(SAMPLE): same}, {}, False) == Selection([(0, SAMPLE)], [])  # not in the warehouse
+    assert select([SAMPLE], {str(SAMPLE): same}, rejected, False) == Selection([], [same])
+    assert select([SAMPLE], {str(SAMPLE): same}, rejected, True) == Selection([(0, SAMPLE)], [])  # --retry-rejected
     gone = Path("/nonexistent/dump.txt")
-    assert pipeline._unchanged([gone], {str(gone): same._replace(path=str(gone))}, loaded, False) == ([(0, gone)], [])
+    assert select([gone], {str(gone): same._replace(path=str(gone))}, loaded, False) == Selection([(0, gone)], [])
 
 
 def test_a_file_written_just_now_is_not_remembered(tmp_path):

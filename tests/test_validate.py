@@ -8,7 +8,8 @@ import pyarrow as pa
 import pytest
 
 from etl.extract import Document, parse_page
-from etl.settings import EXPECTATIONS_DIR, load_reference
+from etl.reference import load_reference
+from etl.settings import EXPECTATIONS_DIR
 from etl.transform import Parsed
 from tests.staging import build_tables, stage_tables
 from tests.utils import SAMPLE

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from etl import pipeline
 from etl.settings import DEFAULT_MAX_BYTES, EXPECTATIONS_DIR
+from etl.summary import Validation
 from tests.utils import ROOT, SAMPLE, lake_rows, rows
 
 
@@ -35,7 +36,7 @@ def _run(wh: Path, suites: Path) -> pipeline.RunResult:
 def test_table_expectations_that_hold(tmp_path):
     wh = tmp_path / "wh"
     result = _run(wh, _suites(tmp_path, mean_max=100_000))
-    assert (result.exit_code, result.summary["validation"]) == (0, {"status": "passed", "evaluated": 64, "failed": 0})
+    assert (result.exit_code, result.summary.validation) == (0, Validation("passed", evaluated=64, failed=0))
     assert rows(wh, "select expectation, success, unexpected_count from validation_results "
                     "where table_name = 'posts' and column_name is distinct from 'post_id' "
                     "and expectation in ('expect_table_row_count_to_be_between', "
@@ -47,11 +48,11 @@ def test_failing_table_expectation_exits_3_and_publishes_nothing(tmp_path):
     wh = tmp_path / "wh"
     result = _run(wh, _suites(tmp_path, mean_max=2))
     assert (result.exit_code, result.status) == (pipeline.EXIT_INVALID, "failed")
-    (failed,) = result.summary["validation"]["failed"]
-    assert (failed["table"], failed["expectation"], failed["column"]) == \
+    (failed,) = result.summary.validation.failures
+    assert (failed.table, failed.expectation, failed.column) == \
         ("posts", "expect_column_mean_to_be_between", "word_count")
-    assert failed["examples"] and failed["examples"][0] > 2  # the mean it found
-    assert result.summary["published"] is False
+    assert failed.examples and failed.examples[0] > 2  # the mean it found
+    assert result.summary.to_dict()["published"] is False
     assert not (wh / "published.duckdb").exists() and not list((wh / ".tmp").iterdir())
     assert lake_rows(wh, "posts") == [] and lake_rows(wh, "runs") == []  # the transaction was rolled back
 

@@ -17,7 +17,7 @@ from datetime import date
 from functools import cache, lru_cache
 
 from etl.extract.dates import parse_date
-from etl.settings import WIDGET_HEADING_MAX_CHARS, Reference, name_key
+from etl.reference import WIDGET_HEADING_MAX_CHARS, Reference, name_key
 
 MAX_LINES_BEFORE_BYLINE = 5  # captions, credits and subtitles between title and byline
 MAX_NAME_WORDS = 10

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from etl.load import table_rows
 from etl.schemas import INTERNAL_TABLES, TABLES, sql
 from etl.storage import lake
 
@@ -70,7 +69,7 @@ def rollback(con, target_run: str, rollback_id: str) -> Rollback:
     snapshot tagged `rollback_id`."""
     target = find(con, target_run)
     started = datetime.now(UTC).replace(tzinfo=None)
-    before = table_rows(con, RESTORED)
+    before = lake.table_rows(con, RESTORED)
     con.begin()
     for table in RESTORED:
         # Read the old rows before the delete: inside the transaction, time travel sees it.
@@ -78,8 +77,8 @@ def rollback(con, target_run: str, rollback_id: str) -> Rollback:
         con.execute(f'delete from "{table}"')
         con.execute(f'insert into "{table}" by name select * from restore')
         con.execute("drop table restore")
-    after = table_rows(con, RESTORED)
-    rows = table_rows(con)
+    after = lake.table_rows(con, RESTORED)
+    rows = lake.table_rows(con)
     rows["runs"] += 1
     finished = datetime.now(UTC).replace(tzinfo=None)
     con.execute(sql("load/insert_run"), [rollback_id, started, finished, "rollback", 0, False,

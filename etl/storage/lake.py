@@ -16,17 +16,13 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from etl.duck import connect
 from etl.schemas import INTERNAL_TABLES, TABLES, literal, sql
 from etl.settings import SQL_DIR
 
 CATALOG_NAME = "lake.sqlite"
 DATA_NAME = "data"
 ALIAS = "lake"
-DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
-# DuckDB's memory limit in a writer (beyond it, it spills to the run's temporary folder).
-# DuckDB's resident memory runs 150-300 MB beyond what it counts against the limit (its
-# allocator's caches, Parquet metadata): bench/README.md, "Memory".
-WRITER_MEMORY = "256MB"
 
 
 class SchemaConflict(Exception):
@@ -64,17 +60,6 @@ def _extensions() -> tuple[Path, Path]:
         shutil.copyfile(sqlite, tmp)
         os.replace(tmp, scanner)
     return ducklake, scanner
-
-
-def connect(path: Path | str = ":memory:", read_only: bool = False, spill_to: Path | None = None):
-    """A DuckDB connection with extension auto-install and auto-load off (works offline).
-    A writer passes `spill_to`: DuckDB then keeps to WRITER_MEMORY and spills there."""
-    import duckdb
-
-    config = dict(DUCKDB_CONFIG)
-    if spill_to:
-        config |= {"memory_limit": WRITER_MEMORY, "temp_directory": str(spill_to)}
-    return duckdb.connect(str(path), read_only=read_only, config=config)
 
 
 def attach(con, root: Path, *, read_only: bool = False, snapshot_id: int | None = None,
@@ -177,6 +162,15 @@ def latest(con, alias: str = ALIAS) -> Snapshot | None:
     return found[-1] if found else None
 
 
+def current(con, alias: str = ALIAS) -> Snapshot:
+    """The lake's newest snapshot (maintenance and rollbacks commit snapshots of their own),
+    named after the run whose data it holds."""
+    run = latest(con, alias)
+    assert run is not None, "no run has committed yet"
+    (snapshot_id,), = con.execute(f"select max(snapshot_id) from {alias}.snapshots()").fetchall()
+    return Snapshot(snapshot_id, run.run_id)
+
+
 def tag(con, run_id: str, alias: str = ALIAS) -> None:
     """Name the open transaction's snapshot after the run that commits it."""
     con.execute(f"call {alias}.set_commit_message('etl', ?)", [run_id])
@@ -208,3 +202,8 @@ def create_views(con) -> None:
     for folder in ("views", "bi"):
         for path in sorted((SQL_DIR / folder).glob("*.sql")):
             con.execute(path.read_text(encoding="utf-8"))
+
+
+def table_rows(con, tables: tuple[str, ...] = TABLES) -> dict[str, int]:
+    """Rows of each of `tables` as `con` sees them."""
+    return {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in tables}

@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
+from etl.duck import connect
 from etl.schemas import TABLES, literal
-from etl.storage.lake import ALIAS, Snapshot, connect, create_views, ddl_types, select_list
+from etl.storage.lake import ALIAS, Snapshot, create_views, ddl_types, select_list
 
 PUBLISHED_NAME = "published.duckdb"
 MANIFEST_NAME = "snapshot.json"

@@ -1,0 +1,119 @@
+"""The user-editable reference lists in data/ (categories, sources and their aliases, sites,
+widget headings), and the name key that matches names against them."""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache, cached_property, lru_cache
+from pathlib import Path
+
+from etl.settings import DATA_DIR
+
+NON_WORD_RE = re.compile(r"[\W_]+")
+WIDGET_HEADING_MAX_CHARS = 80
+TRAILING_MARKS = " .,:;!?)]}'\"”’»…"  # may end a line after its last word (none has a case or is a letter)
+WORD_RE = re.compile(r"[^\W_]+")
+
+
+@lru_cache(maxsize=8192)  # names of authors, outlets, categories and sites repeat on every page
+def name_key(name: str) -> str:
+    """The matching key of a name: case, spaces and punctuation ignored."""
+    return NON_WORD_RE.sub("", name.casefold())
+
+
+def _lines(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return [s for line in text.splitlines() if (s := line.strip()) and not s.startswith("#")]
+
+
+@dataclass(frozen=True)
+class Reference:
+    """The reference lists the extractor and transformer consult."""
+
+    categories: tuple[str, ...]
+    sources: tuple[str, ...]
+    aliases: dict[str, str]  # name_key(alias) -> canonical name
+    sites: dict[str, tuple[str, ...]]  # site name -> taglines
+    upper_case_words: frozenset[str]  # kept in capitals when a name printed in capitals is recased
+    # Sidebar and widget headings (never titles): exact headings, and "… tail" entries = any heading ending so.
+    widget_headings: tuple[str, ...] = ()
+
+    @cached_property
+    def _widget_keys(self) -> tuple[frozenset[str], tuple[str, ...]]:
+        exact = frozenset(name_key(h) for h in self.widget_headings if not h.startswith(("…", "...")))
+        tails = tuple(name_key(h.lstrip("….")) for h in self.widget_headings if h.startswith(("…", "...")))
+        return exact, tuple(t for t in tails if t)
+
+    @cached_property
+    def _widget_last_words(self) -> frozenset[str]:
+        return frozenset(w[-1] for h in self.widget_headings if (w := WORD_RE.findall(h.casefold())))
+
+    @cached_property
+    def _widget_last_chars(self) -> frozenset[str]:
+        return frozenset(w[-1] for w in self._widget_last_words)
+
+    def is_widget_heading(self, line: str) -> bool:
+        """A sidebar or widget heading (data/widget_headings.txt): never a post title."""
+        if len(line) > WIDGET_HEADING_MAX_CHARS:
+            return False
+        end = line.rstrip(TRAILING_MARKS)[-1:].casefold()[-1:]  # a letter or digit here ends the last word
+        if end.isalnum() and end not in self._widget_last_chars:
+            return False
+        last = WORD_RE.findall(line[-30:].casefold())
+        if not last or last[-1] not in self._widget_last_words:
+            return False
+        exact, tails = self._widget_keys
+        key = name_key(line)
+        return bool(key) and (key in exact or key.endswith(tails))
+
+    @cached_property
+    def _known_sources(self) -> dict[str, str]:
+        """name_key → known spelling (of equal keys, the first listed)."""
+        known: dict[str, str] = {}
+        for s in self.sources:
+            known.setdefault(name_key(s), s)
+        return known
+
+    def canonical_source(self, name: str) -> str:
+        """The spelling of an outlet to store: its alias target, else the known spelling
+        with the same key, else the name as given."""
+        name = self.aliases.get(name_key(name), name)
+        return self._known_sources.get(name_key(name), name)
+
+    def source_key(self, name: str) -> str:
+        """The key that makes two spellings of one outlet one source."""
+        return name_key(self.canonical_source(name))
+
+    def known_spelling(self, name: str) -> str | None:
+        """The listed spelling of this very name (case, spaces, punctuation aside; no alias), or None."""
+        return self._known_sources.get(name_key(name))
+
+    @cached_property
+    def _known_source_keys(self) -> frozenset[str]:
+        """The name_key of every name is_known_source accepts: of listed outlets without an
+        alias of their own, and of aliases naming a listed outlet."""
+        own = {k for k in self._known_sources if k not in self.aliases}
+        return frozenset(own | {k for k, target in self.aliases.items() if name_key(target) in self._known_sources})
+
+    def is_known_source(self, name: str) -> bool:
+        """Its source key is a listed outlet's: the same as source_key(name) in the list,
+        read off the name's own key."""
+        return name_key(name) in self._known_source_keys
+
+
+@cache
+def load_reference(data_dir: Path = DATA_DIR) -> Reference:
+    with open(data_dir / "source_aliases.csv", encoding="utf-8", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["alias"] and not r["alias"].startswith("#")]
+    sites = tomllib.loads((data_dir / "sites.toml").read_text(encoding="utf-8"))["site"]
+    return Reference(
+        categories=tuple(_lines(data_dir / "known_categories.txt")),
+        sources=tuple(_lines(data_dir / "known_sources.txt")),
+        aliases={name_key(r["alias"]): r["canonical"].strip() for r in rows},
+        sites={s["name"]: tuple(s.get("taglines", ())) for s in sites},
+        upper_case_words=frozenset(w.upper() for w in _lines(data_dir / "upper_case_words.txt")),
+        widget_headings=tuple(_lines(data_dir / "widget_headings.txt")),
+    )
