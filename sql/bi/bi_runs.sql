@@ -6,7 +6,12 @@ outcomes as (
     select
         run_id,
         count(*) filter (where success) as expectations_passed,
-        sum(unexpected_count) as unexpected_rows
+        sum(unexpected_count) as unexpected_rows,
+        sum(rejected_documents) as documents_rejected_by_validation,
+        string_agg(
+            case when not success then table_name || '.' || coalesce(column_name, '*') || ' ' || expectation end,
+            '; ' order by table_name, column_name, expectation
+        ) as failed_expectations
     from validation_results
     group by run_id
 ),
@@ -29,7 +34,9 @@ final as (
         r.expectations_evaluated,
         coalesce(o.expectations_passed, 0) as expectations_passed,
         r.expectations_failed,
-        coalesce(o.unexpected_rows, 0) as unexpected_rows
+        coalesce(o.unexpected_rows, 0) as unexpected_rows,
+        coalesce(o.documents_rejected_by_validation, 0) as documents_rejected_by_validation,
+        o.failed_expectations
     from runs as r
     left join outcomes as o on r.run_id = o.run_id
 )
@@ -54,3 +61,5 @@ comment on column bi_runs.expectations_evaluated is 'Great Expectations expectat
 comment on column bi_runs.expectations_passed is 'Of those, how many passed (validation_results.success).';
 comment on column bi_runs.expectations_failed is 'Of those, how many failed on some staged rows.';
 comment on column bi_runs.unexpected_rows is 'Staged rows that failed some expectation, summed over expectations.';
+comment on column bi_runs.documents_rejected_by_validation is 'Of documents_rejected, those whose rows failed an expectation, summed over expectations.';
+comment on column bi_runs.failed_expectations is 'The expectations that failed, as table.column expectation; separated by "; " (NULL if none).';
