@@ -93,6 +93,20 @@ def run(
     """Load dumps into the warehouse. Exit 0: all loaded; 1: some documents rejected;
     3: validation failed, nothing published; 4: the warehouse is in use; 5: internal error,
     nothing published."""
+    log = _logger(log_format)
+    result = _run_or_exit(
+        paths or [SAMPLE_INPUT], warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
+        wait=wait, max_bytes=max_bytes, log=log, progress=_progress(log_format), jobs=jobs,
+        retention_days=retention_days, scheduler=scheduler or None,
+    )
+    if summary_json:
+        summary_json.write_text(json.dumps(result.summary.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    typer.echo(_summary_text(result.summary))
+    raise typer.Exit(result.exit_code)
+
+
+def _run_or_exit(*args, log, **kwargs):
+    """pipeline.run, its failures turned into one `error:` line and the documented exit code."""
     import traceback
 
     from etl.executors import ClusterError
@@ -101,14 +115,8 @@ def run(
     from etl.pipeline import run as run_pipeline
     from etl.storage.lake import SchemaConflict
 
-    log = _logger(log_format)
     try:
-        result = run_pipeline(
-            paths or [SAMPLE_INPUT], warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
-            wait=wait, max_bytes=max_bytes, log=log, progress=_progress(log_format), jobs=jobs,
-            retention_days=retention_days,
-            scheduler=scheduler or None,
-        )
+        return run_pipeline(*args, log=log, **kwargs)
     except WarehouseBusy as busy:
         log("warehouse busy", error=str(busy), exit_code=EXIT_BUSY)
         raise _fail(str(busy), EXIT_BUSY) from None
@@ -122,10 +130,6 @@ def run(
         log("run crashed", error=f"{type(e).__name__}: {e}", exit_code=EXIT_ERROR,
             traceback=traceback.format_exc())
         raise _fail(f"internal error, nothing published: {type(e).__name__}: {e}", EXIT_ERROR) from None
-    if summary_json:
-        summary_json.write_text(json.dumps(result.summary.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
-    typer.echo(_summary_text(result.summary))
-    raise typer.Exit(result.exit_code)
 
 
 def _summary_text(s: RunSummary) -> str:
