@@ -43,9 +43,19 @@ def folder_bytes(path: Path) -> int:
 
 
 def live_bytes(wh: Path) -> int:
-    """What the current snapshot needs: its data and delete files, the catalog, the BI file."""
-    manifest = json.loads((wh / "snapshot.json").read_text(encoding="utf-8"))
-    files = {f for t in manifest["tables"].values() for f in (*t["files"], *t["deletes"].values())}
+    """What the current snapshot needs: the data and delete files of every table (the
+    storage-internal input_files too), the catalog, the BI file and the manifest."""
+    from etl.duck import connect
+    from etl.schemas import INTERNAL_TABLES, TABLES
+    from etl.storage import lake
+    from etl.storage.publish import table_files
+
+    with connect() as con:
+        lake.attach(con, wh, read_only=True)
+        files: set[str] = set()
+        for t in (*TABLES, *INTERNAL_TABLES):
+            found = table_files(con, t)
+            files |= {*found.files, *found.deletes.values()}
     return sum(Path(f).stat().st_size for f in files) + sum(
         (wh / n).stat().st_size for n in ("lake.sqlite", "published.duckdb", "snapshot.json"))
 

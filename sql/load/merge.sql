@@ -64,9 +64,11 @@ semi join merge_new_posts as n on s.post_id = n.post_id;
 insert into post_tags by name
 select s.*
 from staged_post_tags as s
-where
-    s.post_id in (select n.post_id from merge_new_posts as n)
-    or s.post_id in (select u.post_id from merge_upgraded_posts as u);
+semi join (
+    select n.post_id from merge_new_posts as n
+    union all
+    select u.post_id from merge_upgraded_posts as u
+) as c on s.post_id = c.post_id;
 
 insert into comments by name
 select s.* from staged_comments as s
