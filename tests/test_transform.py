@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from etl.extract import Document, parse_page
 from etl.extract.reader import Rejected
 from etl.schemas import arrow_schemas
 from etl.settings import load_reference
 from etl.transform import Parsed, build_tables, post_id
 from tests.utils import SAMPLE
+
+pytestmark = pytest.mark.quick  # pure functions
 
 REF = load_reference()
 

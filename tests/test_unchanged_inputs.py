@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from etl import load, pipeline
 from etl.settings import DEFAULT_MAX_BYTES
 from etl.storage import lake
@@ -52,6 +54,7 @@ def test_unchanged_files_are_remembered_and_changed_ones_read_again(tmp_path):
         (3, {"new": 1, "skipped": 2, "rejected": 0})
 
 
+@pytest.mark.quick
 def test_which_files_are_read():
     """`_unchanged` alone: what is skipped unread, and why."""
     st = SAMPLE.stat()
