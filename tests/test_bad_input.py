@@ -418,6 +418,7 @@ def bad_night(tmp_path_factory) -> dict:
     typo = write(dumps / "aletho-news-2020-01-08.txt", typo_page())  # rejected by validation
     odd = {  # not bad at all: loaded, their encoding recorded
         write(dumps / "saved-elsewhere" / "aletho-news-2020-01-07.txt", cp1252_page()): "cp1252",
+        write(dumps / "saved-elsewhere" / "latin1" / "aletho-news-2020-01-08.txt", latin1_page()): "latin-1",
         write(dumps / "saved-elsewhere" / "bom" / GOOD, b"\xef\xbb\xbf" + SAMPLE.read_bytes()): "utf-8-sig",
         write(dumps / "saved-elsewhere" / "crlf" / GOOD, SAMPLE.read_bytes().replace(b"\n", b"\r\n")): "utf-8",
     }
@@ -480,7 +481,13 @@ def test_one_run_over_every_kind_of_bad_file(bad_night):
         {str(n["good"]): "utf-8", **{str(p): e for p, e in n["odd"].items()}}
     rejected_count = len(bad) + 1
     assert f"documents: {1 + len(n['odd'])} loaded, 1 skipped (seen before), {rejected_count} rejected" in r.stdout
-    assert table_counts(wh)["posts"] == 12
+    # The sample's posts, and any the Latin-1 copy (its punctuation made plain) makes another post of.
+    titles = [t for (t,) in rows(wh, "select title from posts")]
+    assert len(titles) == len(set(titles)) == table_counts(wh)["posts"]
+    assert {p.title for p in sample_posts()} <= set(titles) <= {p.title for p in sample_posts()} | \
+        {p.title.translate(LATIN1_PUNCTUATION) for p in sample_posts() if p.posted_on == JAN8}
+    assert rows(wh, "select count(*) from posts where image_credit = '© Reuters / Alaa al-Marjani'") == [(1,)]
+    assert f"validation: rejected-documents ({expectation_count()} expectations, 1 failed)" in r.stdout
     too_large = n["good"].parent / "aletho-news-2020-01-archive.txt"
     assert rows(wh, "select size_bytes from documents where path = ?", [str(too_large)]) == \
         [(too_large.stat().st_size,)]

@@ -231,7 +231,9 @@ def test_validation_report_of_a_run_that_rejected_a_document(sample_warehouse, t
     # The corrupted post's document is rejected, naming the expectation; the rest is published.
     ((error,),) = rows(wh, "select error from documents where path = ? and status = 'rejected'", [str(dump)])
     assert "failed expectation expect_column_values_to_not_be_null on posts.title" in error and "\n" not in error
-    assert f"rejected {dump}: {error}" in result.stdout
+    assert f"rejected {dump}: {error}" in result.stdout and f"reason={error}" in result.stderr
+    assert rows(wh, "select status, exit_code, documents_new, documents_rejected from runs order by started_at") == \
+        [("succeeded", 0, 1, 0), ("partial", 1, 0, 1)]
     assert rows(wh, "select count(*) from posts where title is null") == [(0,)]
     assert rows(wh, "select count(*) from posts") == [(12,)]
     out = tmp_path / "v.html"
