@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test accuracy lint bench bench-extract bench-storage profile dashboard clients clean
+.PHONY: run test test-quick accuracy lint bench bench-extract bench-storage profile dashboard clients clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/ruff check etl tests bench
 	$(BIN)/pytest
+
+# The quick subset (pytest -m quick): parser, reader, transform, reports over the sample warehouse; under a minute.
+test-quick: $(STAMP)
+	$(BIN)/pytest -m quick
 
 accuracy: $(STAMP)
 	$(BIN)/python -m etl.accuracy

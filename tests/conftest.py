@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from tests.corpus import copy_warehouse, fingerprint, second_dump
 from tests.utils import etl
 
 
@@ -23,3 +27,29 @@ def sample_warehouse_copy(sample_warehouse, tmp_path) -> Path:
     wh = tmp_path / "warehouse"
     shutil.copytree(sample_warehouse, wh, symlinks=True)
     return wh
+
+
+@dataclass
+class FailedRun:
+    """The sample warehouse, then a run whose validation failed (exit 3): nothing published."""
+
+    warehouse: Path
+    dump: Path  # the run's one input, the sample a day later
+    dump_before: tuple  # its fingerprint before the run
+    result: subprocess.CompletedProcess
+    run_id: str
+
+
+@pytest.fixture(scope="session")
+def failed_run(sample_warehouse, tmp_path_factory) -> FailedRun:
+    """A copy of the sample warehouse after a run of the next day's dump with a staged value
+    corrupted (ETL_CORRUPT: sources.name made null), so an expectation no single document
+    explains fails. Read it only."""
+    root = tmp_path_factory.mktemp("failed-run")
+    wh = copy_warehouse(sample_warehouse, root / "warehouse")
+    dump = second_dump(root / "dumps")
+    before = fingerprint(dump)
+    result = etl("run", "-w", wh, dump, env={"ETL_CORRUPT": "sources.name"})
+    assert result.returncode == 3, result.stdout + result.stderr
+    (run_id,) = re.findall(r"run (\S+): validation FAILED", result.stdout)
+    return FailedRun(wh, dump, before, result, run_id)

@@ -119,6 +119,22 @@ def home_page(posts: list[SamplePost]) -> str:
     return HEADER + "\n\n".join(p.excerpt() for p in posts)
 
 
+def second_dump(folder: Path) -> Path:
+    """The sample dump a day later: same posts, some comment counts grown (new bytes, new document)."""
+    text = SAMPLE.read_text(encoding="utf-8")
+    for old, new in [
+        ("Illegal Occupation | , , | 5 Comments", "Illegal Occupation | , , | 8 Comments"),  # FM Zarif: 5 → 8
+        ("Video | , , | 2 Comments", "Video | , , | 4 Comments"),  # Iran Strikes Back!: 2 → 4
+        ("Wars for Israel | , , , , , , | Leave a comment", "Wars for Israel | , , , , , , | 1 Comment"),  # 0 → 1
+    ]:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "aletho-news-2020-01-10.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def write(path: Path, content: str | bytes, encoding: str = "utf-8", newline: str = "\n") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     if isinstance(content, str):

@@ -32,6 +32,7 @@ def report():
     return measure()
 
 
+@pytest.mark.quick
 def test_every_field_is_right_on_every_fixture(report):
     failures = [f"{f.name}: {x}" for f in report.fixtures for x in f.failures]
     assert failures == []
@@ -42,11 +43,13 @@ def test_every_field_is_right_on_every_fixture(report):
     assert report.count("found") == report.count("gold_posts") >= 60
 
 
+@pytest.mark.quick
 def test_every_shape_is_covered(report):
     assert set(SHAPES) <= report.shapes
     assert report.shapes <= set(SHAPES), "a gold file names a shape that is not in etl.accuracy.SHAPES"
 
 
+@pytest.mark.quick
 def test_several_fixtures_per_page_kind_and_the_sample_included():
     fixtures = load_fixtures(DEFAULT_FIXTURES)
     names = [name for name, _, _ in fixtures]
@@ -71,6 +74,7 @@ def test_command_prints_the_table_and_exits_0():
     assert "accuracy: 100% on every field" in result.stdout
 
 
+@pytest.mark.quick
 def test_a_wrong_annotation_is_reported_and_exits_1(tmp_path, capsys):
     (tmp_path / "dumps").mkdir()
     (tmp_path / "gold").mkdir()
@@ -119,6 +123,7 @@ def test_real_pages_reach_the_targets(real_report):
     assert real_report.count("invented") == REAL_TARGETS["invented"], failures
 
 
+@pytest.mark.quick
 def test_real_gold_format_is_converted_with_its_alternatives():
     gold = {"page_kind": "listing", "site": "Aletho News", "posts": [{
         "title": "T", "pre_byline": ["A caption", "A caption"], "author": "X", "source": None,

@@ -8,12 +8,13 @@ all), the published file, the manifest's Parquet files and the DuckLake consiste
 next run must complete and reach exactly the tables of a run that was never killed,
 leaving no temporary or orphan files.
 
-The killed runs sit frozen at their failpoints, so they are all started at once; the
-reruns then go in parallel."""
+Each killed run, with its `etl status` and its rerun, is one chain of processes; the chains
+(and the runs never killed they are compared with) go side by side."""
 
 from __future__ import annotations
 
 import os
+import threading
 from datetime import date
 from pathlib import Path
 
@@ -66,38 +67,61 @@ def crashes(tmp_path_factory) -> dict:
     write(dumps / "aletho-news-2020-01-10.txt", "<!DOCTYPE html>\n<html><body>502 Bad Gateway</body></html>\n")
     # The Jan 8 page again, as saved on a Windows machine: other bytes, the same posts.
     write(dumps / "archive" / day_name(date(2020, 1, 8)), front_page(date(2020, 1, 8)), newline="\r\n")
-
-    # The finished run the "finished" case starts from: the first two nights.
     base = root / "base"
-    first = etl("run", nights[0], nights[1], "--warehouse", base)
-    assert first.returncode == 0, first.stdout + first.stderr
+    built = threading.Event()
 
-    # Runs never killed, to compare with: the same inputs from each starting point.
-    reference = {"finished": copy_warehouse(base, root / "ref-finished"), "empty": root / "ref-empty"}
-    results = run_many({case: (lambda wh=wh: etl("run", dumps, "--warehouse", wh)) for case, wh in reference.items()})
+    def build_base():
+        """The finished run the "finished" case starts from: the first two nights."""
+        try:
+            first = etl("run", nights[0], nights[1], "--warehouse", base)
+            assert first.returncode == 0, first.stdout + first.stderr
+            return state(base)
+        finally:
+            built.set()
 
-    # Start every killed run at once; each freezes at its failpoint.
-    warehouses, procs = {}, {}
-    for case in CASES:
-        for point in FAILPOINTS:
-            wh = root / f"{case}-{point}"
-            if case == "finished":
-                copy_warehouse(base, wh)
-            warehouses[case, point] = wh
-            procs[case, point] = start_etl("run", dumps, "--warehouse", wh, env={"ETL_FAILPOINTS": point})
-    killed = {}
-    for key, proc in procs.items():
-        lines = wait_for_line(proc, f"failpoint {key[1]} reached")
+    def start_from(case: str, wh: Path) -> Path:
+        if case == "finished":
+            built.wait()
+            assert (base / "published.duckdb").exists(), "the base run failed"
+            copy_warehouse(base, wh)
+        return wh
+
+    def reference(case: str):
+        """A run never killed, to compare with: the same inputs from the same starting point."""
+        wh = start_from(case, root / f"ref-{case}")
+        return wh, etl("run", dumps, "--warehouse", wh)
+
+    def crash(case: str, point: str) -> dict:
+        """Kill a run at its failpoint, look at what it left, then run `etl status` and the next run."""
+        wh = start_from(case, root / f"{case}-{point}")
+        proc = start_etl("run", dumps, "--warehouse", wh, env={"ETL_FAILPOINTS": point})
+        lines = wait_for_line(proc, f"failpoint {point} reached")
         kill(proc)
-        killed[key] = {
+        return {
+            "warehouse": wh,
             "run_id": next(line.split("run_id=")[1].split()[0] for line in lines if "run started" in line),
-            "state": state(warehouses[key]),
+            "state": state(wh),
+            "status": etl("status", "--warehouse", wh),
+            "rerun": etl("run", dumps, "--warehouse", wh),
         }
-    statuses = run_many({key: (lambda wh=wh: etl("status", "--warehouse", wh)) for key, wh in warehouses.items()})
-    reruns = run_many({key: (lambda wh=wh: etl("run", dumps, "--warehouse", wh)) for key, wh in warehouses.items()})
+
+    # Each history is a chain of real processes, independent of the others but for the base
+    # run the "finished" ones copy: the chains run side by side, each killed run killed as soon
+    # as it reaches its failpoint.
+    jobs: dict = {"base": build_base}
+    for case in reversed(CASES):  # the empty ones first: they need no base
+        jobs["ref", case] = lambda c=case: reference(c)
+        jobs |= {(case, point): (lambda c=case, p=point: crash(c, p)) for point in FAILPOINTS}
+    done = run_many(jobs, workers=4)
+    crashed = {key: done[key] for key in jobs if key != "base" and key[0] != "ref"}
     return {
-        "base": base, "base_state": state(base), "reference": reference, "reference_results": results,
-        "warehouses": warehouses, "killed": killed, "statuses": statuses, "reruns": reruns,
+        "base_state": done["base"],
+        "reference": {case: done["ref", case][0] for case in CASES},
+        "reference_results": {case: done["ref", case][1] for case in CASES},
+        "warehouses": {key: c["warehouse"] for key, c in crashed.items()},
+        "killed": {key: {"run_id": c["run_id"], "state": c["state"]} for key, c in crashed.items()},
+        "statuses": {key: c["status"] for key, c in crashed.items()},
+        "reruns": {key: c["rerun"] for key, c in crashed.items()},
     }
 
 

@@ -8,6 +8,8 @@ import pytest
 
 from etl.extract.dates import DAY_FIRST, MONTH_FIRST, parse_date
 
+pytestmark = pytest.mark.quick  # pure functions
+
 
 @pytest.mark.parametrize(("text", "expected"), [
     ("January 9, 2020", date(2020, 1, 9)),

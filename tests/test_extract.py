@@ -18,6 +18,8 @@ from etl.extract.parser import (
 from etl.reference import load_reference
 from tests.utils import SAMPLE
 
+pytestmark = pytest.mark.quick  # the parser: pure functions
+
 REF = load_reference()
 ECRZ = "Ethnic Cleansing, Racism, Zionism"
 

@@ -4,14 +4,19 @@ DuckDB file and real Parquet in a temporary folder. Values checked by hand on th
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as pq
+import pytest
 
 from etl.schemas import TABLES, arrow_schemas
 from etl.storage import lake
-from tests.utils import SAMPLE, etl, parquet_counts, rows, table_counts
+from tests.corpus import fingerprint
+from tests.utils import ROOT, SAMPLE, etl, lake_rows, parquet_counts, rows, snapshot, table_counts
 
 SAMPLE_ID = "f66d67bea32c3e1aea83896f8f4eaef57a91d609dac7dc5b87e08dea8937847b"  # sha256sum of the file
 D7, D8, D9 = date(2020, 1, 7), date(2020, 1, 8), date(2020, 1, 9)
@@ -52,9 +57,33 @@ POST_DETAILS_FIRST = [
 ]
 
 
-def test_run_prints_summary_and_writes_both_stores(tmp_path):
-    wh = tmp_path / "wh"
-    result = etl("run", "--warehouse", wh)
+NO_NETWORK = (  # `etl run`, every socket connect refused and recorded in the file argv[1]
+    "import socket, sys\n"
+    "def refuse(self, address, *args, **kwargs):\n"
+    "    open(sys.argv[1], 'a').write(repr(address) + '\\n')\n"
+    "    raise OSError('network is off')\n"
+    "socket.socket.connect = refuse\n"
+    "socket.socket.connect_ex = refuse\n"
+    "from etl.cli import app\n"
+    "sys.argv = ['etl', 'run', '--warehouse', sys.argv[2]]\n"
+    "app()\n"
+)
+
+
+@pytest.fixture(scope="module")
+def fresh_run(tmp_path_factory) -> tuple[Path, subprocess.CompletedProcess, Path]:
+    """`etl run` of the sample into a new warehouse (apart from the session's sample warehouse),
+    in a process whose every socket connect is refused and recorded: (warehouse, the process,
+    the file of connect attempts)."""
+    root = tmp_path_factory.mktemp("fresh")
+    wh, attempts = root / "wh", root / "connects.txt"
+    result = subprocess.run([sys.executable, "-c", NO_NETWORK, str(attempts), str(wh)], cwd=ROOT,
+                            env={**os.environ, "CI": "true"}, capture_output=True, text=True, timeout=300)
+    return wh, result, attempts
+
+
+def test_run_prints_summary_and_writes_both_stores(fresh_run):
+    wh, result, _ = fresh_run
     assert result.returncode == 0, result.stderr
     assert "documents: 1 loaded, 0 skipped" in result.stdout
     assert "posts: 12 in new documents (12 new" in result.stdout
@@ -119,9 +148,9 @@ def test_subtitles_credits_and_guessed_dates(sample_warehouse):
     assert {g for _, _, g in got.values()} == {None, "month-first"}
 
 
-def test_ids_are_stable_across_runs(sample_warehouse, tmp_path):
-    other = tmp_path / "wh"
-    assert etl("run", "--warehouse", other).returncode == 0
+def test_ids_are_stable_across_runs(sample_warehouse, fresh_run):
+    other, result, _ = fresh_run
+    assert result.returncode == 0, result.stderr
     query = "select post_id, author_id, source_id from posts order by post_id"
     assert rows(other, query) == rows(sample_warehouse, query)
     assert len({r[0] for r in rows(other, query)}) == 12
@@ -162,18 +191,23 @@ def test_sql_command_is_read_only(sample_warehouse):
     assert table_counts(sample_warehouse)["posts"] == 12
 
 
-def test_corrupted_staged_value_exits_3_and_publishes_nothing(sample_warehouse_copy):
-    before = table_counts(sample_warehouse_copy)
-    other = SAMPLE.read_text(encoding="utf-8").replace("January 9, 2020 Posted by | Militarism",
-                                                       "January 10, 2020 Posted by | Militarism")
-    dump = sample_warehouse_copy.parent / "changed.txt"
-    dump.write_text(other, encoding="utf-8")
-    result = etl("run", dump, "--warehouse", sample_warehouse_copy, env={"ETL_CORRUPT": "sources.name"})
-    assert result.returncode == 3, result.stdout + result.stderr
-    assert "validation FAILED, nothing published" in result.stdout
-    assert "expect_column_values_to_not_be_null on sources.name" in result.stdout
-    assert table_counts(sample_warehouse_copy) == before
-    assert parquet_counts(sample_warehouse_copy)["documents"] == 1
+def test_corrupted_staged_value_exits_3_and_publishes_nothing(failed_run, sample_warehouse):
+    """corrupting a staged value so an expectation fails makes etl run exit 3 with nothing published"""
+    wh, r = failed_run.warehouse, failed_run.result
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert f"run {failed_run.run_id}: validation FAILED, nothing published (exit 3)" in r.stdout
+    assert "expect_column_values_to_not_be_null on sources.name" in r.stdout
+    # The warehouse is exactly the one before the run: data, runs, Parquet, the pointer.
+    assert snapshot(wh) == snapshot(sample_warehouse)
+    assert table_counts(wh) == table_counts(sample_warehouse)
+    assert parquet_counts(wh) == parquet_counts(sample_warehouse)
+    assert parquet_counts(wh)["documents"] == 1
+    assert lake_rows(wh, "runs") == lake_rows(sample_warehouse, "runs")
+    assert not list((wh / ".tmp").iterdir())
+    # Its summary is under logs/, as the only trace of the run.
+    log = (wh / "logs" / f"{failed_run.run_id}.json").read_text()
+    assert '"status": "failed"' in log and '"published": false' in log
+    assert fingerprint(failed_run.dump) == failed_run.dump_before  # its input left as it was
 
 
 def test_missing_warehouse_is_a_clear_error(tmp_path):
@@ -182,18 +216,31 @@ def test_missing_warehouse_is_a_clear_error(tmp_path):
     assert "run `etl run` first" in result.stderr
 
 
-def test_help_lists_commands():
+def test_help_lists_every_command_with_its_summary():
+    """`etl --help` lists each command of the app, once, with the first words of its docstring."""
+    import typer
+
+    from etl.cli import app
+
+    commands = typer.main.get_command(app).commands
+    assert {"run", "sql", "report", "schema", "dashboard", "validation-report", "rollback", "upgrade",
+            "status"} <= set(commands)
     result = etl("--help")
-    assert result.returncode == 0
-    for command in ("run", "sql", "report", "status"):
-        assert command in result.stdout
+    assert result.returncode == 0, result.stderr
+    panel = result.stdout.split("Commands")[1]
+    listed = {}  # command → the start of its row's text
+    for line in panel.splitlines():
+        cells = line.strip("│ ╰─╯").split(None, 1)
+        if line.startswith("│ ") and not line.startswith("│  ") and cells:
+            listed[cells[0]] = cells[1] if len(cells) > 1 else ""
+    assert list(listed) == list(commands)  # every command, in the app's order, nothing else
+    for name, command in commands.items():
+        first_words = " ".join((command.help or "").split()[:3])
+        assert first_words and listed[name].startswith(first_words), (name, listed[name])
 
 
 def test_cli_imports_no_heavy_package():
     """`etl --help` stays instant: the CLI module imports neither GX, DuckDB nor pandas."""
-    import subprocess
-    import sys
-
     code = "import sys, etl.cli; print(sorted(m for m in ('great_expectations', 'duckdb', 'pandas', 'pyarrow') " \
            "if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
@@ -210,24 +257,9 @@ def test_internal_error_exits_5_apart_from_rejections(tmp_path):
     assert events == ["run crashed"]
 
 
-def test_run_makes_no_network_connection(tmp_path):
+def test_run_makes_no_network_connection(fresh_run):
     """Every socket connect of a whole run is refused and recorded: there must be none."""
-    import subprocess
-    import sys
-
-    attempts = tmp_path / "connects.txt"
-    code = (
-        "import socket, sys\n"
-        "def refuse(self, address, *args, **kwargs):\n"
-        f"    open({str(attempts)!r}, 'a').write(repr(address) + '\\n')\n"
-        "    raise OSError('network is off')\n"
-        "socket.socket.connect = refuse\n"
-        "socket.socket.connect_ex = refuse\n"
-        "from etl.cli import app\n"
-        "sys.argv = ['etl', 'run', '--warehouse', sys.argv[1]]\n"
-        "app()\n"
-    )
-    result = subprocess.run([sys.executable, "-c", code, str(tmp_path / "wh")], capture_output=True, text=True)
+    wh, result, attempts = fresh_run
     assert result.returncode == 0, result.stderr
     assert not attempts.exists(), attempts.read_text()
-    assert table_counts(tmp_path / "wh")["posts"] == 12
+    assert table_counts(wh)["posts"] == 12

@@ -28,10 +28,10 @@ def other_day(folder: Path) -> Path:
 
 
 @pytest.fixture(scope="module")
-def two_runs(tmp_path_factory) -> tuple[Path, str, str, Path]:
+def two_runs(sample_warehouse, tmp_path_factory) -> tuple[Path, str, str, Path]:
+    """The sample warehouse (one run of the sample), then a run of `other_day`."""
     root = tmp_path_factory.mktemp("two-runs")
-    wh = root / "wh"
-    assert etl("run", SAMPLE, "-w", wh).returncode == 0
+    wh = copy_warehouse(sample_warehouse, root / "wh")
     other = other_day(root / "dumps")
     assert etl("run", other, "-w", wh).returncode == 0
     first, second = (r for r, in rows(wh, "select run_id from runs order by run_id"))
@@ -159,9 +159,8 @@ def test_a_reader_keeps_its_snapshot_while_a_run_publishes(two_runs, tmp_path):
     assert table_counts(wh)["documents"] == 3
 
 
-def test_maintenance_compacts_small_files_and_expiry_frees_them(tmp_path):
-    wh = tmp_path / "wh"
-    assert etl("run", SAMPLE, "-w", wh).returncode == 0
+def test_maintenance_compacts_small_files_and_expiry_frees_them(sample_warehouse_copy):
+    wh = sample_warehouse_copy
     with lake.connect() as con:
         lake.attach(con, wh)
         con.execute("use lake")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+import pytest
+
 from etl.extract import Document, parse_page
 from etl.extract.reader import Rejected
 from etl.reference import load_reference
@@ -11,6 +13,8 @@ from etl.schemas import arrow_schemas
 from etl.transform import Parsed, post_id
 from tests.staging import build_tables
 from tests.utils import SAMPLE
+
+pytestmark = pytest.mark.quick  # pure functions
 
 REF = load_reference()
 

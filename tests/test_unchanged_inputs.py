@@ -6,6 +6,8 @@ import os
 import time
 from pathlib import Path
 
+import pytest
+
 from etl import load, pipeline
 from etl.inputs import Identity, Selection, identity, select
 from etl.settings import DEFAULT_MAX_BYTES
@@ -54,6 +56,7 @@ def test_unchanged_files_are_remembered_and_changed_ones_read_again(tmp_path):
         (3, Documents(new=1, skipped=2, rejected=0))
 
 
+@pytest.mark.quick
 def test_which_files_are_read():
     """`inputs.select` alone: what is skipped unread, and why."""
     st = SAMPLE.stat()

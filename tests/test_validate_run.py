@@ -11,7 +11,7 @@ from pathlib import Path
 from etl import pipeline
 from etl.settings import DEFAULT_MAX_BYTES, EXPECTATIONS_DIR
 from etl.summary import Validation
-from tests.utils import ROOT, SAMPLE, lake_rows, rows
+from tests.utils import ROOT, SAMPLE, expectation_count, lake_rows, rows
 
 
 def _suites(tmp_path: Path, mean_max: float) -> Path:
@@ -35,8 +35,11 @@ def _run(wh: Path, suites: Path) -> pipeline.RunResult:
 
 def test_table_expectations_that_hold(tmp_path):
     wh = tmp_path / "wh"
-    result = _run(wh, _suites(tmp_path, mean_max=100_000))
-    assert (result.exit_code, result.summary.validation) == (0, Validation("passed", evaluated=64, failed=0))
+    suites = _suites(tmp_path, mean_max=100_000)
+    result = _run(wh, suites)
+    assert expectation_count(suites) == expectation_count() + 2
+    assert (result.exit_code, result.summary.validation) == \
+        (0, Validation("passed", evaluated=expectation_count(suites), failed=0))
     assert rows(wh, "select expectation, success, unexpected_count from validation_results "
                     "where table_name = 'posts' and column_name is distinct from 'post_id' "
                     "and expectation in ('expect_table_row_count_to_be_between', "

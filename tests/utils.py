@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -94,3 +95,24 @@ def parquet_matches_database(warehouse: Path) -> None:
 def file_digest(path: Path) -> tuple[str, float]:
     """Content hash and modification time: to assert an input file was not touched."""
     return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime
+
+
+def expectation_count(expectations_dir: Path | None = None) -> int:
+    """How many expectations the suites in `expectations_dir` (the project's by default) hold:
+    what a run evaluates (each suite's rows part on the staged rows, its table part on the merged tables)."""
+    from etl.settings import EXPECTATIONS_DIR
+
+    folder = expectations_dir or EXPECTATIONS_DIR
+    return sum(len(json.loads(p.read_text(encoding="utf-8"))["expectations"]) for p in sorted(folder.glob("*.json")))
+
+
+def etl_here(*args: str | Path) -> subprocess.CompletedProcess:
+    """`etl ARGS` run in this process by typer's test runner: the same app, arguments, exit code
+    and output as `etl` in a subprocess, without an interpreter and its imports per call. For
+    the many read-only calls of a module (reports); runs and crashes go through `etl`."""
+    from typer.testing import CliRunner
+
+    from etl.cli import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
