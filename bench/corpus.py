@@ -7,7 +7,11 @@ Two kinds of corpus, both byte-identical for the same arguments (every page draw
 own `random.Random` seeded by (seed, day, page), never from the global random state):
 
 - `generate(folder, size_mb)`: what a nightly scraper collects, one day after another from
-  2000-01-01 (day 0). Each day has 12–24 new full posts (1–8 KB of English recombined from
+  2000-01-01 (day 0). A blog's days end on 2099-12-31 (the last date the expectations
+  accept; day 36,523, about 3.7 GB of dumps); the days after it are those of further blogs
+  ("sites") of the same kind, each again from 2000-01-01, so a corpus of any size keeps its
+  dates in range, and a corpus that fits in the first blog is the same as before sites
+  were added. Each day has 12–24 new full posts (1–8 KB of English recombined from
   the bundled sample) on listing pages of 10–12 posts that also repeat the newest posts
   of the day or two before (same title and byline: the same post id, a grown comment
   count), a home page of excerpts (`… continue`) of the newest posts, and 0–3 single-post
@@ -20,9 +24,10 @@ own `random.Random` seeded by (seed, day, page), never from the global random st
   a warehouse of N posts from about 0.52 KB of text each.
 
 Files are named `aletho-<kind>-<YYYY-MM-DD>[-n].txt` (kind: listing, home, single,
-archive). Every page follows the rules of etl/extract/render.py, so it parses back into
-the records it was rendered from; `verify(paths)` checks that (and that the files are
-what the generator writes) with etl.extract.parse_page.
+archive), and `aletho-s<site>-<kind>-…` from the second site (site 1) on. Every page follows
+the rules of etl/extract/render.py, so it parses back into the records it was rendered from;
+`verify(paths)` checks that (and that the files are what the generator writes) with
+etl.extract.parse_page.
 """
 
 from __future__ import annotations
@@ -49,11 +54,13 @@ from etl.reference import load_reference  # noqa: E402
 from etl.settings import SAMPLE_INPUT  # noqa: E402
 
 EPOCH = date(2000, 1, 1)  # day 0 of `generate`
+SITE_DAYS = (date(2100, 1, 1) - EPOCH).days  # a site's days: 2000-01-01 to 2099-12-31, as the expectations allow
 ARCHIVE_EPOCH = date(2000, 1, 1)  # day 0 of `generate_posts_corpus`
 ARCHIVE_PAGE_POSTS = 25
 ARCHIVE_PAGES_PER_DAY = 4
 MB = 1_000_000
-NAME_RE = re.compile(r"^aletho-(?P<kind>listing|home|single|archive)-(?P<day>\d{4}-\d{2}-\d{2})(?:-(?P<n>\d+))?\.txt$")
+NAME_RE = re.compile(r"^aletho-(?:s(?P<site>[1-9]\d*)-)?(?P<kind>listing|home|single|archive)"
+                     r"-(?P<day>\d{4}-\d{2}-\d{2})(?:-(?P<n>\d+))?\.txt$")
 
 AUTHORS = (
     "Joaquin Flores", "Paul Antonopoulos", "Tyler Durden", "Tom Luongo", "Jonathan Cook", "Kit Klarenberg",
@@ -199,6 +206,21 @@ def day_date(day: int, epoch: date = EPOCH) -> date:
     return epoch + timedelta(days=day)
 
 
+def site_of(day: int) -> int:
+    """The site (blog) whose dumps day `day` of `generate` is: 0 for the first SITE_DAYS days."""
+    return day // SITE_DAYS
+
+
+def calendar_date(day: int) -> date:
+    """The date of day `day` of `generate` on its site's calendar (every site starts on EPOCH)."""
+    return day_date(day % SITE_DAYS)
+
+
+def day_number(site: int, d: date) -> int:
+    """The day of `generate` that a file of `site` dated `d` belongs to (inverse of the two above)."""
+    return site * SITE_DAYS + (d - EPOCH).days
+
+
 def _byline(rng: Random, p: Pools, published: date) -> tuple[dict, PostShape]:
     """Author, source, byline date and a post shape that renders them so they parse back."""
     kind = rng.choice(BYLINE_KINDS)
@@ -243,7 +265,7 @@ def _story(rng: Random, p: Pools, number: int, day: int, posted: date, short: bo
     post = Post(
         line=0, title=f"{rng.choice(p.titles)} ({number})", **fields, body="\n\n".join(body), posted_on=posted,
         categories=tuple(rng.sample(p.categories, rng.choice((1, 1, 1, 2, 2, 3)))),
-        tag_count=rng.randint(0, 9), comment_count=rng.randint(0, 5) if comments_open else None,
+        tag_count=rng.randint(0, 9), comment_count=rng.randint(0, 5) if comments_open else 0,
         comments_open=comments_open,
     )
     return Story(post, shape, body[0], day, rng.randint(0, 3))
@@ -256,7 +278,12 @@ def stories(seed: int, day: int) -> tuple[Story, ...]:
         return ()
     rng = Random(f"{seed}:stories:{day}")
     p = pools()
-    return tuple(_story(rng, p, day * 100 + k, day, day_date(day)) for k in range(rng.randint(12, 24)))
+    return tuple(_story(rng, p, day * 100 + k, day, calendar_date(day)) for k in range(rng.randint(12, 24)))
+
+
+def earlier_stories(seed: int, day: int, back: int) -> tuple[Story, ...]:
+    """The posts of `back` days before `day` on the same site (none before the site's first day)."""
+    return stories(seed, day - back) if site_of(day - back) == site_of(day) else ()
 
 
 def on_listing(story: Story, day: int) -> Post:
@@ -286,7 +313,7 @@ def with_thread(story: Story, day: int, rng: Random) -> Post:
     """The post on its own page on `day`, with its comment thread."""
     p = pools()
     post = on_listing(story, day)
-    start = day_date(story.day)
+    start = calendar_date(story.day)
     comments = tuple(
         Comment(k + 1, rng.choice(COMMENTERS), start + timedelta(days=(day - story.day) * k // post.comment_count),
                 "\n\n".join(rng.choice(p.comment_texts) for _ in range(rng.choice((1, 1, 1, 2)))))
@@ -295,19 +322,19 @@ def with_thread(story: Story, day: int, rng: Random) -> Post:
     return replace(post, comments=comments)
 
 
-def _name(kind: str, d: date, n: int) -> str:
-    return f"aletho-{kind}-{d.isoformat()}{'' if n == 1 else f'-{n}'}.txt"
+def _name(kind: str, d: date, n: int, site: int = 0) -> str:
+    return f"aletho-{f's{site}-' if site else ''}{kind}-{d.isoformat()}{'' if n == 1 else f'-{n}'}.txt"
 
 
 def day_documents(day: int, seed: int = 1) -> list[Doc]:
     """The dumps of one day: listing pages, maybe a home page, single-post pages."""
     rng = Random(f"{seed}:pages:{day}")
-    d = day_date(day)
+    d, site = calendar_date(day), site_of(day)
     new = list(reversed(stories(seed, day)))  # pages show the newest first
-    before = list(reversed(stories(seed, day - 1)))
+    before = list(reversed(earlier_stories(seed, day, 1)))
     carried = before[:rng.randint(2, 6)]
     if rng.random() < 0.25:
-        carried += list(reversed(stories(seed, day - 2)))[:rng.randint(1, 3)]
+        carried += list(reversed(earlier_stories(seed, day, 2)))[:rng.randint(1, 3)]
     shown = new + carried
     docs: list[Doc] = []
     i = 0
@@ -319,15 +346,15 @@ def day_documents(day: int, seed: int = 1) -> list[Doc]:
         if cut:
             posts[-1] = cut_off(chunk[-1])
         shape = PageShape("listing", rng.choice(LISTING_HEADERS), rng.choice(("\n\n",) * 4 + ("\n",)), cut)
-        docs.append(Doc(_name("listing", d, len(docs) + 1), posts, shape, [s.shape for s in chunk]))
+        docs.append(Doc(_name("listing", d, len(docs) + 1, site), posts, shape, [s.shape for s in chunk]))
     if rng.random() < 0.8:
         chunk = shown[:rng.randint(8, 10)]
         shape = PageShape("home", rng.choice(HOME_HEADERS), rng.choice(("\n\n",) * 4 + ("\n",)))
-        docs.append(Doc(_name("home", d, 1), [excerpt(s) for s in chunk], shape, [s.shape for s in chunk]))
+        docs.append(Doc(_name("home", d, 1, site), [excerpt(s) for s in chunk], shape, [s.shape for s in chunk]))
     threads = [s for s in before if s.post.comments_open and on_listing(s, day).comment_count]
     for k, story in enumerate(rng.sample(threads, min(len(threads), rng.randint(0, 3))), 1):
         shape = PageShape("single", rng.choice(HOME_HEADERS), rng.choice(("\n\n",) * 4 + ("\n",)))
-        docs.append(Doc(_name("single", d, k), [with_thread(story, day, rng)], shape, [story.shape]))
+        docs.append(Doc(_name("single", d, k, site), [with_thread(story, day, rng)], shape, [story.shape]))
     return docs
 
 
@@ -386,7 +413,8 @@ def generate_posts_corpus(folder: Path, posts: int, *, seed: int = 1) -> list[Pa
 
 def next_day(paths: Iterable[Path]) -> int:
     """The first day after the days of these day-dumps."""
-    days = [(date.fromisoformat(m["day"]) - EPOCH).days for p in paths if (m := NAME_RE.match(Path(p).name))]
+    days = [day_number(int(m["site"] or 0), date.fromisoformat(m["day"]))
+            for p in paths if (m := NAME_RE.match(Path(p).name))]
     return max(days, default=-1) + 1
 
 
@@ -416,7 +444,7 @@ def verify(paths: Iterable[Path], seed: int = 1) -> dict:
             if count < len(doc.posts):  # the last page of a corpus may hold fewer posts
                 doc = archive_page(page, seed, count)
         else:
-            day = (date.fromisoformat(m["day"]) - EPOCH).days
+            day = day_number(int(m["site"] or 0), date.fromisoformat(m["day"]))
             doc = next((d for d in day_documents(day, seed) if d.name == path.name), None)
         data = path.read_bytes()
         if doc is None or doc.text().encode("utf-8") != data:

@@ -17,7 +17,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import chdir, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -50,35 +51,88 @@ def inputs(tmp_path_factory) -> list[Path]:
     return [home, *dumps, empty, again, FIXTURES]
 
 
-def test_local_cluster_builds_the_same_tables_as_a_local_run(inputs, tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def dumps(inputs, tmp_path_factory) -> Path:
+    """The inputs in one folder (where a worker's cwd is not). The runs that compare tables
+    read it as RELATIVE from its parent folder: relative paths are read where a run started."""
+    folder = tmp_path_factory.mktemp("dask-dumps") / "dumps"
+    for i, p in enumerate(inputs):
+        if p.is_dir():
+            shutil.copytree(p, folder / f"{i}-{p.name}")
+        else:
+            (folder / f"{i}").mkdir(parents=True)
+            shutil.copy(p, folder / f"{i}" / p.name)
+    return folder
+
+
+RELATIVE = Path("dumps")  # the dumps, from their parent folder
+
+
+@dataclass
+class Tables:
+    """What a warehouse holds: rows per table, the post_details digest, every table's rows."""
+
+    counts: dict[str, int]
+    post_digest: str
+    snapshot: dict[str, list[tuple]]
+
+    @classmethod
+    def of(cls, warehouse: Path) -> Tables:
+        return cls(table_counts(warehouse), post_digest(warehouse), snapshot(warehouse))
+
+    def assert_same(self, warehouse: Path) -> None:
+        other = Tables.of(warehouse)
+        assert other.counts == self.counts
+        assert other.post_digest == self.post_digest
+        assert other.snapshot == self.snapshot
+
+
+@dataclass
+class LocalRuns:
+    """Two runs of the dumps on this machine (the second skips what the first loaded): their
+    results and the tables after each, the reference every cluster run is compared with."""
+
+    results: list[pipeline.RunResult]
+    tables: list[Tables]
+
+
+@pytest.fixture(scope="module")
+def local_runs(dumps, tmp_path_factory) -> LocalRuns:
+    wh = tmp_path_factory.mktemp("dask-local") / "wh"
+    results, tables = [], []
+    with pytest.MonkeyPatch.context() as mp, chdir(dumps.parent):
+        mp.setattr(workers, "TASK_BYTES", 1)  # a task per file, as on the cluster
+        for _ in range(2):
+            results.append(pipeline.run([RELATIVE], wh, max_bytes=DEFAULT_MAX_BYTES, jobs=2,
+                                        log=lambda event, **fields: None))
+            tables.append(Tables.of(wh))
+    assert [r.exit_code for r in results] == [1, 0]  # the empty file is rejected
+    assert results[0].summary["documents"] == {"new": 23, "skipped": 1, "rejected": 1}
+    assert results[1].summary["documents"] == {"new": 0, "skipped": 25, "rejected": 0}
+    return LocalRuns(results, tables)
+
+
+def test_local_cluster_builds_the_same_tables_as_a_local_run(local_runs, dumps, tmp_path, monkeypatch):
     """Two runs (the second skips what the first loaded) on a LocalCluster, and on this machine."""
     from distributed import LocalCluster
 
     monkeypatch.setattr(workers, "TASK_BYTES", 1)  # a task per file: many tasks, on both workers
-    monkeypatch.chdir(inputs[0].parent.parent)  # relative paths: read where the run was started
-    relative = [p.relative_to(Path.cwd()) if p.is_relative_to(Path.cwd()) else p for p in inputs]
-    assert not relative[0].is_absolute()
+    monkeypatch.chdir(dumps.parent)  # relative paths: read where the run was started
     logged: list[tuple[str, dict]] = []
 
     def log(event: str, **fields) -> None:
         logged.append((event, fields))
 
-    local = [pipeline.run(relative, tmp_path / "local", max_bytes=DEFAULT_MAX_BYTES, jobs=2, log=log)
-             for _ in range(2)]
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                       dashboard_address=None) as lc:
-        dask = [pipeline.run(relative, tmp_path / "dask", max_bytes=DEFAULT_MAX_BYTES, scheduler=lc.scheduler_address,
-                             log=log) for _ in range(2)]
-    for a, b in zip(local, dask, strict=True):
+        dask = [pipeline.run([RELATIVE], tmp_path / "dask", max_bytes=DEFAULT_MAX_BYTES,
+                             scheduler=lc.scheduler_address, log=log) for _ in range(2)]
+    for a, b in zip(local_runs.results, dask, strict=True):
         assert (a.exit_code, a.status) == (b.exit_code, b.status)
         assert a.summary["documents"] == b.summary["documents"]
         assert a.summary["posts"] == b.summary["posts"]
         assert a.summary["rejected"] == b.summary["rejected"]
-    assert local[0].summary["documents"] == {"new": 23, "skipped": 1, "rejected": 1}
-    assert local[1].summary["documents"] == {"new": 0, "skipped": 25, "rejected": 0}
-    assert table_counts(tmp_path / "dask") == table_counts(tmp_path / "local")
-    assert post_digest(tmp_path / "dask") == post_digest(tmp_path / "local")
-    assert snapshot(tmp_path / "dask") == snapshot(tmp_path / "local")
+    local_runs.tables[1].assert_same(tmp_path / "dask")
     connected = [f for e, f in logged if e == "cluster connected"]
     assert connected == [{"scheduler": lc.scheduler_address, "workers": 2, "threads": 2}] * 2
     progress = [f for e, f in logged if e == "cluster progress"]
@@ -150,30 +204,15 @@ def cluster(folder: Path) -> Iterator[Cluster]:
         c.stop()
 
 
-@pytest.fixture
-def dumps(inputs, tmp_path) -> Path:
-    """The inputs in one folder (where a worker's cwd is not)."""
-    folder = tmp_path / "dumps"
-    for i, p in enumerate(inputs):
-        if p.is_dir():
-            shutil.copytree(p, folder / f"{i}-{p.name}")
-        else:
-            (folder / f"{i}").mkdir(parents=True)
-            shutil.copy(p, folder / f"{i}" / p.name)
-    return folder
-
-
-def test_cli_on_a_cluster_survives_a_killed_worker(dumps, tmp_path):
+def test_cli_on_a_cluster_survives_a_killed_worker(local_runs, dumps, tmp_path):
     """One worker freezes in its first task (having written its files, before moving them
     into place) and is killed: its task runs again on the other, the run succeeds."""
-    local = tmp_path / "local"
-    assert etl("run", dumps, "--warehouse", local, timeout=120).returncode == 1
     with cluster(tmp_path) as c:
         frozen = c.worker("frozen", env={"ETL_FAILPOINTS": "extract-task"}, pipe=True)
         c.worker("healthy")
         c.wait_for_workers(2)
-        run = start_etl("run", dumps, "--warehouse", tmp_path / "wh", "--scheduler", c.address,
-                        env={"ETL_TASK_BYTES": "1"})
+        run = start_etl("run", RELATIVE, "--warehouse", tmp_path / "wh", "--scheduler", c.address,
+                        env={"ETL_TASK_BYTES": "1"}, cwd=dumps.parent)
         try:
             wait_for_line(frozen, "failpoint extract-task reached", timeout=120)
             c.kill("frozen")
@@ -185,9 +224,7 @@ def test_cli_on_a_cluster_survives_a_killed_worker(dumps, tmp_path):
     assert run.returncode == 1, out + err  # the empty file
     assert f"cluster connected scheduler={c.address} workers=2 threads=2" in err
     assert "cluster progress" in err
-    assert table_counts(tmp_path / "wh") == table_counts(local)
-    assert post_digest(tmp_path / "wh") == post_digest(local)
-    assert snapshot(tmp_path / "wh") == snapshot(local)
+    local_runs.tables[0].assert_same(tmp_path / "wh")
 
 
 def _published(wh: Path) -> tuple[int, str]:

@@ -29,12 +29,12 @@ def etl(*args: str | Path, env: dict | None = None, timeout: float = 300, cwd: P
     )
 
 
-def start_etl(*args: str | Path, env: dict | None = None) -> subprocess.Popen:
-    """Start `etl ARGS` without waiting (for crash and concurrency tests)."""
+def start_etl(*args: str | Path, env: dict | None = None, cwd: Path = ROOT) -> subprocess.Popen:
+    """Start `etl ARGS` without waiting (for crash and concurrency tests), in `cwd`."""
     full_env = {**os.environ, "CI": "true", **(env or {})}
     return subprocess.Popen(
         [sys.executable, "-m", "etl.cli", *map(str, args)],
-        cwd=ROOT, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
 
 
