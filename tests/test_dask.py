@@ -24,8 +24,8 @@ from pathlib import Path
 import pytest
 
 from etl import pipeline, workers
-from etl.load import die_with_parent
 from etl.settings import DEFAULT_MAX_BYTES
+from etl.summary import Documents
 from tests.corpus import home_page, nightly_dumps, sample_posts, wait_for_line, write
 from tests.utils import ROOT, SAMPLE, etl, rows, snapshot, start_etl, table_counts
 
@@ -107,8 +107,8 @@ def local_runs(dumps, tmp_path_factory) -> LocalRuns:
                                         log=lambda event, **fields: None))
             tables.append(Tables.of(wh))
     assert [r.exit_code for r in results] == [1, 0]  # the empty file is rejected
-    assert results[0].summary["documents"] == {"new": 23, "skipped": 1, "rejected": 1}
-    assert results[1].summary["documents"] == {"new": 0, "skipped": 25, "rejected": 0}
+    assert results[0].summary.documents == Documents(new=23, skipped=1, rejected=1)
+    assert results[1].summary.documents == Documents(new=0, skipped=25, rejected=0)
     return LocalRuns(results, tables)
 
 
@@ -129,9 +129,9 @@ def test_local_cluster_builds_the_same_tables_as_a_local_run(local_runs, dumps, 
                              scheduler=lc.scheduler_address, log=log) for _ in range(2)]
     for a, b in zip(local_runs.results, dask, strict=True):
         assert (a.exit_code, a.status) == (b.exit_code, b.status)
-        assert a.summary["documents"] == b.summary["documents"]
-        assert a.summary["posts"] == b.summary["posts"]
-        assert a.summary["rejected"] == b.summary["rejected"]
+        assert a.summary.documents == b.summary.documents
+        assert a.summary.posts == b.summary.posts
+        assert a.summary.rejected == b.summary.rejected
     local_runs.tables[1].assert_same(tmp_path / "dask")
     connected = [f for e, f in logged if e == "cluster connected"]
     assert connected == [{"scheduler": lc.scheduler_address, "workers": 2, "threads": 2}] * 2
@@ -158,7 +158,7 @@ class Cluster:
     def _start(self, name: str, args: list[str], env: dict | None = None, pipe: bool = False) -> subprocess.Popen:
         out = subprocess.PIPE if pipe else (self.folder / f"{name}.log").open("w")
         proc = subprocess.Popen([str(DASK), *args], cwd=self.folder, stdout=out, stderr=out, text=True,
-                                env={**os.environ, **(env or {})}, preexec_fn=die_with_parent)
+                                env={**os.environ, **(env or {})}, preexec_fn=workers.die_with_parent)
         self.procs[name] = proc
         return proc
 
