@@ -147,7 +147,7 @@ def clean_stale(wh: Warehouse) -> list[Path]:
 
 
 def merge(con) -> tuple[int, int]:
-    """Merge the run's staged_<table> views into the lake's tables (in the caller's open
+    """Merge the run's staged_<table> tables and views into the lake's tables (in the caller's open
     transaction); returns (posts new, posts upgraded to a complete copy)."""
     # One thread keeps the Parquet writers' buffers, which DuckDB's memory limit does not
     # count, to one set.

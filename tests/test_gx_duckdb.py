@@ -37,6 +37,26 @@ def test_reflection_sees_the_connections_temporary_views(con):
     assert [c["name"] for c in inspector.get_columns("staged_x")] == ["id", "h", "tag"]
 
 
+def test_reflection_is_one_describe_per_relation(con):
+    """GX reflects each relation it validates; duckdb-engine's own reflection runs six
+    pg_catalog queries for it, the adapter one DESCRIBE."""
+    import sqlalchemy as sa
+
+    from etl.gx_duckdb import import_gx, sqlalchemy_engine
+
+    import_gx()
+    engine = sqlalchemy_engine(con)
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute", lambda _c, _cur, statement, *_: statements.append(statement))
+    inspector = sa.inspect(engine)
+    columns = inspector.get_columns("staged_x")
+    assert [(c["name"], type(c["type"]).__name__, c["nullable"]) for c in columns] == \
+        [("id", "BIGINT", True), ("h", "String", True), ("tag", "String", True)]
+    assert inspector.has_table("staged_x") and not inspector.has_table("no_such_relation")
+    assert inspector.get_pk_constraint("staged_x")["constrained_columns"] == []
+    assert statements == ['describe "staged_x"'] * 2 + ['describe "no_such_relation"']
+
+
 def test_rows_outlive_the_connection_and_regex_runs_in_duckdb(con):
     """Metrics get their rows (no IndexError in resolve_metric_bundle); regex expectations
     compile to regexp_matches."""
