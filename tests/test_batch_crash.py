@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from etl import duck
 from etl.storage import lake
 from tests.corpus import (
     copy_warehouse,
@@ -53,7 +54,7 @@ def state(warehouse: Path) -> dict:
 
 def orphans(warehouse: Path) -> list:
     """Files in the data folder that no snapshot of the DuckLake lists."""
-    with lake.connect() as con:
+    with duck.connect() as con:
         lake.attach(con, warehouse)
         return con.execute("call ducklake_delete_orphaned_files('lake', cleanup_all => true, dry_run => true)"
                            ).fetchall()

@@ -13,6 +13,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from etl import duck
 from etl.schemas import TABLES, arrow_schemas
 from etl.storage import lake
 from tests.corpus import fingerprint
@@ -109,7 +110,7 @@ def test_run_prints_summary_and_writes_both_stores(fresh_run):
             schema = pq.read_schema(f)
             assert [(f.name, f.type) for f in schema] == [(f.name, f.type) for f in arrow_schemas()[table]]
     # The lake keeps the DDL's NOT NULL (DuckLake writes every Parquet field as optional).
-    with lake.connect() as con:
+    with duck.connect() as con:
         lake.attach(con, wh, read_only=True)
         assert con.execute("select is_nullable from duckdb_columns() where database_name = 'lake' "
                            "and table_name = 'posts' and column_name = 'title'").fetchall() == [(False,)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from etl import duck
 from etl.storage import lake
 from etl.storage.maintain import maintain
 from tests.corpus import copy_warehouse
@@ -161,7 +162,7 @@ def test_a_reader_keeps_its_snapshot_while_a_run_publishes(two_runs, tmp_path):
 
 def test_maintenance_compacts_small_files_and_expiry_frees_them(sample_warehouse_copy):
     wh = sample_warehouse_copy
-    with lake.connect() as con:
+    with duck.connect() as con:
         lake.attach(con, wh)
         con.execute("use lake")
         for k in range(20):  # twenty small commits: twenty small files

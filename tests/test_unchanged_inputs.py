@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from etl import load, pipeline
+from etl import duck, load, pipeline
 from etl.inputs import Identity, Selection, identity, select
 from etl.settings import DEFAULT_MAX_BYTES
 from etl.storage import lake
@@ -24,7 +24,7 @@ def _run(warehouse: Path, *inputs: Path) -> pipeline.RunResult:
 
 
 def _inputs(warehouse: Path) -> dict[str, Identity]:
-    with lake.connect() as con:
+    with duck.connect() as con:
         lake.attach(con, warehouse, read_only=True)
         con.execute("use lake")
         return load.read_inputs(con)

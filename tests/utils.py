@@ -11,6 +11,7 @@ from pathlib import Path
 
 import duckdb
 
+from etl import duck
 from etl.schemas import TABLES
 from etl.storage import lake
 from etl.storage.publish import read_table
@@ -77,7 +78,7 @@ def parquet_counts(warehouse: Path) -> dict[str, int]:
 
 def lake_rows(warehouse: Path, table: str, snapshot_id: int | None = None) -> list[tuple]:
     """A table's rows read through DuckLake itself (read-only), sorted."""
-    with lake.connect() as con:
+    with duck.connect() as con:
         lake.attach(con, warehouse, read_only=True, snapshot_id=snapshot_id)
         return sorted(con.execute(f'select * from lake."{table}"').fetchall(), key=repr)
 

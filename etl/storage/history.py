@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from etl import duck
 from etl.schemas import INTERNAL_TABLES, TABLES, sql
 from etl.storage import lake
 
@@ -45,7 +46,7 @@ def find(con, run_id: str, alias: str = lake.ALIAS) -> lake.Snapshot:
 def open_as_of(root: Path, run_id: str | None):
     """A read-only connection whose tables and views are the warehouse as run `run_id` left
     it (None: as the latest run left it)."""
-    con = lake.connect()
+    con = duck.connect()
     try:
         lake.attach(con, root, read_only=True)
         if run_id is not None:
