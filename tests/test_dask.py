@@ -204,6 +204,19 @@ def cluster(folder: Path) -> Iterator[Cluster]:
         c.stop()
 
 
+def _kill_once_frozen(run: subprocess.Popen, frozen: subprocess.Popen, c, victim: str) -> tuple[str, str]:
+    """When the `frozen` worker reaches its failpoint, kill the cluster's process `victim`;
+    the run's output (the run itself killed if it outlives the wait)."""
+    try:
+        wait_for_line(frozen, "failpoint extract-task reached", timeout=120)
+        c.kill(victim)
+        return run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            run.kill()
+            run.communicate()
+
+
 def test_cli_on_a_cluster_survives_a_killed_worker(local_runs, dumps, tmp_path):
     """One worker freezes in its first task (having written its files, before moving them
     into place) and is killed: its task runs again on the other, the run succeeds."""
@@ -213,14 +226,7 @@ def test_cli_on_a_cluster_survives_a_killed_worker(local_runs, dumps, tmp_path):
         c.wait_for_workers(2)
         run = start_etl("run", RELATIVE, "--warehouse", tmp_path / "wh", "--scheduler", c.address,
                         env={"ETL_TASK_BYTES": "1"}, cwd=dumps.parent)
-        try:
-            wait_for_line(frozen, "failpoint extract-task reached", timeout=120)
-            c.kill("frozen")
-            out, err = run.communicate(timeout=120)
-        finally:
-            if run.poll() is None:
-                run.kill()
-                run.communicate()
+        out, err = _kill_once_frozen(run, frozen, c, "frozen")
     assert run.returncode == 1, out + err  # the empty file
     assert f"cluster connected scheduler={c.address} workers=2 threads=2" in err
     assert "cluster progress" in err
@@ -240,14 +246,7 @@ def test_scheduler_gone_mid_run_exits_5_and_publishes_nothing(dumps, sample_ware
         frozen = c.worker("frozen", env={"ETL_FAILPOINTS": "extract-task"}, pipe=True)
         c.wait_for_workers(1)
         run = start_etl("run", dumps, "--warehouse", wh, "--scheduler", c.address, env={"ETL_DASK_TIMEOUT": "5"})
-        try:
-            wait_for_line(frozen, "failpoint extract-task reached", timeout=120)
-            c.kill("scheduler")
-            out, err = run.communicate(timeout=120)
-        finally:
-            if run.poll() is None:
-                run.kill()
-                run.communicate()
+        out, err = _kill_once_frozen(run, frozen, c, "scheduler")
     assert run.returncode == 5, out + err
     message = [line for line in err.splitlines() if line.startswith("error:")]
     assert len(message) == 1
