@@ -14,9 +14,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/etl run
 
+# Each test module on one of the machine's cores (a module's setup is shared by its tests).
 test: $(STAMP)
 	$(BIN)/ruff check etl tests bench
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 # The quick subset (pytest -m quick): parser, reader, transform, reports over the sample warehouse; under a minute.
 test-quick: $(STAMP)

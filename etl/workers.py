@@ -31,7 +31,8 @@ from etl.transform import Parsed, document_rows, empty_rows, write_raw
 # it is not remembered by its size and time, and will be read again.
 SETTLED_NS = 2_000_000_000
 # Input per task: large enough to amortize the hand-over (bench/dask_speed.py measures it).
-TASK_BYTES = int(os.environ.get("ETL_TASK_BYTES", 4 * 1024 * 1024))
+# The environment variable ETL_TASK_BYTES, read when a run makes its tasks, overrides it.
+TASK_BYTES = 4 * 1024 * 1024
 TASK_FILES = 256
 WINDOW = 3  # tasks in flight per worker
 
@@ -143,9 +144,9 @@ def _read(path: Path, s: WorkerContext) -> tuple[str, bytes, os.stat_result]:
 def tasks(files: list[tuple[int, Path]]) -> list[list[tuple[int, Path]]]:
     """Consecutive (index in the run's inputs, path) pairs grouped into tasks of about TASK_BYTES."""
     out: list[list[tuple[int, Path]]] = []
-    size = 0
+    size, task_bytes = 0, int(os.environ.get("ETL_TASK_BYTES", TASK_BYTES))
     for index, path in files:
-        if not out or size >= TASK_BYTES or len(out[-1]) >= TASK_FILES:
+        if not out or size >= task_bytes or len(out[-1]) >= TASK_FILES:
             out.append([])
             size = 0
         out[-1].append((index, path))

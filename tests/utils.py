@@ -1,12 +1,22 @@
-"""Shared test helpers: run the real CLI in a subprocess, read real warehouses."""
+"""Shared test helpers: run the real CLI in a process of its own, read real warehouses."""
 
 from __future__ import annotations
 
+import atexit
+import contextlib
+import functools
 import hashlib
 import json
 import os
+import select
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -22,21 +32,98 @@ SAMPLE = ROOT / "data" / "sample" / "aletho-news-2020-01-09.txt"
 
 def etl(*args: str | Path, env: dict | None = None, timeout: float = 300, cwd: Path = ROOT
         ) -> subprocess.CompletedProcess:
-    """Run `etl ARGS` as a real subprocess (of the project in `cwd`); returns the completed process (text output)."""
-    full_env = {**os.environ, "CI": "true", **(env or {})}
-    return subprocess.run(
-        [sys.executable, "-m", "etl.cli", *map(str, args)],
-        cwd=cwd, env=full_env, capture_output=True, text=True, timeout=timeout,
-    )
+    """Run `etl ARGS` as a process of its own (of the project in `cwd`, or in PYTHONPATH if
+    `env` sets it); returns the completed process (text output)."""
+    proc = start_etl(*args, env=env, cwd=cwd)
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.communicate()
+        raise
+    return subprocess.CompletedProcess([str(a) for a in args], proc.returncode, out, err)
 
 
-def start_etl(*args: str | Path, env: dict | None = None, cwd: Path = ROOT) -> subprocess.Popen:
-    """Start `etl ARGS` without waiting (for crash and concurrency tests), in `cwd`."""
+def start_etl(*args: str | Path, env: dict | None = None, cwd: Path = ROOT) -> subprocess.Popen | Forked:
+    """Start `etl ARGS` without waiting (for crash and concurrency tests), in `cwd`: forked
+    from the pre-imported server (tests/zygote.py), or, for another copy of the project
+    (PYTHONPATH in `env`), as `python -m etl.cli` in a new interpreter."""
     full_env = {**os.environ, "CI": "true", **(env or {})}
-    return subprocess.Popen(
-        [sys.executable, "-m", "etl.cli", *map(str, args)],
-        cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-    )
+    if "PYTHONPATH" in (env or {}):
+        return subprocess.Popen(
+            [sys.executable, "-m", "etl.cli", *map(str, args)],
+            cwd=cwd, env=full_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+    return Forked([str(a) for a in args], full_env, cwd)
+
+
+class Forked:
+    """A child of the pre-imported server running `etl ARGS`, handled as a subprocess.Popen
+    with text pipes: pid, stdout, stderr, poll, wait, communicate, kill, returncode."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        self._conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._conn.connect(_zygote())
+        request = json.dumps({"args": args, "env": env, "cwd": str(cwd)}).encode()
+        socket.send_fds(self._conn, [request + b"\n"], [out_w, err_w])
+        os.close(out_w)
+        os.close(err_w)
+        self.stdout = open(out_r, encoding="utf-8", errors="replace")  # noqa: SIM115 (closed by communicate)
+        self.stderr = open(err_r, encoding="utf-8", errors="replace")  # noqa: SIM115
+        self._answers = self._conn.makefile("r", encoding="ascii")
+        self.pid = int(self._answers.readline())
+        self.args = args
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            ready, _, _ = select.select([self._conn], [], [], 0)
+            if ready:
+                self.wait()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            ready, _, _ = select.select([self._conn], [], [], timeout)
+            if not ready:
+                raise subprocess.TimeoutExpired(self.args, timeout)
+            self.returncode = int(self._answers.readline())
+            self._answers.close()
+            self._conn.close()
+        return self.returncode
+
+    def communicate(self, timeout: float | None = None) -> tuple[str, str]:
+        """The rest of stdout and stderr (read side by side, as Popen does), then the exit code."""
+        with ThreadPoolExecutor(2) as pool:
+            reads = [pool.submit(f.read) for f in (self.stdout, self.stderr)]
+            deadline = None if timeout is None else time.monotonic() + timeout
+            self.wait(timeout)
+            out, err = (r.result(None if deadline is None else max(0.0, deadline - time.monotonic()))
+                        for r in reads)
+        self.stdout.close()
+        self.stderr.close()
+        return out, err
+
+    def kill(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.pid, signal.SIGKILL)
+
+
+@functools.cache
+def _zygote() -> str:
+    """The socket of the pre-imported server, started at the first call; it stops when this
+    process (the test session) ends."""
+    folder = Path(tempfile.mkdtemp(prefix="etl-zygote-"))
+    path = str(folder / "socket")
+    server = subprocess.Popen([sys.executable, "-m", "tests.zygote", path], cwd=ROOT,
+                              env={**os.environ, "CI": "true"}, stdout=subprocess.PIPE, text=True)
+    ready = server.stdout.readline() if server.stdout else ""
+    assert ready.strip() == "ready", f"tests/zygote.py did not start (exit {server.poll()})"
+    atexit.register(shutil.rmtree, folder, True)
+    atexit.register(server.kill)
+    return path
 
 
 def connect(warehouse: Path) -> duckdb.DuckDBPyConnection:
@@ -80,17 +167,22 @@ def lake_rows(warehouse: Path, table: str, snapshot_id: int | None = None) -> li
     """A table's rows read through DuckLake itself (read-only), sorted."""
     with duck.connect() as con:
         lake.attach(con, warehouse, read_only=True, snapshot_id=snapshot_id)
-        return sorted(con.execute(f'select * from lake."{table}"').fetchall(), key=repr)
+        return _sorted_rows(con, f'lake."{table}"')
+
+
+def _sorted_rows(con, relation: str) -> list[tuple]:
+    return sorted(con.execute(f"select * from {relation}").fetchall(), key=repr)
 
 
 def parquet_matches_database(warehouse: Path) -> None:
     """The published file, the manifest's Parquet files and the DuckLake hold the same rows."""
-    with connect(warehouse) as con:
+    with connect(warehouse) as con, duck.connect() as lake_con:
+        lake.attach(lake_con, warehouse, read_only=True)
         for t in TABLES:
-            published = sorted(con.execute(f'select * from "{t}"').fetchall(), key=repr)
+            published = _sorted_rows(con, f'"{t}"')
             files = sorted(tuple(r.values()) for r in read_table(warehouse, t).to_pylist())
             assert sorted(files, key=repr) == published, t
-            assert lake_rows(warehouse, t) == published, t
+            assert _sorted_rows(lake_con, f'lake."{t}"') == published, t
 
 
 def file_digest(path: Path) -> tuple[str, float]:

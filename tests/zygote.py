@@ -1,0 +1,134 @@
+"""A pre-imported `etl` for the tests' CLI runs: real processes, without the imports per run.
+
+Every `etl run` a test starts would spend about 3 s of CPU importing Python, DuckDB, pyarrow
+and Great Expectations before it does anything, and the suite starts about 150 of them. This
+server imports them once, then forks a child per request. The child is a process of its own,
+as `python -m etl.cli ARGS` is: its own pid, environment, working folder, stdin at /dev/null,
+stdout and stderr on pipes the test reads, the CLI's exit code or the signal that killed it.
+The server holds no thread and no DuckDB connection when it forks.
+
+What it cannot show is what happens at import time; the tests of that (`etl --help` imports
+neither GX nor DuckDB, a run with nothing new imports no GX) start the interpreter themselves,
+and so do runs of another copy of the project (PYTHONPATH set).
+
+    python -m tests.zygote SOCKET     serve until the parent (the test session) exits
+
+A request is one JSON line ({"args": [...], "env": {...}, "cwd": "..."}) sent with two file
+descriptors (the child's stdout and stderr); the answers are the child's pid, then its exit
+code (negative: killed by that signal), one line each.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import signal
+import socket
+import sys
+import traceback
+
+PROG_NAME = "python -m etl.cli"  # what usage lines say, as in a run started with `-m`
+
+
+def preload() -> None:
+    import duckdb  # noqa: F401
+    import pandas  # noqa: F401
+    import pyarrow  # noqa: F401
+
+    import etl.cli
+    import etl.dashboard
+    import etl.pipeline
+    import etl.report  # noqa: F401
+    from etl.validate import _gx
+
+    _gx()
+
+
+def serve(path: str) -> None:
+    preload()
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path)
+    listener.listen(64)
+    waiting: dict[int, socket.socket] = {}  # child pid → the connection its exit code goes to
+    selector = selectors.DefaultSelector()
+    selector.register(listener, selectors.EVENT_READ)
+    print("ready", flush=True)
+    parent = os.getppid()
+    while os.getppid() == parent:  # the test session is gone: stop
+        for _ in selector.select(timeout=0.05):
+            conn, _ = listener.accept()
+            pid = _start(conn, listener, waiting)
+            if pid:
+                waiting[pid] = conn
+        _reap(waiting)
+
+
+def _start(conn: socket.socket, listener: socket.socket, waiting: dict[int, socket.socket]) -> int | None:
+    message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
+    request = json.loads(message)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        listener.close()
+        for other in waiting.values():
+            other.close()
+        conn.close()
+        _child(request, fds)
+    for fd in fds:
+        os.close(fd)
+    conn.sendall(f"{pid}\n".encode())
+    return pid
+
+
+def _child(request: dict, fds: list[int]) -> None:
+    """In the forked child: become `python -m etl.cli ARGS` and exit with its code."""
+    code = 1
+    try:
+        devnull = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(devnull, 0)
+        os.dup2(fds[0], 1)
+        os.dup2(fds[1], 2)
+        for fd in (devnull, *fds):
+            os.close(fd)
+        os.chdir(request["cwd"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.argv = [PROG_NAME, *request["args"]]
+        from etl.cli import app
+
+        try:
+            app(args=request["args"], prog_name=PROG_NAME)
+            code = 0
+        except SystemExit as e:
+            code = e.code if isinstance(e.code, int) else 0 if e.code is None else 1
+            if isinstance(e.code, str):
+                print(e.code, file=sys.stderr)
+    except BaseException:
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def _reap(waiting: dict[int, socket.socket]) -> None:
+    while waiting:
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        conn = waiting.pop(pid, None)
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.sendall(f"{os.waitstatus_to_exitcode(status)}\n".encode())
+            conn.close()
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in pytest: the session stops us
+    serve(sys.argv[1])
