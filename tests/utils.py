@@ -15,8 +15,8 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -70,41 +70,61 @@ class Forked:
         socket.send_fds(self._conn, [request + b"\n"], [out_w, err_w])
         os.close(out_w)
         os.close(err_w)
-        self.stdout = open(out_r, encoding="utf-8", errors="replace")  # noqa: SIM115 (closed by communicate)
+        self.stdout = open(out_r, encoding="utf-8", errors="replace")  # noqa: SIM115 (read to the end, then dropped)
         self.stderr = open(err_r, encoding="utf-8", errors="replace")  # noqa: SIM115
-        self._answers = self._conn.makefile("r", encoding="ascii")
-        self.pid = int(self._answers.readline())
+        self._answers = b""  # the server's answers, as read so far
+        self.pid = int(self._answer(None) or 0)
         self.args = args
         self.returncode: int | None = None
+        self._readers: list[threading.Thread] = []
+        self._rest: dict[str, str] = {}  # what communicate read: "stdout", "stderr"
+
+    def _answer(self, timeout: float | None) -> str | None:
+        """The server's next line (the pid, then the exit code); None after `timeout`."""
+        while b"\n" not in self._answers:
+            ready, _, _ = select.select([self._conn], [], [], timeout)
+            if not ready:
+                return None
+            chunk = self._conn.recv(64)
+            if not chunk:
+                raise RuntimeError(f"tests/zygote.py hung up on `etl {' '.join(self.args)}`")
+            self._answers += chunk
+        line, self._answers = self._answers.split(b"\n", 1)
+        return line.decode()
 
     def poll(self) -> int | None:
-        if self.returncode is None:
-            ready, _, _ = select.select([self._conn], [], [], 0)
-            if ready:
-                self.wait()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.wait(0)
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
         if self.returncode is None:
-            ready, _, _ = select.select([self._conn], [], [], timeout)
-            if not ready:
+            code = self._answer(timeout)
+            if code is None:
                 raise subprocess.TimeoutExpired(self.args, timeout)
-            self.returncode = int(self._answers.readline())
-            self._answers.close()
+            self.returncode = int(code)
             self._conn.close()
         return self.returncode
 
     def communicate(self, timeout: float | None = None) -> tuple[str, str]:
-        """The rest of stdout and stderr (read side by side, as Popen does), then the exit code."""
-        with ThreadPoolExecutor(2) as pool:
-            reads = [pool.submit(f.read) for f in (self.stdout, self.stderr)]
-            deadline = None if timeout is None else time.monotonic() + timeout
-            self.wait(timeout)
-            out, err = (r.result(None if deadline is None else max(0.0, deadline - time.monotonic()))
-                        for r in reads)
-        self.stdout.close()
-        self.stderr.close()
-        return out, err
+        """The rest of stdout and stderr (read side by side, as Popen does) once the process
+        has exited and closed them; TimeoutExpired if that takes longer than `timeout` (the
+        caller may kill it and call again: the reads go on)."""
+        if not self._readers:
+            self._readers = [threading.Thread(target=self._read_rest, args=(name,), daemon=True)
+                             for name in ("stdout", "stderr")]
+            for reader in self._readers:
+                reader.start()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        self.wait(timeout)
+        for reader in self._readers:
+            reader.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+            if reader.is_alive():  # a child of the process still holds the pipe
+                raise subprocess.TimeoutExpired(self.args, timeout)
+        return self._rest["stdout"], self._rest["stderr"]
+
+    def _read_rest(self, name: str) -> None:
+        self._rest[name] = getattr(self, name).read()
 
     def kill(self) -> None:
         with contextlib.suppress(ProcessLookupError):

@@ -67,6 +67,8 @@ def serve(path: str) -> None:
 
 def _start(conn: socket.socket, listener: socket.socket, waiting: dict[int, socket.socket]) -> int | None:
     message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
+    while not message.endswith(b"\n"):  # the rest of a long request
+        message += conn.recv(1 << 20)
     request = json.loads(message)
     sys.stdout.flush()
     sys.stderr.flush()
