@@ -14,10 +14,11 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(BIN)/etl run
 
-# Each test module on one of the machine's cores (a module's setup is shared by its tests).
+# Each test module on one of the machine's cores, at most 4 (a module's setup is shared by its tests;
+# each worker holds a pre-imported etl of about 300 MB: tests/zygote.py).
 test: $(STAMP)
 	$(BIN)/ruff check etl tests bench
-	$(BIN)/pytest -n auto --dist loadfile
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile
 
 # The quick subset (pytest -m quick): parser, reader, transform, reports over the sample warehouse; under a minute.
 test-quick: $(STAMP)
