@@ -59,13 +59,12 @@ def serve(path: str) -> None:
     while os.getppid() == parent:  # the test session is gone: stop
         for _ in selector.select(timeout=0.05):
             conn, _ = listener.accept()
-            pid = _start(conn, listener, waiting)
-            if pid:
-                waiting[pid] = conn
+            waiting[_start(conn, listener, waiting)] = conn
         _reap(waiting)
 
 
-def _start(conn: socket.socket, listener: socket.socket, waiting: dict[int, socket.socket]) -> int | None:
+def _start(conn: socket.socket, listener: socket.socket, waiting: dict[int, socket.socket]) -> int:
+    """Fork the child a request asks for (it never returns here); returns its pid."""
     message, fds, _, _ = socket.recv_fds(conn, 1 << 20, 2)
     while not message.endswith(b"\n"):  # the rest of a long request
         message += conn.recv(1 << 20)
@@ -89,6 +88,7 @@ def _child(request: dict, fds: list[int]) -> None:
     """In the forked child: become `python -m etl.cli ARGS` and exit with its code."""
     code = 1
     try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # as in a new interpreter: the server ignores it
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.dup2(fds[0], 1)
