@@ -338,3 +338,22 @@ def test_outlet_alone_above_a_one_line_excerpt():
                    "From System Update with Glenn Greenwald, June 7, 2024. … continue")
     assert [(p.source, p.body, p.is_complete) for p in page.posts] == [
         ("Centre for Rural Water Studies", "From System Update with Glenn Greenwald, June 7, 2024.", False)]
+
+
+@pytest.mark.parametrize("cut", [
+    "By any standard, the treatment he received amounts to punishment before trial,",
+    "Critics point out that neither reason had prevented publication in the",
+])
+def test_outlet_alone_above_a_paragraph_the_dump_cuts_off(cut):
+    """The dump ends inside the first paragraph under an outlet alone: the cut line ends like
+    no sentence, and is short, yet it is the body (found by tests/test_properties.py)."""
+    page = page_of("Iran Iran | Iran", "Centre for Rural Water Studies", cut)
+    assert [(p.source, p.body, p.is_complete) for p in page.posts] == [("Centre for Rural Water Studies", cut, False)]
+    assert "incomplete-post" in {w.code for w in page.warnings}
+
+
+def test_name_alone_above_another_name_the_dump_cuts_off_is_no_outlet():
+    """The same place, but the last line reads as a name too: neither is taken for the outlet."""
+    page = page_of("Iran Iran | Iran", "Centre for Rural Water Studies", "Harbour Workers Union")
+    assert [(p.source, p.body) for p in page.posts] == [
+        (None, "Centre for Rural Water Studies\n\nHarbour Workers Union")]

@@ -415,17 +415,20 @@ def _is_body(text: str) -> bool:
     return _words(text) > 12 or text.rstrip(CLOSING_MARKS)[-1:] in (".", "!", "?", ":")
 
 
-def _outlet_alone(body: list[Line], ref: Reference) -> tuple[str | None, list[ParseWarning]]:
+def _outlet_alone(body: list[Line], ref: Reference, cut_off: bool) -> tuple[str | None, list[ParseWarning]]:
     """No byline found: a name alone directly under the title and above the body is the
     outlet (an organisation not in data/known_sources.txt); a name-like line elsewhere only
-    gets a warning."""
+    gets a warning. Where the dump ends inside the paragraph under the name (`cut_off`, and
+    it is the post's last line), that paragraph need not read as a whole sentence, only not
+    as another name."""
     if not body:
         return None, []
     no, text = body[0]
     if not (_words(text) <= MAX_OUTLET_WORDS and _is_heading(text) and _looks_like_person(text)):
         return None, []
     below = _without_marker(body[1][1]) if len(body) >= 2 else ""
-    if below and _is_body(below) and not ref.is_widget_heading(text):
+    cut_paragraph = cut_off and len(body) == 2 and not _looks_like_person(below)
+    if below and (_is_body(below) or cut_paragraph) and not ref.is_widget_heading(text):
         return text, [ParseWarning(no, "possible-byline", f"{text!r} alone under the title read as the outlet: "
                                                       "if it is one, add it to data/known_sources.txt")]
     return None, [ParseWarning(no, "possible-byline", f"{text!r} under the title may be an outlet: if so, add it to "
@@ -476,8 +479,9 @@ def _joined_once(texts: list[str]) -> str | None:
     return "\n".join(dict.fromkeys(texts)) if texts else None
 
 
-def _build_post(lines: list[Line], footer: Footer | None, complete: bool, ref: Reference) -> _Built:
-    """A post from its lines (title first)."""
+def _build_post(lines: list[Line], footer: Footer | None, complete: bool, ref: Reference,
+                cut_off: bool = False) -> _Built:
+    """A post from its lines (title first); `cut_off`: the dump ends inside it."""
     (title_line, title), rest = lines[0], lines[1:]
     found = _find_byline(rest, ref)
     pre, byline = ([], None) if found is None else (rest[: found[0]], found[1])
@@ -485,7 +489,7 @@ def _build_post(lines: list[Line], footer: Footer | None, complete: bool, ref: R
     warnings: list[ParseWarning] = []
     outlet = None
     if byline is None:
-        outlet, warnings = _outlet_alone(body, ref)
+        outlet, warnings = _outlet_alone(body, ref, cut_off)
         body = body[1:] if outlet else body
     posted_on = footer.posted_on if footer else None
     published, guess = None, None
@@ -704,6 +708,7 @@ class _Segment:
     lines: list[Line]
     footer: Footer | None
     complete: bool  # ends at its footer or is followed by the next post, not cut off
+    cut_off: bool = False  # the dump ends inside its last post
 
 
 def _scan(lines: list[Line], footers: dict[int, Footer]) -> tuple[dict[int, Footer], set[int]]:
@@ -746,7 +751,8 @@ def _segment_posts(segment: _Segment, split: bool, ref: Reference) -> tuple[list
         if _reads_as_byline(part[0][1], ref):
             warnings.append(ParseWarning(part[0][0], "ignored-line", f"byline without a title: {part[0][1][:60]!r}"))
             continue
-        built.append(_build_post(part, segment.footer if last else None, segment.complete or not last, ref))
+        built.append(_build_post(part, segment.footer if last else None, segment.complete or not last, ref,
+                                 cut_off=segment.cut_off and last))
     return built, warnings
 
 
@@ -758,7 +764,7 @@ def _tail_posts(tail: list[Line], split: bool, ref: Reference) -> tuple[list[_Bu
     no, text = tail[0]
     cut = ParseWarning(no, "incomplete-post", "the dump ends inside this post (no footer)")
     if len(tail) > 1:
-        built, warnings = _segment_posts(_Segment(tail, None, False), split, ref)
+        built, warnings = _segment_posts(_Segment(tail, None, False, cut_off=True), split, ref)
         return built, [*warnings, cut]
     if _is_heading(text) and not _reads_as_byline(text, ref) and not ref.is_widget_heading(text):
         return [_build_post(tail, None, False, ref)], [cut]
