@@ -43,8 +43,10 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
+import pyarrow as pa  # noqa: E402
 
 from etl import executors, workers  # noqa: E402
+from etl.inputs import Known, file_stats  # noqa: E402
 from etl.reference import load_reference  # noqa: E402
 from etl.settings import DEFAULT_MAX_BYTES  # noqa: E402
 
@@ -55,10 +57,10 @@ MiB = 1024 * 1024
 
 def settings(raw: Path) -> workers.WorkerContext:
     shutil.rmtree(raw, ignore_errors=True)
-    return workers.WorkerContext({}, False, DEFAULT_MAX_BYTES, load_reference(), "bench", raw)
+    return workers.WorkerContext(Known(), DEFAULT_MAX_BYTES, load_reference(), "bench", raw)
 
 
-def timed_extract(files: list[tuple[int, Path]], task_bytes: int, raw: Path, jobs: int,
+def timed_extract(files: pa.Table, task_bytes: int, raw: Path, jobs: int,
                   scheduler: str | None, client=None) -> tuple[float, float, int]:
     """(wall seconds, CPU seconds, tasks) to extract `files` in tasks of `task_bytes`. CPU
     seconds are this process's, plus the cluster workers' if `client` is given: on a shared
@@ -101,7 +103,7 @@ def open_seconds(scheduler: str, raw: Path) -> float:
     return time.perf_counter() - start
 
 
-def small_run(files: list[tuple[int, Path]], raw: Path) -> dict[str, float]:
+def small_run(files: pa.Table, raw: Path) -> dict[str, float]:
     """A small run's extract, everything started for it: two local processes, or a LocalCluster."""
     from distributed import LocalCluster
 
@@ -158,7 +160,7 @@ def main() -> None:
     results: dict = {"started": stamp, "cores": os.cpu_count(), "args": vars(args)}
     try:
         paths = corpus.generate(work / "corpus", args.size_mb, seed=args.seed)
-        files = list(enumerate(paths))
+        files = file_stats([str(p) for p in paths])
         mb = sum(p.stat().st_size for p in paths) / MB
         results["corpus"] = {"size_mb": round(mb, 1), "documents": len(paths)}
         print(f"corpus: {len(paths):,} documents, {mb:.1f} MB")
@@ -166,7 +168,7 @@ def main() -> None:
         with LocalCluster(n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1",
                           dashboard_address=None) as lc:
             address = lc.scheduler_address
-            timed_extract(files[:20], 4 * MiB, raw, 1, address)  # the worker imports etl once
+            timed_extract(files.slice(0, 20), 4 * MiB, raw, 1, address)  # the worker imports etl once
             results["round_trip"] = round_trip(address, raw)
             results["open_s"] = round(min(open_seconds(address, raw) for _ in range(3)), 3)
             client = Client(address, set_as_default=False)
@@ -191,7 +193,7 @@ def main() -> None:
         results["task_sizes"] = rows
         small = corpus.generate(work / "small", args.small_mb, seed=args.seed)
         results["small_run"] = {"size_mb": round(sum(p.stat().st_size for p in small) / MB, 1),
-                                **small_run(list(enumerate(small)), raw)}
+                                **small_run(file_stats([str(p) for p in small]), raw)}
         if args.single_node_mb:
             results["single_node"] = single_node(work, args.single_node_mb, args.seed)
     finally:

@@ -32,6 +32,7 @@ import corpus  # noqa: E402
 
 from etl.extract import parse_page  # noqa: E402
 from etl.extract.reader import read_bytes, to_document  # noqa: E402
+from etl.inputs import file_stats  # noqa: E402
 from etl.reference import Reference, load_reference  # noqa: E402
 from etl.settings import DEFAULT_MAX_BYTES  # noqa: E402
 from etl.transform import Parsed, document_rows, empty_rows, write_raw  # noqa: E402
@@ -50,10 +51,10 @@ def parse_only(paths: list[Path], ref: Reference, _out: Path) -> int:
 def parse_and_rows(paths: list[Path], ref: Reference, out: Path) -> int:
     """As an extract worker: read, decode, parse, raw rows, one Parquet file per table and task."""
     posts = 0
-    for task in tasks(list(enumerate(paths))):
+    for task in tasks(file_stats([str(p) for p in paths])):
         rows = empty_rows()
         for index, path in task:
-            document_id, raw, _ = read_bytes(path, DEFAULT_MAX_BYTES)
+            document_id, raw, _ = read_bytes(Path(path), DEFAULT_MAX_BYTES)
             doc = to_document(str(path), document_id, raw)
             page = parse_page(doc.text, ref)
             posts += len(page.posts)

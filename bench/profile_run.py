@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 
 from etl import workers  # noqa: E402
+from etl.inputs import Known  # noqa: E402
 from etl.reference import load_reference  # noqa: E402
 from etl.settings import DEFAULT_MAX_BYTES  # noqa: E402
 
@@ -48,7 +49,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="etl-profile-") as tmp:
         paths = corpus.generate(Path(tmp) / "corpus", args.size_mb)
         size = sum(p.stat().st_size for p in paths)
-        context = workers.WorkerContext({}, False, DEFAULT_MAX_BYTES, load_reference(), "profile", Path(tmp) / "raw")
+        context = workers.WorkerContext(Known(), DEFAULT_MAX_BYTES, load_reference(), "profile", Path(tmp) / "raw")
         workers._init(context)
         task = list(enumerate(paths))
         profile = cProfile.Profile()

@@ -19,7 +19,7 @@ import os
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -44,7 +44,7 @@ class ClusterError(RuntimeError):
 class Executor(Protocol):
     slots: int  # tasks that run at once
 
-    def submit(self, task: list[tuple[int, Path]]) -> Any: ...  # a future of the task's TaskOutcome
+    def submit(self, task: workers.Task) -> Any: ...  # a future of the task's TaskOutcome
 
     def result(self, future: Any) -> workers.TaskOutcome: ...
 
@@ -226,7 +226,7 @@ def open(scheduler: str | None, jobs: int, settings: workers.WorkerContext, log:
             pool.close()
 
 
-def extract(all_tasks: list[list[tuple[int, Path]]], settings: workers.WorkerContext, jobs: int,
+def extract(all_tasks: Sequence[workers.Task], settings: workers.WorkerContext, jobs: int,
             scheduler: str | None = None, log: Callable[..., None] | None = None) -> Iterator[workers.TaskOutcome]:
     """Each task's workers.TaskOutcome, in task order: on the Dask cluster at `scheduler`, else in `jobs`
     worker processes when there is more than one task. At most workers.WINDOW tasks per worker thread

@@ -3,14 +3,18 @@ earlier run read (Identity), and which of them need reading again (select)."""
 
 from __future__ import annotations
 
+import bisect
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+import pyarrow as pa
+
 from etl.extract import Rejected
 from etl.extract.reader import path_id
+from etl.schemas import sql
 
 
 class Identity(NamedTuple):
@@ -27,12 +31,14 @@ def identity(path: Path, st: os.stat_result, document_id: str) -> Identity:
     return Identity(str(path), st.st_size, st.st_mtime_ns, st.st_ino, document_id)
 
 
-def discover(paths: Iterable[Path], skip: Path | None = None) -> tuple[list[Path], list[Rejected]]:
+def discover(paths: Iterable[Path], skip: Path | None = None) -> tuple[list[str], list[Rejected]]:
     """Every file given, and every *.txt below every folder given, in a stable order;
-    never below `skip` (the warehouse, when it sits in an input folder).
+    never below `skip` (the warehouse, when it sits in an input folder). Paths as strings:
+    a run may be given hundreds of thousands of files, and a Path object is several times
+    the size of its string.
 
     Unreadable folders, dangling links and symlink loops are reported, not raised."""
-    files: list[Path] = []
+    files: list[str] = []
     problems: list[Rejected] = []
     skip_key = _key(skip) if skip else None
 
@@ -43,15 +49,15 @@ def discover(paths: Iterable[Path], skip: Path | None = None) -> tuple[list[Path
         if root.is_dir():
             files += _walk(root, skip_key, problem)
         elif root.exists() or root.is_symlink():
-            files.append(root)
+            files.append(str(root))
         else:
             problem(root, "no such file or folder")
     return files, problems
 
 
-def _walk(root: Path, skip_key: tuple[int, int] | None, problem) -> list[Path]:
+def _walk(root: Path, skip_key: tuple[int, int] | None, problem) -> list[str]:
     """The *.txt files below `root`, in name order, following links but not loops."""
-    files: list[Path] = []
+    files: list[str] = []
     seen: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(
         root, followlinks=True, onerror=lambda e: problem(Path(e.filename), f"cannot read folder: {e.strerror}")
@@ -63,7 +69,7 @@ def _walk(root: Path, skip_key: tuple[int, int] | None, problem) -> list[Path]:
             continue
         seen.add((st.st_dev, st.st_ino))
         dirnames[:] = sorted(d for d in dirnames if _key(os.path.join(dirpath, d)) != skip_key)
-        files += [Path(dirpath) / name for name in sorted(filenames) if name.endswith(".txt")]
+        files += [os.path.join(dirpath, name) for name in sorted(filenames) if name.endswith(".txt")]
     return files
 
 
@@ -78,25 +84,78 @@ def _key(path: Path | str) -> tuple[int, int] | None:
 
 @dataclass(frozen=True)
 class Selection:
-    to_read: list[tuple[int, Path]]  # (index among the run's files, path)
-    unchanged: list[Identity]  # files to skip unread
+    to_read: pa.Table  # file_index (among the run's files), path, size_bytes: the files to read, in order
+    unchanged: int  # files skipped unread
 
 
-def select(files: list[Path], inputs: dict[str, Identity], known: dict[str, str],
-           retry_rejected: bool) -> Selection:
-    """Which files to read: not those an earlier run read, with the same size, time and
-    inode, whose document needs no reading (loaded, or rejected and not retried)."""
-    to_read: list[tuple[int, Path]] = []
-    unchanged: list[Identity] = []
-    for index, path in enumerate(files):
-        was = inputs.get(str(path))
+FILE_STATS = pa.schema([("file_index", pa.int64()), ("path", pa.string()), ("size_bytes", pa.int64()),
+                        ("modified_ns", pa.int64()), ("inode", pa.int64())])
+
+
+def file_stats(files: list[str]) -> pa.Table:
+    """Index, path, size, time and inode of each file (nulls where it cannot be read)."""
+    sizes: list[int | None] = []
+    times: list[int | None] = []
+    inodes: list[int | None] = []
+    for path in files:
+        st = _stat(path)
+        sizes.append(st.st_size if st else None)
+        times.append(st.st_mtime_ns if st else None)
+        inodes.append(st.st_ino if st else None)
+    return pa.table([range(len(files)), files, sizes, times, inodes], schema=FILE_STATS)
+
+
+def _stat(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except OSError:
+        return None
+
+
+def select(con, files: list[str], retry_rejected: bool, everything: bool = False) -> Selection:
+    """Which files to read (all of them if `everything`): not those an earlier run read
+    (the warehouse's input_files, in `con`), with the same size, time and inode, whose
+    document needs no reading (loaded, or rejected and not retried). The files are compared
+    in DuckDB, not in a dictionary of every file read before (sql/run/select_inputs.sql)."""
+    stats = file_stats(files)
+    if everything:
+        to_read = stats.select(["file_index", "path", "size_bytes"])
+    else:
+        con.register("discovered_files", stats)
         try:
-            now = identity(path, path.stat(), was.document_id) if was else None
-        except OSError:
-            now = None
-        status = known.get(was.document_id) if was else None
-        if now == was and (status == "loaded" or (status and not retry_rejected)):
-            unchanged.append(was)
-        else:
-            to_read.append((index, path))
-    return Selection(to_read, unchanged)
+            to_read = con.execute(sql("run/select_inputs"), [retry_rejected]).to_arrow_table()
+        finally:
+            con.unregister("discovered_files")
+    return Selection(to_read, len(files) - to_read.num_rows)
+
+
+KEY_BYTES = 16  # of a document id (a SHA-256, 32 bytes, in hex) that Known keeps
+
+
+class Known:
+    """The documents in the warehouse a run does not read again (loaded, or rejected when the
+    run does not retry them), by id: the first KEY_BYTES bytes of each, sorted, in one bytes
+    object. 16 bytes a document where a dictionary of the ids took about 200, in the run's
+    process and in each worker it is sent to."""
+
+    def __init__(self, keys: bytes = b"") -> None:
+        self.keys = keys
+
+    @classmethod
+    def read(cls, con, retry_rejected: bool) -> Known:
+        """The warehouse's (`con`: its lake attached and in use), without a Python object per document."""
+        column = con.execute(sql("run/known_documents"), [retry_rejected]).to_arrow_table()["id_key"]
+        keys = column.combine_chunks().cast(pa.binary(KEY_BYTES))
+        data = keys.buffers()[1]  # the keys end to end
+        return cls(data.to_pybytes()[keys.offset * KEY_BYTES:(keys.offset + len(keys)) * KEY_BYTES] if data else b"")
+
+    def __len__(self) -> int:
+        return len(self.keys) // KEY_BYTES
+
+    def __contains__(self, document_id: str) -> bool:
+        key = bytes.fromhex(document_id[:2 * KEY_BYTES])
+        i = bisect.bisect_left(range(len(self)), key, key=self._key)
+        return i < len(self) and self._key(i) == key
+
+    def _key(self, i: int) -> bytes:
+        return self.keys[i * KEY_BYTES:(i + 1) * KEY_BYTES]

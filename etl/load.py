@@ -22,11 +22,9 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pyarrow as pa
 
 from etl.duck import connect
 from etl.inputs import Identity
@@ -149,34 +147,15 @@ def clean_stale(wh: Warehouse) -> list[Path]:
 def merge(con) -> tuple[int, int]:
     """Merge the run's staged_<table> tables and views into the lake's tables (in the caller's open
     transaction); returns (posts new, posts upgraded to a complete copy)."""
-    # One thread keeps the Parquet writers' buffers, which DuckDB's memory limit does not
-    # count, to one set.
-    con.execute("set threads = 1")
-    try:
-        con.execute(sql("load/merge"))
-    finally:
-        con.execute("reset threads")
+    con.execute(sql("load/merge"))
     (new, updated), = con.execute(sql("load/post_counts")).fetchall()
     return new, updated
-
-
-INPUT_SCHEMA = pa.schema([("path", pa.string()), ("size_bytes", pa.int64()), ("modified_ns", pa.int64()),
-                          ("inode", pa.int64()), ("document_id", pa.string())])
 
 
 def read_inputs(con) -> dict[str, Identity]:
     """The input files earlier runs read, by path."""
     return {r[0]: Identity(*r) for r in con.execute(
         "select path, size_bytes, modified_ns, inode, document_id from input_files").fetchall()}
-
-
-def write_inputs(con, inputs: Iterable[Identity]) -> None:
-    """Remember the files this run read (in the caller's open transaction)."""
-    rows = {i.path: i for i in inputs}
-    con.register("staged_input_files", pa.Table.from_pylist([i._asdict() for i in rows.values()],
-                                                           schema=INPUT_SCHEMA))
-    con.execute(sql("load/input_files"))
-    con.unregister("staged_input_files")
 
 
 def write_log(wh: Warehouse, run_id: str, summary: dict) -> Path:

@@ -22,7 +22,7 @@ from etl.duck import connect
 from etl.executors import extract
 from etl.extract import Rejected
 from etl.failpoints import corrupt, failpoint
-from etl.inputs import Identity, discover, select
+from etl.inputs import Known, discover, select
 from etl.reference import Reference, load_reference
 from etl.schemas import DATA_TABLES, INTERNAL_TABLES, TABLES, sql
 from etl.settings import EXPECTATIONS_DIR
@@ -31,10 +31,10 @@ from etl.storage import upgrade as upgrading
 from etl.storage.maintain import DEFAULT_RETENTION_DAYS, maintain
 from etl.storage.publish import publish, published_snapshot
 from etl.summary import Documents, Failure, Places, Posts, Rejection, RunSummary, Validation
-from etl.transform import file_index, open_stage, set_aside, stage
+from etl.transform import file_index, open_stage, set_aside, set_aside_copies, stage
 from etl.validate import Outcome as Checked
 from etl.validate import preload, validate
-from etl.workers import TaskOutcome, WorkerContext, default_jobs, tasks
+from etl.workers import TaskOutcome, Tasks, WorkerContext, default_jobs, tasks
 
 EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY, EXIT_ERROR = 0, 1, 3, 4, 5
 
@@ -92,39 +92,29 @@ class Invalid(Exception):
 
 @dataclass
 class Batch:
-    """What the extract step leaves for the steps after it."""
+    """What the extract step leaves for the steps after it. Nothing here grows with the files
+    skipped: a run may be given hundreds of thousands, and only counts them."""
 
     rejected: list[Rejected]
-    skipped: list[str] = field(default_factory=list)  # paths of files not loaded: seen before, or copies
-    excluded: list[int] = field(default_factory=list)  # indexes of files whose rows are left out
-    identities: list[Identity] = field(default_factory=list)  # files read or skipped unread
-    read_before: dict[str, Identity] = field(default_factory=dict)  # what earlier runs read, by path
+    skipped: int = 0  # files not loaded: read before and unchanged, known by their bytes, or copies
 
     def add(self, done: TaskOutcome, seen: set[str]) -> None:
-        """One task's outcome. A document already met (in the warehouse, or earlier in this
-        run) is skipped: the same bytes again give one row."""
+        """One task's outcome. A document rejected earlier in this run is skipped: the same
+        bytes again (two empty files) give one row. (The workers skip the documents already
+        in the warehouse; staging sets aside the copies among those parsed.)"""
         for r in done.rejected:
-            if r.document_id in seen:  # the same bytes again (two empty files): one row
-                self.skipped.append(r.path)
+            if r.document_id in seen:
+                self.skipped += 1
             else:
                 seen.add(r.document_id)
                 self.rejected.append(r)
-        for document_id, path, index in done.parsed:
-            if document_id in seen:  # a copy of a document another task read first
-                self.skipped.append(path)
-                self.excluded.append(index)
-            seen.add(document_id)
-        self.skipped += done.skipped
-        self.identities += done.identities
+        self.skipped += len(done.skipped)
 
-    def settle(self, known: dict[str, str], retry_rejected: bool) -> None:
-        """A file rejected by an earlier run (same bytes, or same unreadable path) is not new."""
-        if not retry_rejected:
-            self.skipped += [r.path for r in self.rejected if r.document_id in known]
-            self.rejected = [r for r in self.rejected if r.document_id not in known]
-
-    def new_identities(self) -> list[Identity]:
-        return [i for i in self.identities if self.read_before.get(i.path) != i]
+    def settle(self, known: Known) -> None:
+        """A file rejected by an earlier run (same bytes, or same unreadable path) is not new,
+        unless the run retries the rejected (`known` leaves them out then)."""
+        self.skipped += sum(r.document_id in known for r in self.rejected)
+        self.rejected = [r for r in self.rejected if r.document_id not in known]
 
 
 @dataclass
@@ -160,7 +150,7 @@ class Outcome:
 
     def runs_row(self, rows: dict[str, int]) -> list:
         return [self.run_id, self.started, self.finished, self.status, self.exit_code, self.full_refresh,
-                self.parsed, len(self.batch.skipped), len(self.batch.rejected), self.posts_new,
+                self.parsed, self.batch.skipped, len(self.batch.rejected), self.posts_new,
                 self.posts_updated, self.validation, len(self.checked), self.failed_count, json.dumps(rows)]
 
     def summary(self, wh: load.Warehouse, rows: dict[str, int], timings: dict[str, float]) -> RunSummary:
@@ -169,7 +159,7 @@ class Outcome:
         return RunSummary(
             run_id=self.run_id, status=self.status, exit_code=self.exit_code,
             started_at=self.started.isoformat(), finished_at=self.finished.isoformat(),
-            documents=Documents(self.parsed, len(b.skipped), len(b.rejected)),
+            documents=Documents(self.parsed, b.skipped, len(b.rejected)),
             posts=Posts(self.posts_read, self.posts_new, self.posts_updated),
             rejected=[Rejection(r.path, r.reason) for r in b.rejected],
             validation=Validation(self.validation, len(self.checked), self.failed_count),
@@ -208,7 +198,7 @@ class _Run:
         self.timer = Timer()
         self.started = _now()
         self.tmp = wh.tmp / run_id
-        self.known: dict[str, str] = {}  # document_id → status, of the documents in the warehouse
+        self.known = Known()  # the documents in the warehouse the run does not read again
 
     def __enter__(self) -> _Run:
         for stale in load.clean_stale(self.wh):
@@ -244,19 +234,13 @@ class _Run:
         """Find the input files, leave out those read before, and extract the others: the
         workers write their raw rows under the run's folder. GX starts importing at the first
         new document, in the background."""
-        read_before: dict[str, Identity] = {}
         if not self.opts.full_refresh:
-            self.known = {d: s for d, s, _ in self.con.execute(sql("load/known_documents")).fetchall()}
-            read_before = load.read_inputs(self.con)
-        files, problems = discover(paths, skip=self.wh.root)
-        chosen = select(files, read_before, self.known, self.opts.retry_rejected)
-        batch = Batch(problems, [i.path for i in chosen.unchanged], identities=list(chosen.unchanged),
-                      read_before=read_before)
+            self.known = Known.read(self.con, self.opts.retry_rejected)
+        problems, unchanged, all_tasks = self._plan(paths)
+        batch = Batch(problems, unchanged)
         self.timer("discover")
-        context = WorkerContext(self.known, self.opts.retry_rejected, self.opts.max_bytes, self.ref, self.run_id,
-                                self.tmp / "raw")
-        seen = {i.document_id for i in chosen.unchanged}
-        all_tasks = tasks(chosen.to_read)
+        context = WorkerContext(self.known, self.opts.max_bytes, self.ref, self.run_id, self.tmp / "raw")
+        seen: set[str] = set()
         outcomes = extract(all_tasks, context, self.opts.jobs or default_jobs(), self.opts.scheduler, self.log)
         for i, done in enumerate(self.progress(outcomes, len(all_tasks)) if self.progress else outcomes):
             if i == len(all_tasks) // 2:
@@ -264,19 +248,27 @@ class _Run:
             batch.add(done, seen)
             if done.parsed:
                 preload()
-        batch.settle(self.known, self.opts.retry_rejected)
+        batch.settle(self.known)
         self.timer("extract")
         return batch
+
+    def _plan(self, paths: list[Path]) -> tuple[list[Rejected], int, Tasks]:
+        """Find the input files, leave out those read before (unchanged, counted), and group
+        the others into tasks. The list of every file given lives only in here."""
+        files, problems = discover(paths, skip=self.wh.root)
+        chosen = select(self.con, files, self.opts.retry_rejected, everything=self.opts.full_refresh)
+        return problems, chosen.unchanged, tasks(chosen.to_read)
 
     def stage(self, batch: Batch) -> Outcome:
         """The staged tables of the run's new rows (etl/transform.py)."""
         open_stage(self.con, self.tmp / "raw")
-        set_aside(self.con, batch.excluded, batch.rejected, self.run_id)
-        stage(self.con)
+        batch.skipped += set_aside_copies(self.con)
+        set_aside(self.con, [], batch.rejected, self.run_id)
+        stage(self.con, self.tmp / "staged")
         corrupt(self.con)
         outcome = Outcome(self.run_id, self.started, self.opts.full_refresh, batch)
         outcome.parsed, outcome.posts_read = self._staged_counts()
-        self.log("extracted", documents=outcome.parsed, rejected=len(batch.rejected), skipped=len(batch.skipped),
+        self.log("extracted", documents=outcome.parsed, rejected=len(batch.rejected), skipped=batch.skipped,
                  posts=outcome.posts_read)
         self.timer("stage")
         return outcome
@@ -305,7 +297,7 @@ class _Run:
         now = [Rejected(d, path, size, reasons[d]) for d, path, size, _ in documents]
         outcome.batch.rejected += now
         set_aside(self.con, [file_index(seq) for *_, seq in documents], now, self.run_id)
-        stage(self.con)
+        stage(self.con, self.tmp / "staged")
         again = [o for o in validate(self.con, self.opts.expectations_dir, part="rows") if not o.success]
         if again:
             raise Invalid(again)
@@ -341,7 +333,7 @@ class _Run:
         con.register("staged_validation_results", _validation_rows(self.run_id, outcome.checked))
         con.execute(sql("load/insert_validation_results"))
         con.unregister("staged_validation_results")
-        load.write_inputs(con, outcome.batch.new_identities())
+        con.execute(sql("load/input_files"))
         rows = lake.table_rows(con)
         rows["runs"] += 1
         outcome.finished = _now()

@@ -26,6 +26,9 @@ DATA_TABLES = (
 # The rows the extract workers write, in the order staging reads them: raw_<table> in
 # sql/stage/raw_tables.sql.
 RAW_TABLES = ("documents", "document_warnings", "posts", "post_tags", "comments", "comment_entries")
+# What the workers write besides: every file they read, as it was then (raw_input_files), which
+# the run's commit adds to the warehouse's input_files.
+RAW_INPUTS = "input_files"
 # Storage-internal tables (etl/storage/): in the DDL folder, not part of the data contract.
 INTERNAL_TABLES = ("input_files",)
 # Every table of the data contract: every table after the tables its foreign keys point
@@ -63,7 +66,7 @@ def arrow_schemas() -> dict[str, pa.Schema]:
 def raw_schemas() -> dict[str, pa.Schema]:
     """Arrow schema of the raw rows of every table the extract workers write (sql/stage/raw_tables.sql)."""
     con = connect_memory()
-    for table in TABLES:
+    for table in (*TABLES, *INTERNAL_TABLES):
         con.execute(sql(f"tables/{table}"))
     con.execute(sql("stage/raw_tables"))
-    return {t: con.sql(f"select * from raw_{t} limit 0").to_arrow_table().schema for t in RAW_TABLES}
+    return {t: con.sql(f"select * from raw_{t} limit 0").to_arrow_table().schema for t in (*RAW_TABLES, RAW_INPUTS)}

@@ -4,13 +4,15 @@ Two steps, so that a run never holds its whole input in memory:
 - `document_rows` (pure Python, run in the extract workers): one document → raw rows,
   with every id computed; the workers write them as Parquet files (`write_raw`);
 - `stage` (SQL in sql/stage/, run in DuckDB over all raw rows of the run): one kept copy
-  of each post, and the authors, sources and tags of the kept copies, as temporary tables
-  (the posts as a view) that the validation and the merge read.
+  of each post, and the authors, sources and tags of the kept copies, written once as Parquet
+  files under the run's folder (the posts: a view of the raw rows) that the validation and
+  the merge read.
 """
 
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +22,7 @@ import pyarrow.parquet as pq
 
 from etl.extract import Document, Page, Post, Rejected
 from etl.reference import Reference, name_key
-from etl.schemas import DATA_TABLES, RAW_TABLES, raw_schemas, sql
+from etl.schemas import DATA_TABLES, RAW_INPUTS, RAW_TABLES, raw_schemas, sql
 
 # Every raw row's seq: the index of its input file among the run's files * SEQ_STRIDE + its
 # position among the file's rows of its table. Orders rows as the inputs were given.
@@ -72,8 +74,11 @@ def word_count(body: str) -> int:
 Rows = dict[str, list[dict]]
 
 
+WRITTEN = (*RAW_TABLES, RAW_INPUTS)  # the raw tables a worker writes
+
+
 def empty_rows() -> Rows:
-    return {t: [] for t in RAW_TABLES}
+    return {t: [] for t in WRITTEN}
 
 
 def document_rows(item: Parsed, index: int, run_id: str, ref: Reference, rows: Rows) -> None:
@@ -91,12 +96,15 @@ def document_rows(item: Parsed, index: int, run_id: str, ref: Reference, rows: R
          "run_id": run_id, "seq": first + k}
         for k, w in enumerate(page.warnings)
     )
+    met: set[str] = set()  # the posts met earlier in the document
     for i, post in enumerate(page.posts):
-        _post_rows(post, doc.document_id, run_id, first + i, ref, rows)
+        _post_rows(post, doc.document_id, run_id, first + i, ref, rows, met)
 
 
-def _post_rows(post: Post, document_id: str, run_id: str, seq: int, ref: Reference, rows: Rows) -> None:
-    """The raw rows of one post of a document: the post, its tags, its comment count and thread."""
+def _post_rows(post: Post, document_id: str, run_id: str, seq: int, ref: Reference, rows: Rows,
+               met: set[str]) -> None:
+    """The raw rows of one post of a document: the post, its tags, its comment count (of its
+    first copy in the document only: one row per post and document) and thread."""
     pid = post_id(post)
     rows["posts"].append({
         "post_id": pid, "title": post.title, "subtitle": post.subtitle, "image_credit": post.image_credit,
@@ -113,10 +121,12 @@ def _post_rows(post: Post, document_id: str, run_id: str, seq: int, ref: Referen
          "seq": seq, "name": name, "kind": "category", "document_id": document_id}
         for position, name in enumerate(post.categories, 1)
     )
-    rows["comments"].append({
-        "post_id": pid, "document_id": document_id, "comment_count": post.comment_count,
-        "comments_open": post.comments_open, "run_id": run_id, "seq": seq,
-    })
+    if pid not in met:
+        met.add(pid)
+        rows["comments"].append({
+            "post_id": pid, "document_id": document_id, "comment_count": post.comment_count,
+            "comments_open": post.comments_open, "run_id": run_id, "seq": seq,
+        })
     rows["comment_entries"].extend(
         {"post_id": pid, "position": c.position, "author": c.author, "commented_on": c.commented_on,
          "body": c.body, "document_id": document_id, "run_id": run_id, "seq": seq}
@@ -137,24 +147,34 @@ def write_raw(rows: Rows, folder: Path, name: str) -> None:
     """Raw rows as <folder>/<table>/<name>.parquet, a file for every raw table (empty too).
     (Table.from_pylist: building column lists first and Table.from_pydict measured no faster.)"""
     schemas = raw_schemas()
-    for table in RAW_TABLES:
+    for table in WRITTEN:
         (folder / table).mkdir(parents=True, exist_ok=True)
         data = pa.Table.from_pylist(rows[table], schema=schemas[table])
         pq.write_table(data, folder / table / f"{name}.parquet", compression="none")
 
 
 def open_stage(con, folder: Path) -> None:
-    """In `con`, as temporary objects: raw_<table> views over the Parquet files in `folder`,
-    the input files set aside (excluded_files) and the rejected documents' rows."""
+    """In `con`, as temporary objects: raw_<table> views over the Parquet files in `folder`
+    (raw_input_files: the files the workers read), the input files set aside (excluded_files)
+    and the rejected documents' rows."""
     write_raw(empty_rows(), folder, "empty")  # every view has a file, even when no file was read
     con.execute("create or replace temp table excluded_files (file_index bigint)")
     con.execute("create or replace temp table rejected_documents as from read_parquet(?) limit 0",
                 [(folder / "documents" / "*.parquet").as_posix()])
-    for table in RAW_TABLES:
+    for table in WRITTEN:
         # The files, a bound value: a view cannot hold a parameter, so it reads a variable.
         con.execute(f"set variable raw_{table}_files = ?", [(folder / table / "*.parquet").as_posix()])
-        view = sql("stage/raw_view").format(table=table, stride=SEQ_STRIDE)
+        view = sql("stage/raw_view").format(table=table, stride=SEQ_STRIDE) if table in RAW_TABLES \
+            else f"from read_parquet(getvariable('raw_{table}_files'))"  # every file read, set aside or not
         con.execute(f"create or replace temp view raw_{table} as {view}")
+
+
+def set_aside_copies(con) -> int:
+    """Leave out the rows of every input file that is a copy of one read earlier in the run
+    (sql/stage/copies.sql); returns how many. Found in DuckDB: the run's process keeps no set
+    of the ids of the documents it read."""
+    (copies,), = con.execute(f"insert into excluded_files {sql('stage/copies').format(stride=SEQ_STRIDE)}").fetchall()
+    return copies
 
 
 def set_aside(con, file_indexes: list[int], rejected: list[Rejected], run_id: str) -> None:
@@ -168,18 +188,36 @@ def set_aside(con, file_indexes: list[int], rejected: list[Rejected], run_id: st
         con.unregister("rejected_batch")
 
 
-# Staged as a view: the posts' bodies stay in the raw files, read once more by the merge,
-# never copied to DuckDB's temporary storage. Every other staged table is computed once.
+# Staged as a view: the posts' bodies stay in the raw files, read once more by the merge.
 STAGED_AS_VIEWS = frozenset({"posts"})
+STAGED_ROW_GROUP = 16_384  # rows: a reader's buffers stay small on tables of long texts (comment bodies)
 
 
-def stage(con) -> None:
+def stage(con, folder: Path) -> None:
     """staged_<table> of every data table over the raw rows (sql/stage/<table>.sql), and the
-    narrow chosen_posts table they share: temporary tables (the validation's queries and the
-    merge read them, each several times), but views for STAGED_AS_VIEWS."""
-    con.execute(f"create or replace temp table chosen_posts as {sql('stage/chosen_posts')}")
+    narrow chosen_posts they share: each computed once, written to a Parquet file in `folder`
+    (the validation's queries and the merge read them, each several times), and read through a
+    temporary view; STAGED_AS_VIEWS are views over the raw rows. On files, the staged rows take
+    no room in DuckDB's memory, whatever the size of the run (docs/storage.md, "Memory")."""
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_staged(con, "chosen_posts", sql("stage/chosen_posts"), folder)
     for table in DATA_TABLES:
-        create_temp(con, f"staged_{table}", "view" if table in STAGED_AS_VIEWS else "table", sql(f"stage/{table}"))
+        if table in STAGED_AS_VIEWS:
+            create_temp(con, f"staged_{table}", "view", sql(f"stage/{table}"))
+        else:
+            _write_staged(con, f"staged_{table}", sql(f"stage/{table}"), folder)
+
+
+def _write_staged(con, name: str, query: str, folder: Path) -> None:
+    """`query`'s rows in <folder>/<name>.parquet, and the temporary view `name` over them. The
+    file is written under a new name, then the view points at it: a query of this stage that
+    reads an earlier stage's file of the same name never reads a half-written file."""
+    path = folder / f"{name}-{secrets.token_hex(4)}.parquet"
+    con.execute(f"copy ({query}) to ? (format parquet, compression snappy, row_group_size {STAGED_ROW_GROUP})",
+                [path.as_posix()])
+    con.execute(f"set variable {name}_file = ?", [path.as_posix()])
+    create_temp(con, name, "view", f"from read_parquet(getvariable('{name}_file'))")
+
 
 
 def create_temp(con, name: str, kind: str, query: str) -> None:
@@ -189,4 +227,3 @@ def create_temp(con, name: str, kind: str, query: str) -> None:
                                    "where table_catalog = 'temp' and table_name = ?", [name]).fetchall():
         con.execute(f"drop {'view' if existing == 'VIEW' else 'table'} {name}")
     con.execute(f"create temp {kind} {name} as {query}")
-

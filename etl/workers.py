@@ -17,14 +17,18 @@ import shutil
 import signal
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import pyarrow as pa
 
 from etl.extract import Rejected, parse_page
 from etl.extract.reader import path_id, read_bytes, to_document
 from etl.failpoints import failpoint
-from etl.inputs import Identity, identity
+from etl.inputs import Known, identity
 from etl.reference import Reference
+from etl.schemas import RAW_INPUTS
 from etl.transform import Parsed, document_rows, empty_rows, write_raw
 
 # A file modified less than this long ago may change again within the same timestamp tick:
@@ -36,13 +40,14 @@ TASK_BYTES = 4 * 1024 * 1024
 TASK_FILES = 256
 WINDOW = 3  # tasks in flight per worker
 
+Task = list[tuple[int, str]]  # (index in the run's inputs, path) of each file of a task
+
 
 @dataclass(frozen=True)
 class WorkerContext:
     """What every worker needs, set once per run."""
 
-    known: dict[str, str]  # document_id → status, of the documents already in the warehouse
-    retry_rejected: bool
+    known: Known  # the documents in the warehouse not to read again
     max_bytes: int
     ref: Reference
     run_id: str
@@ -57,17 +62,16 @@ class TaskOutcome:
     parsed: list[tuple[str, str, int]] = field(default_factory=list)  # (document_id, path, file index)
     skipped: list[str] = field(default_factory=list)  # paths of documents the warehouse (or the task) has
     rejected: list[Rejected] = field(default_factory=list)
-    identities: list[Identity] = field(default_factory=list)  # of the files read, to skip them unread next time
 
     def __reduce__(self):
         # A Rejected is an exception: it travels as its fields, so a reducer installed for every
         # exception class (importing distributed installs tblib's) cannot break its unpickling.
         rejected = [(r.document_id, r.path, r.size_bytes, r.reason) for r in self.rejected]
-        return _task_outcome, (self.parsed, self.skipped, rejected, self.identities)
+        return _task_outcome, (self.parsed, self.skipped, rejected)
 
 
-def _task_outcome(parsed: list, skipped: list, rejected: list, identities: list) -> TaskOutcome:
-    return TaskOutcome(parsed, skipped, [Rejected(*r) for r in rejected], identities)
+def _task_outcome(parsed: list, skipped: list, rejected: list) -> TaskOutcome:
+    return TaskOutcome(parsed, skipped, [Rejected(*r) for r in rejected])
 
 
 _settings: WorkerContext | None = None
@@ -81,7 +85,7 @@ def _init(settings: WorkerContext, child: bool = False) -> None:
         die_with_parent()
 
 
-def work(task: list[tuple[int, Path]], settings: WorkerContext | None = None) -> TaskOutcome:
+def work(task: Task, settings: WorkerContext | None = None) -> TaskOutcome:
     """Read and parse the files of one task ((index in the run's inputs, path) pairs), with
     `settings` or else those its process was given (`_init`).
 
@@ -91,13 +95,13 @@ def work(task: list[tuple[int, Path]], settings: WorkerContext | None = None) ->
     assert s is not None, "workers.work called without settings"
     outcome, rows = TaskOutcome(), empty_rows()
     seen: set[str] = set()
-    for index, path in task:
+    for index, name in task:
+        path = Path(name)
         try:
             document_id, raw, st = _read(path, s)
             if time.time_ns() - st.st_mtime_ns > SETTLED_NS:
-                outcome.identities.append(identity(path, st, document_id))
-            previous = s.known.get(document_id)
-            if document_id in seen or previous == "loaded" or (previous and not s.retry_rejected):
+                rows[RAW_INPUTS].append(identity(path, st, document_id)._asdict())
+            if document_id in seen or document_id in s.known:
                 outcome.skipped.append(str(path))  # known by its bytes: not decoded again
                 continue
             seen.add(document_id)
@@ -141,18 +145,35 @@ def _read(path: Path, s: WorkerContext) -> tuple[str, bytes, os.stat_result]:
         raise Rejected(document_id, str(path), r.size_bytes, r.reason) from None
 
 
-def tasks(files: list[tuple[int, Path]]) -> list[list[tuple[int, Path]]]:
-    """Consecutive (index in the run's inputs, path) pairs grouped into tasks of about TASK_BYTES."""
-    out: list[list[tuple[int, Path]]] = []
+class Tasks(Sequence[Task]):
+    """The run's tasks: consecutive files, about TASK_BYTES or TASK_FILES a task. A task's list
+    is made from the table of files to read when it is handed out: a list of every file of a
+    large run would hold a few hundred bytes of Python objects per file until the run ends."""
+
+    def __init__(self, files: pa.Table, starts: list[int]) -> None:
+        self.files, self.starts = files, starts
+
+    def __len__(self) -> int:
+        return len(self.starts) - 1
+
+    def __getitem__(self, i):  # an index; no slices
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        part = self.files.slice(self.starts[i], self.starts[i + 1] - self.starts[i])
+        return list(zip(part["file_index"].to_pylist(), part["path"].to_pylist(), strict=True))
+
+
+def tasks(files: pa.Table) -> Tasks:
+    """The files to read (file_index, path, size_bytes, in input order: inputs.select) grouped
+    into tasks of about TASK_BYTES."""
+    starts: list[int] = []
     size, task_bytes = 0, int(os.environ.get("ETL_TASK_BYTES", TASK_BYTES))
-    for index, path in files:
-        if not out or size >= task_bytes or len(out[-1]) >= TASK_FILES:
-            out.append([])
+    for row, file_bytes in enumerate(files["size_bytes"].fill_null(0).to_pylist()):
+        if not starts or size >= task_bytes or row - starts[-1] >= TASK_FILES:
+            starts.append(row)
             size = 0
-        out[-1].append((index, path))
-        with contextlib.suppress(OSError):  # unreadable: the worker says why
-            size += path.stat().st_size
-    return out
+        size += file_bytes
+    return Tasks(files, [*starts, files.num_rows])
 
 
 def default_jobs() -> int:

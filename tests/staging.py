@@ -24,7 +24,7 @@ def build_tables(
         write_raw(rows, Path(folder), "0")
         open_stage(con, Path(folder))
         set_aside(con, [], rejected, run_id)
-        stage(con)
+        stage(con, Path(folder) / "staged")
         return {t: con.table(f"staged_{t}").to_arrow_table() for t in DATA_TABLES}
 
 

@@ -26,7 +26,7 @@ import pytest
 from etl import pipeline, workers
 from etl.extract import parse_page
 from etl.extract.reader import Document, Rejected, path_id, read_bytes, to_document
-from etl.inputs import discover
+from etl.inputs import Known, discover
 from etl.reference import load_reference
 from etl.settings import DEFAULT_MAX_BYTES
 from etl.summary import Validation
@@ -153,7 +153,7 @@ def rejected_bytes(tmp_path: Path, content: str | bytes, name: str = "aletho-new
 
 
 def settings(tmp_path: Path, max_bytes: int = DEFAULT_MAX_BYTES) -> workers.WorkerContext:
-    return workers.WorkerContext(known={}, retry_rejected=False, max_bytes=max_bytes, ref=load_reference(),
+    return workers.WorkerContext(known=Known(), max_bytes=max_bytes, ref=load_reference(),
                             run_id="test", raw_dir=tmp_path / "raw")
 
 
@@ -172,7 +172,7 @@ def test_two_empty_files_are_one_rejected_document(tmp_path):
     document id), so it is skipped, not a second rejected row."""
     first = write(tmp_path / "aletho-news-2020-01-10.txt", b"")
     second = write(tmp_path / "aletho-news-2020-01-11.txt", b"")
-    chunk = workers.work([(0, first), (1, second)], settings(tmp_path))
+    chunk = workers.work([(0, str(first)), (1, str(second))], settings(tmp_path))
     assert [(r.path, r.reason) for r in chunk.rejected] == [(str(first), "empty file")]
     assert chunk.skipped == [str(second)] and chunk.parsed == []
     assert second.read_bytes() == b""
@@ -203,7 +203,7 @@ def test_html_page_instead_of_a_dump(tmp_path):
 def test_file_with_no_recognizable_post(tmp_path):
     path = write(tmp_path / "aletho-news-2020-01-10.txt", SERVICE_UNAVAILABLE)
     assert read(path).text == SERVICE_UNAVAILABLE  # readable text, ...
-    chunk = workers.work([(0, path)], settings(tmp_path))  # ... but no post in it
+    chunk = workers.work([(0, str(path))], settings(tmp_path))  # ... but no post in it
     (r,) = chunk.rejected
     assert (r.path, r.reason) == (str(path), "no recognizable post (no byline, no post footer)")
     assert (r.document_id, r.size_bytes) == (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_size)
@@ -226,8 +226,8 @@ def test_dangling_symlink_is_reported(tmp_path):
     link.parent.mkdir()
     link.symlink_to(tmp_path / "dumps" / "removed" / "aletho-news-2020-01-10.txt")
     # Discovered, in a folder or given by name: the reader says why it cannot be read.
-    assert discover([link.parent]) == ([link], [])
-    assert discover([link]) == ([link], [])
+    assert discover([link.parent]) == ([str(link)], [])
+    assert discover([link]) == ([str(link)], [])
     r = rejected(link)
     assert (r.reason, r.size_bytes, r.document_id) == ("cannot read: No such file or directory", None,
                                                        path_id(str(link)))
@@ -238,7 +238,7 @@ def test_dangling_symlink_is_reported(tmp_path):
 def test_fifo_is_rejected_not_read_forever(tmp_path):
     fifo = tmp_path / "aletho-news-2020-01-10.txt"
     os.mkfifo(fifo)
-    assert discover([tmp_path]) == ([fifo], [])
+    assert discover([tmp_path]) == ([str(fifo)], [])
     assert rejected(fifo).reason == "not a regular file"
 
 
@@ -246,7 +246,7 @@ def test_fifo_is_rejected_not_read_forever(tmp_path):
 def test_missing_path_is_reported(tmp_path):
     missing = tmp_path / "aletho-news-2020-01-10.txt"  # given, but the scraper never wrote it
     files, problems = discover([SAMPLE, missing])
-    assert files == [SAMPLE]
+    assert files == [str(SAMPLE)]
     assert problems == [Rejected(path_id(str(missing)), str(missing), None, "no such file or folder")]
     assert not os.path.lexists(missing)
 
@@ -259,7 +259,7 @@ def test_symlink_loop(tmp_path):
     loop.parent.mkdir()
     loop.symlink_to("..")
     files, problems = discover([dumps])
-    assert files == [good]
+    assert files == [str(good)]
     assert [(p.path, p.reason, p.size_bytes) for p in problems] == [
         (str(loop), "symlink loop: folder already visited", None)]
     assert loop.is_symlink()

@@ -9,6 +9,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from etl import executors, pipeline, workers
+from etl.inputs import Known, file_stats
 from etl.reference import load_reference
 from etl.settings import DEFAULT_MAX_BYTES
 from etl.summary import Documents, Posts
@@ -26,6 +27,11 @@ def inputs(tmp_path_factory) -> list[Path]:
     return [home, *dumps, empty, again]  # excerpts first: the complete copies come later
 
 
+def _tasks(inputs: list[Path]) -> list[list[tuple[int, str]]]:
+    """The tasks of a run that reads `inputs`."""
+    return list(workers.tasks(file_stats([str(p) for p in inputs])))
+
+
 def _build(warehouse: Path, inputs: list[Path], jobs: int) -> pipeline.RunResult:
     return pipeline.run(inputs, warehouse, max_bytes=DEFAULT_MAX_BYTES, log=lambda *a, **k: None, jobs=jobs)
 
@@ -33,7 +39,7 @@ def _build(warehouse: Path, inputs: list[Path], jobs: int) -> pipeline.RunResult
 def test_workers_give_the_same_warehouse_as_one_process(inputs, tmp_path, monkeypatch):
     one = _build(tmp_path / "one", inputs, jobs=1)
     monkeypatch.setattr(workers, "TASK_BYTES", 1)  # a task per file (the empty one joins the next)
-    assert [[i for i, _ in t] for t in workers.tasks(list(enumerate(inputs)))] == [[0], [1], [2], [3], [4, 5]]
+    assert [[i for i, _ in t] for t in _tasks(inputs)] == [[0], [1], [2], [3], [4, 5]]
     two = _build(tmp_path / "two", inputs, jobs=2)
     assert one.summary.documents == two.summary.documents == Documents(new=4, skipped=1, rejected=1)
     assert one.summary.posts == two.summary.posts == Posts(in_new_documents=29, new=12, updated=0)
@@ -46,14 +52,14 @@ def test_workers_give_the_same_warehouse_as_one_process(inputs, tmp_path, monkey
 
 
 def test_tasks_keep_input_order_and_group_small_files(inputs, monkeypatch):
-    assert workers.tasks(list(enumerate(inputs))) == [list(enumerate(inputs))]  # 6 small files: one task
+    assert _tasks(inputs) == [[(i, str(p)) for i, p in enumerate(inputs)]]  # 6 small files: one task
     monkeypatch.setattr(workers, "TASK_FILES", 4)
-    assert [[i for i, _ in t] for t in workers.tasks(list(enumerate(inputs)))] == [[0, 1, 2, 3], [4, 5]]
+    assert [[i for i, _ in t] for t in _tasks(inputs)] == [[0, 1, 2, 3], [4, 5]]
 
 
 def test_worker_outcomes_arrive_in_task_order(inputs, tmp_path):
-    settings = workers.WorkerContext({}, False, DEFAULT_MAX_BYTES, load_reference(), "r1", tmp_path)
-    tasks = [[(i, p)] for i, p in enumerate(inputs)]
+    settings = workers.WorkerContext(Known(), DEFAULT_MAX_BYTES, load_reference(), "r1", tmp_path)
+    tasks = [[(i, str(p))] for i, p in enumerate(inputs)]
     outcomes = list(executors.extract(tasks, settings, jobs=2))
     assert [c.parsed[0][1:] if c.parsed else None for c in outcomes] == \
         [(str(p), i) for i, p in enumerate(inputs[:4])] + [None, (str(inputs[5]), 5)]

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import time
 from pathlib import Path
 
+import pyarrow as pa
 import pytest
 
 from etl import duck, load, pipeline
-from etl.inputs import Identity, Selection, identity, select
+from etl.inputs import Identity, Known, identity, select
 from etl.settings import DEFAULT_MAX_BYTES
 from etl.storage import lake
 from etl.summary import Documents
@@ -56,6 +58,21 @@ def test_unchanged_files_are_remembered_and_changed_ones_read_again(tmp_path):
         (3, Documents(new=1, skipped=2, rejected=0))
 
 
+def _select(files: list[Path], read_before: list[Identity], known: dict[str, str],
+            retry: bool) -> tuple[list[tuple], int]:
+    """`inputs.select` against a warehouse that read `read_before` and holds `known`: the
+    (index, path, size) of each file to read, and how many are unchanged."""
+    from etl.schemas import RAW_INPUTS, arrow_schemas, raw_schemas
+
+    with duck.connect() as con:
+        con.register("input_files", pa.Table.from_pylist([i._asdict() for i in read_before],
+                                                          raw_schemas()[RAW_INPUTS]))
+        con.register("documents", pa.Table.from_pylist([{"document_id": d, "status": s} for d, s in known.items()],
+                                                        arrow_schemas()["documents"]))
+        chosen = select(con, [str(f) for f in files], retry)
+    return [tuple(r.values()) for r in chosen.to_read.to_pylist()], chosen.unchanged
+
+
 @pytest.mark.quick
 def test_which_files_are_read():
     """`inputs.select` alone: what is skipped unread, and why."""
@@ -63,14 +80,28 @@ def test_which_files_are_read():
     same = identity(SAMPLE, st, "d1")
     moved = same._replace(modified_ns=st.st_mtime_ns - 1)
     loaded, rejected = {"d1": "loaded"}, {"d1": "rejected"}
-    assert select([SAMPLE], {str(SAMPLE): same}, loaded, False) == Selection([], [same])
-    assert select([SAMPLE], {str(SAMPLE): moved}, loaded, False) == Selection([(0, SAMPLE)], [])
-    assert select([SAMPLE], {}, loaded, False) == Selection([(0, SAMPLE)], [])
-    assert select([SAMPLE], {str(SAMPLE): same}, {}, False) == Selection([(0, SAMPLE)], [])  # not in the warehouse
-    assert select([SAMPLE], {str(SAMPLE): same}, rejected, False) == Selection([], [same])
-    assert select([SAMPLE], {str(SAMPLE): same}, rejected, True) == Selection([(0, SAMPLE)], [])  # --retry-rejected
+    read = ([(0, str(SAMPLE), st.st_size)], 0)
+    assert _select([SAMPLE], [same], loaded, False) == ([], 1)
+    assert _select([SAMPLE], [moved], loaded, False) == read
+    assert _select([SAMPLE], [same._replace(inode=st.st_ino + 1)], loaded, False) == read  # a new file, same name
+    assert _select([SAMPLE], [], loaded, False) == read
+    assert _select([SAMPLE], [same], {}, False) == read  # not in the warehouse
+    assert _select([SAMPLE], [same], rejected, False) == ([], 1)
+    assert _select([SAMPLE], [same], rejected, True) == read  # --retry-rejected
     gone = Path("/nonexistent/dump.txt")
-    assert select([gone], {str(gone): same._replace(path=str(gone))}, loaded, False) == Selection([(0, gone)], [])
+    assert _select([gone], [same._replace(path=str(gone))], loaded, False) == ([(0, str(gone), None)], 0)
+    # In input order, the unchanged left out: indexes are the files' places among those given.
+    assert _select([SAMPLE, gone, SAMPLE], [same], loaded, False) == ([(1, str(gone), None)], 2)
+
+
+@pytest.mark.quick
+def test_known_documents_by_their_id():
+    """`inputs.Known`: the ids a run does not read again, 16 bytes each."""
+    ids = [hashlib.sha256(bytes([i])).hexdigest() for i in range(50)]
+    known = Known(b"".join(sorted(bytes.fromhex(d[:32]) for d in ids[:25])))
+    assert len(known) == 25 and len(known.keys) == 25 * 16
+    assert all(d in known for d in ids[:25]) and not any(d in known for d in ids[25:])
+    assert ids[0] not in Known()
 
 
 def test_a_file_written_just_now_is_not_remembered(tmp_path):

@@ -6,10 +6,15 @@
 -- categories are replaced by the complete copy (document_id, line_number and run_id keep
 -- pointing at the copy that first brought the post).
 
+-- The new posts, with the seq of their kept copy (chosen_posts has one row per staged post):
+-- their insert below reads the raw rows through one join on integers, which DuckDB spills
+-- beyond its memory limit; staged_posts would add a second join in the same pipeline.
 create or replace temp table merge_new_posts as
-select s.post_id
-from staged_posts as s
-anti join posts as p on s.post_id = p.post_id;
+select
+    c.post_id,
+    c.seq
+from chosen_posts as c
+anti join posts as p on c.post_id = p.post_id;
 
 create or replace temp table merge_upgraded_posts as
 select s.post_id
@@ -56,10 +61,11 @@ where
     posts.post_id = s.post_id
     and posts.post_id in (select u.post_id from merge_upgraded_posts as u);
 
+-- The columns of staged_posts (sql/stage/posts.sql).
 insert into posts by name
-select s.*
-from staged_posts as s
-semi join merge_new_posts as n on s.post_id = n.post_id;
+select r.* exclude (seq, author, source)
+from raw_posts as r
+semi join merge_new_posts as n on r.seq = n.seq;
 
 insert into post_tags by name
 select s.*

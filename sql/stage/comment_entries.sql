@@ -1,6 +1,6 @@
 -- The comment thread of each post: from its copy with the longest thread (of equal ones, the
 -- last in input order). The kept copy is often a listing page, which shows no thread; the
--- thread comes from the post's own page.
+-- thread comes from the post's own page. Not sorted, as post_tags.
 with threads as (
     select
         post_id,
@@ -20,7 +20,6 @@ final as (
     select r.* exclude (seq)
     from raw_comment_entries as r
     semi join longest as l on r.seq = l.seq
-    order by r.seq, r.position
 )
 
 select * from final

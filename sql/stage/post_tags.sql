@@ -1,4 +1,5 @@
--- Categories of the kept copy of each post.
+-- Categories of the kept copy of each post. Not sorted (no table's rows have an order): a sort
+-- carried every row through memory, 90 MB at 1.5 GB of input.
 with final as (
     select
         t.post_id,
@@ -7,7 +8,6 @@ with final as (
         t.run_id
     from raw_post_tags as t
     semi join chosen_posts as c on t.seq = c.seq
-    order by t.seq, t.position
 )
 
 select * from final

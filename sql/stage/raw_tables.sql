@@ -42,3 +42,8 @@ select
     *,
     0::bigint as seq
 from comment_entries limit 0;
+
+-- Every input file a worker read, as it was then: not a table's rows, not set aside with them.
+create table raw_input_files as
+select *
+from input_files limit 0;
