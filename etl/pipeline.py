@@ -33,7 +33,7 @@ from etl.storage.publish import publish, published_snapshot
 from etl.summary import Documents, Failure, Places, Posts, Rejection, RunSummary, Validation
 from etl.transform import file_index, open_stage, set_aside, set_aside_copies, stage
 from etl.validate import Outcome as Checked
-from etl.validate import preload, validate
+from etl.validate import preload, unique_keys, validate
 from etl.workers import TaskOutcome, Tasks, WorkerContext, default_jobs, tasks
 
 EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY, EXIT_ERROR = 0, 1, 3, 4, 5
@@ -400,10 +400,22 @@ def _drop_tables(con) -> None:
 
 
 def _validated_tables(con, expectations_dir: Path) -> list[Checked]:
-    """Uniqueness and whole-table expectations on the tables as they will be published (the
-    merged tables, in the run's open DuckLake transaction); any failure raises Invalid: it is
+    """The table-level expectations on the tables as they will be published (the merged
+    tables, in the run's open DuckLake transaction): uniqueness on the rows that share a key
+    value with the run's new rows (touched_<table>: only those can have become duplicates,
+    every earlier snapshot passed), so that its cost follows the run's rows, not the
+    warehouse's; whole-table aggregates on the whole tables. Any failure raises Invalid: it is
     the table's, not one document's."""
-    outcomes = validate(con, expectations_dir, {t: t for t in DATA_TABLES}, part="table")
+    touched = {}
+    for table, keys in unique_keys(expectations_dir).items():
+        condition = " or ".join(f"({', '.join(f't.{c}' for c in key)}) in "
+                                f"(select ({', '.join(f's.{c}' for c in key)}) from staged_{table} as s)"
+                                for key in keys)
+        con.execute(f"create or replace temp view touched_{table} as "
+                    + sql("run/touched_rows").format(table=table, condition=condition))
+        touched[table] = f"touched_{table}"
+    outcomes = validate(con, expectations_dir, touched, part="keys")
+    outcomes += validate(con, expectations_dir, {t: t for t in DATA_TABLES}, part="table")
     failed = [o for o in outcomes if not o.success]
     if failed:
         raise Invalid(failed)

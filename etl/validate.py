@@ -8,9 +8,11 @@ copied out, no process is started. Each suite has two parts, by a rule on its ex
 - "rows": expectations that judge each row on its own (GX's column, column-pair and
   multicolumn map expectations). They run on the run's new rows, `staged_<table>`, and a
   failing row is traced to its document through the relation's document_id column.
-- "table": everything else — uniqueness, and every aggregate of the whole table (row
-  count, mean, distinct values, …). They run on the table as it will be published, a
-  relation the caller names.
+- "keys": uniqueness (of a column, of a compound key). They run on the rows of the table as
+  it will be published that share a key value with the run's new rows, a relation the
+  caller names: only those rows can have become duplicates, every earlier snapshot passed.
+- "table": everything else — every aggregate of the whole table (row count, mean, distinct
+  values, …). They run on the table as it will be published, a relation the caller names.
 
 GX is imported here only, when `validate` is first called (or by `preload`). Suites run in
 an ephemeral GX context: nothing is written, no network is used.
@@ -28,13 +30,10 @@ from typing import Any, Literal
 from etl.values import to_jsonable
 
 ID_COLUMN = "document_id"  # failing rows of relations that have it are traced to their documents
-Scope = Literal["rows", "table"]
-# Map expectations that compare a row with the other rows of the relation: "table" scope.
-ACROSS_ROWS = frozenset({
-    "expect_column_values_to_be_unique",
-    "expect_compound_columns_to_be_unique",
-    "expect_column_value_z_scores_to_be_less_than",
-})
+Scope = Literal["rows", "keys", "table"]
+UNIQUENESS = frozenset({"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"})  # "keys"
+# Map expectations that compare a row with every other row of the relation: "table" scope.
+ACROSS_ROWS = frozenset({"expect_column_value_z_scores_to_be_less_than"})
 
 
 @dataclass(frozen=True)
@@ -86,15 +85,29 @@ def _context():
 
 
 def scope(expectation) -> Scope:
-    """"rows" for an expectation that judges each row on its own, "table" for the others."""
+    """"rows" for an expectation that judges each row on its own, "keys" for uniqueness,
+    "table" for the others."""
     from great_expectations.expectations.expectation import (
         ColumnMapExpectation,
         ColumnPairMapExpectation,
         MulticolumnMapExpectation,
     )
 
+    if expectation.expectation_type in UNIQUENESS:
+        return "keys"
     row_by_row = isinstance(expectation, ColumnMapExpectation | ColumnPairMapExpectation | MulticolumnMapExpectation)
     return "rows" if row_by_row and expectation.expectation_type not in ACROSS_ROWS else "table"
+
+
+def unique_keys(expectations_dir: Path) -> dict[str, list[list[str]]]:
+    """The columns of every uniqueness expectation ("keys"), by table."""
+    keys: dict[str, list[list[str]]] = {}
+    for path in sorted(expectations_dir.glob("*.json")):
+        for e in load_suite(path, "keys").expectations:
+            kwargs = e.configuration.kwargs
+            key = [kwargs["column"]] if "column" in kwargs else list(kwargs["column_list"])
+            keys.setdefault(path.stem, []).append(key)
+    return keys
 
 
 def load_suite(path: Path, part: Scope | None = None):
@@ -116,7 +129,7 @@ def load_suite(path: Path, part: Scope | None = None):
 def validate(con, expectations_dir: Path, tables: dict[str, str] | None = None,
              part: Scope | None = None) -> list[Outcome]:
     """Evaluate every suite in `expectations_dir` (<table>.json), or its `part` ("rows",
-    "table"), on a relation of the DuckDB connection `con`: tables[<table>] when given, else
+    "keys", "table"), on a relation of the DuckDB connection `con`: tables[<table>] when given, else
     staged_<table>. GX never closes `con`, nor begins, commits or rolls back on it."""
     from etl.failpoints import failpoint
     from etl.gx_duckdb import add_datasource

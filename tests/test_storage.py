@@ -13,19 +13,20 @@ from etl import duck
 from etl.storage import lake
 from etl.storage.maintain import maintain
 from tests.corpus import copy_warehouse
-from tests.utils import ROOT, SAMPLE, etl, lake_rows, parquet_matches_database, rows, table_counts
+from tests.utils import (
+    ROOT,
+    SAMPLE,
+    etl,
+    etl_in,
+    lake_rows,
+    other_day,
+    parquet_matches_database,
+    project_copy,
+    rows,
+    table_counts,
+)
 
 LEGACY = ROOT / "tests" / "fixtures" / "legacy-warehouse"  # built from the sample by the release before DuckLake
-
-
-def other_day(folder: Path) -> Path:
-    """The sample with one post's footer date changed: one new document, no new post."""
-    text = SAMPLE.read_text(encoding="utf-8").replace("January 9, 2020 Posted by | Militarism",
-                                                      "January 10, 2020 Posted by | Militarism")
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / "other.txt"
-    path.write_text(text, encoding="utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")
@@ -75,20 +76,9 @@ def test_rollback_restores_a_run_and_keeps_the_history(two_runs, tmp_path):
     assert table_counts(wh)["documents"] == 2
 
 
-def _project_copy(dest: Path) -> Path:
-    for name in ("etl", "sql", "expectations", "data"):
-        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
-    return dest
-
-
-def _etl_in(project: Path, *args):
-    """`etl ARGS` run from a copy of the project (its sql/ and etl/)."""
-    return etl(*args, cwd=project, env={"PYTHONPATH": str(project)})
-
-
 def test_a_new_column_and_a_new_table_upgrade_an_existing_warehouse(two_runs, tmp_path):
     wh = copy_warehouse(two_runs[0], tmp_path / "wh")
-    project = _project_copy(tmp_path / "project")
+    project = project_copy(tmp_path / "project")
     ddl = project / "sql" / "tables" / "documents.sql"
     ddl.write_text(ddl.read_text().replace("    error varchar,\n", "    error varchar,\n    note varchar,\n"))
     (project / "sql" / "tables" / "notes.sql").write_text(
@@ -96,7 +86,7 @@ def test_a_new_column_and_a_new_table_upgrade_an_existing_warehouse(two_runs, tm
         "comment on table notes is 'Notes.';\n")
     dump = other_day(tmp_path / "dumps").with_name("third.txt")
     dump.write_text(SAMPLE.read_text().replace("January 8, 2020", "January 11, 2020"))
-    result = _etl_in(project, "run", dump, "-w", wh)
+    result = etl_in(project, "run", dump, "-w", wh)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "schema change=added column documents.note VARCHAR" in result.stderr
     assert "schema change=created table notes" in result.stderr
@@ -105,16 +95,16 @@ def test_a_new_column_and_a_new_table_upgrade_an_existing_warehouse(two_runs, tm
     assert len(lake_rows(wh, "documents")[0]) == 12  # the lake's table has the column
     # The earlier snapshot still reads with its own columns.
     first = two_runs[1]
-    old = _etl_in(project, "sql", "select count(*) as n from documents", "-w", wh, "-f", "csv", "--as-of", first)
+    old = etl_in(project, "sql", "select count(*) as n from documents", "-w", wh, "-f", "csv", "--as-of", first)
     assert old.stdout.split() == ["n", "1"], old.stderr
 
 
 def test_a_changed_column_type_is_refused_with_a_way_forward(two_runs, tmp_path):
     wh = copy_warehouse(two_runs[0], tmp_path / "wh")
-    project = _project_copy(tmp_path / "project")
+    project = project_copy(tmp_path / "project")
     ddl = project / "sql" / "tables" / "documents.sql"
     ddl.write_text(ddl.read_text().replace("size_bytes bigint", "size_bytes varchar"))
-    result = _etl_in(project, "run", other_day(tmp_path / "dumps"), "-w", wh)
+    result = etl_in(project, "run", other_day(tmp_path / "dumps"), "-w", wh)
     assert result.returncode == 5
     message = result.stderr.strip().splitlines()[-1]
     assert "documents.size_bytes is BIGINT in the warehouse but VARCHAR" in message

@@ -81,7 +81,7 @@ def test_uniqueness_sees_every_row(staged):
 
 
 def test_suite_splits_into_rows_and_table(tmp_path):
-    """Row-by-row expectations are "rows"; uniqueness and whole-table aggregates are "table"."""
+    """Row-by-row expectations are "rows", uniqueness "keys", whole-table aggregates "table"."""
     from etl.validate import load_suite
 
     path = tmp_path / "posts.json"
@@ -98,7 +98,8 @@ def test_suite_splits_into_rows_and_table(tmp_path):
     ]}))
     ids = lambda part: [int(e.id.partition("#")[2]) for e in load_suite(path, part).expectations]  # noqa: E731
     assert ids("rows") == [1, 4, 7]
-    assert ids("table") == [0, 2, 3, 5, 6]
+    assert ids("keys") == [0, 2]
+    assert ids("table") == [3, 5, 6]
     assert ids(None) == list(range(8))
 
 
@@ -152,7 +153,7 @@ def test_relation_in_an_attached_catalog(staged, tmp_path):
     con.execute("attach ':memory:' as lake")
     con.execute("create table lake.main.tags as from staged_tags")
     con.execute("insert into lake.main.tags from staged_tags limit 1")
-    outcomes = validate(con, EXPECTATIONS_DIR, {"tags": "lake.main.tags"}, part="table")
+    outcomes = validate(con, EXPECTATIONS_DIR, {"tags": "lake.main.tags"}, part="keys")
     (unique,) = [o for o in outcomes if o.table == "tags"]
     assert (unique.expectation, unique.success, unique.unexpected_count) == \
         ("expect_column_values_to_be_unique", False, 2)

@@ -11,7 +11,7 @@ from pathlib import Path
 from etl import pipeline
 from etl.settings import DEFAULT_MAX_BYTES, EXPECTATIONS_DIR
 from etl.summary import Validation
-from tests.utils import ROOT, SAMPLE, expectation_count, lake_rows, rows
+from tests.utils import ROOT, SAMPLE, etl_in, expectation_count, lake_rows, other_day, project_copy, rows, table_counts
 
 
 def _suites(tmp_path: Path, mean_max: float) -> Path:
@@ -58,6 +58,26 @@ def test_failing_table_expectation_exits_3_and_publishes_nothing(tmp_path):
     assert result.summary.to_dict()["published"] is False
     assert not (wh / "published.duckdb").exists() and not list((wh / ".tmp").iterdir())
     assert lake_rows(wh, "posts") == [] and lake_rows(wh, "runs") == []  # the transaction was rolled back
+
+
+def test_a_duplicate_key_the_run_brings_is_caught(tmp_path):
+    """Uniqueness runs on the rows that share a key with the run's new rows (touched_<table>),
+    not on the whole warehouse: a merge that inserts a post the warehouse has (here, a copy of
+    the project whose merge forgets to leave out known posts) fails the run with exit 3 and the
+    old row and the new one as the failing values; nothing is published."""
+    project = project_copy(tmp_path / "project")
+    merge = project / "sql" / "load" / "merge.sql"
+    merge.write_text(merge.read_text().replace("semi join merge_new_posts as n on r.seq = n.seq",
+                                               "semi join chosen_posts as n on r.seq = n.seq"))
+    wh = tmp_path / "wh"
+    first = etl_in(project, "run", SAMPLE, "-w", wh)
+    assert first.returncode == 0, first.stdout + first.stderr  # nothing to duplicate yet
+    second = etl_in(project, "run", other_day(tmp_path / "dumps"), "-w", wh, "--log-format", "json")
+    assert second.returncode == pipeline.EXIT_INVALID, second.stdout + second.stderr
+    (failed,) = [json.loads(line) for line in second.stderr.splitlines() if '"expectation failed"' in line]
+    assert (failed["table"], failed["expectation"], failed["column"], failed["unexpected"]) == \
+        ("posts", "expect_column_values_to_be_unique", "post_id", 2 * 12)  # the sample's 12 posts, twice
+    assert table_counts(wh)["posts"] == 12 and table_counts(wh)["runs"] == 1
 
 
 def test_run_with_nothing_new_does_not_import_gx(sample_warehouse_copy):

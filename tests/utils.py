@@ -229,3 +229,25 @@ def etl_here(*args: str | Path) -> subprocess.CompletedProcess:
 
     result = CliRunner().invoke(app, [str(a) for a in args], catch_exceptions=False)
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
+
+
+def other_day(folder: Path) -> Path:
+    """The sample with one post's footer date changed: one new document, no new post."""
+    text = SAMPLE.read_text(encoding="utf-8").replace("January 9, 2020 Posted by | Militarism",
+                                                      "January 10, 2020 Posted by | Militarism")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "other.txt"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def project_copy(dest: Path) -> Path:
+    """A copy of the project's code, SQL, suites and data under `dest`, to change a file of."""
+    for name in ("etl", "sql", "expectations", "data"):
+        shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__"))
+    return dest
+
+
+def etl_in(project: Path, *args):
+    """`etl ARGS` run from a copy of the project (its sql/ and etl/)."""
+    return etl(*args, cwd=project, env={"PYTHONPATH": str(project)})
