@@ -31,7 +31,7 @@ from etl.storage import upgrade as upgrading
 from etl.storage.maintain import DEFAULT_RETENTION_DAYS, maintain
 from etl.storage.publish import publish, published_snapshot
 from etl.summary import Documents, Failure, Places, Posts, Rejection, RunSummary, Validation
-from etl.transform import file_index, open_stage, set_aside, set_aside_copies, stage
+from etl.transform import file_index, materialize, open_stage, set_aside, set_aside_copies, stage
 from etl.validate import Outcome as Checked
 from etl.validate import preload, unique_keys, validate
 from etl.workers import TaskOutcome, Tasks, WorkerContext, default_jobs, tasks
@@ -329,7 +329,7 @@ class _Run:
         con = self.con
         outcome.posts_new, outcome.posts_updated = load.merge(con)
         if outcome.checked:  # the row-level expectations ran: there were new documents
-            outcome.checked = outcome.checked + _validated_tables(con, self.opts.expectations_dir)
+            outcome.checked = outcome.checked + _validated_tables(con, self.opts.expectations_dir, self.tmp / "staged")
         con.register("staged_validation_results", _validation_rows(self.run_id, outcome.checked))
         con.execute(sql("load/insert_validation_results"))
         con.unregister("staged_validation_results")
@@ -399,27 +399,34 @@ def _drop_tables(con) -> None:
         con.execute(f'drop table if exists "{table}"')
 
 
-def _validated_tables(con, expectations_dir: Path) -> list[Checked]:
+def _validated_tables(con, expectations_dir: Path, folder: Path) -> list[Checked]:
     """The table-level expectations on the tables as they will be published (the merged
-    tables, in the run's open DuckLake transaction): uniqueness on the rows that share a key
-    value with the run's new rows (touched_<table>: only those can have become duplicates,
-    every earlier snapshot passed), so that its cost follows the run's rows, not the
-    warehouse's; whole-table aggregates on the whole tables. Any failure raises Invalid: it is
-    the table's, not one document's."""
-    touched = {}
+    tables, in the run's open DuckLake transaction): uniqueness a table at a time, on the
+    relation `_keys_to_check` names; whole-table aggregates on the whole tables. Any failure
+    raises Invalid: it is the table's, not one document's."""
+    outcomes = validate(con, expectations_dir, {t: t for t in DATA_TABLES}, part="table")
     for table, keys in unique_keys(expectations_dir).items():
-        condition = " or ".join(f"({', '.join(f't.{c}' for c in key)}) in "
-                                f"(select ({', '.join(f's.{c}' for c in key)}) from staged_{table} as s)"
-                                for key in keys)
-        con.execute(f"create or replace temp view touched_{table} as "
-                    + sql("run/touched_rows").format(table=table, condition=condition))
-        touched[table] = f"touched_{table}"
-    outcomes = validate(con, expectations_dir, touched, part="keys")
-    outcomes += validate(con, expectations_dir, {t: t for t in DATA_TABLES}, part="table")
+        relation = _keys_to_check(con, table, keys, folder)
+        outcomes += validate(con, expectations_dir, {table: relation}, part="keys", only=table)
     failed = [o for o in outcomes if not o.success]
     if failed:
         raise Invalid(failed)
     return outcomes
+
+
+def _keys_to_check(con, table: str, keys: list[list[str]], folder: Path) -> str:
+    """Where `table`'s uniqueness is checked: the key of each row that shares it with the
+    run's new rows (touched_<table>, written to `folder`: only those can have become
+    duplicates, every earlier snapshot passed), so that the check costs the run's rows, not
+    the warehouse's. The whole table when it has several keys (a row may be touched through
+    any), or when the run brings half of it or more (DuckDB needs less memory there)."""
+    (new, stored), = con.execute(f'select (select count(*) from staged_{table}), count(*) from "{table}"').fetchall()
+    if len(keys) > 1 or 2 * new > stored:
+        return table
+    (key,) = keys
+    materialize(con, f"touched_{table}", sql("run/touched_rows").format(
+        table=table, key=", ".join(f"t.{c}" for c in key), on=" and ".join(f"t.{c} = s.{c}" for c in key)), folder)
+    return f"touched_{table}"
 
 
 def _validation_rows(run_id: str, outcomes: list[Checked]) -> pa.Table:

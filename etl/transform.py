@@ -200,18 +200,19 @@ def stage(con, folder: Path) -> None:
     temporary view; STAGED_AS_VIEWS are views over the raw rows. On files, the staged rows take
     no room in DuckDB's memory, whatever the size of the run (docs/storage.md, "Memory")."""
     folder.mkdir(parents=True, exist_ok=True)
-    _write_staged(con, "chosen_posts", sql("stage/chosen_posts"), folder)
+    materialize(con, "chosen_posts", sql("stage/chosen_posts"), folder)
     for table in DATA_TABLES:
         if table in STAGED_AS_VIEWS:
             create_temp(con, f"staged_{table}", "view", sql(f"stage/{table}"))
         else:
-            _write_staged(con, f"staged_{table}", sql(f"stage/{table}"), folder)
+            materialize(con, f"staged_{table}", sql(f"stage/{table}"), folder)
 
 
-def _write_staged(con, name: str, query: str, folder: Path) -> None:
-    """`query`'s rows in <folder>/<name>.parquet, and the temporary view `name` over them. The
-    file is written under a new name, then the view points at it: a query of this stage that
-    reads an earlier stage's file of the same name never reads a half-written file."""
+def materialize(con, name: str, query: str, folder: Path) -> None:
+    """`query`'s rows in a Parquet file <folder>/<name>-<random>.parquet, and the temporary view
+    `name` over them: computed once, they take no room in DuckDB's memory. The file is written
+    under a new name, then the view points at it: a query of a stage that reads an earlier
+    stage's file of the same name never reads a half-written file."""
     path = folder / f"{name}-{secrets.token_hex(4)}.parquet"
     con.execute(f"copy ({query}) to ? (format parquet, compression snappy, row_group_size {STAGED_ROW_GROUP})",
                 [path.as_posix()])

@@ -127,17 +127,18 @@ def load_suite(path: Path, part: Scope | None = None):
 
 
 def validate(con, expectations_dir: Path, tables: dict[str, str] | None = None,
-             part: Scope | None = None) -> list[Outcome]:
-    """Evaluate every suite in `expectations_dir` (<table>.json), or its `part` ("rows",
-    "keys", "table"), on a relation of the DuckDB connection `con`: tables[<table>] when given, else
-    staged_<table>. GX never closes `con`, nor begins, commits or rolls back on it."""
+             part: Scope | None = None, only: str | None = None) -> list[Outcome]:
+    """Evaluate every suite in `expectations_dir` (<table>.json), or that of table `only`, or
+    its `part` ("rows", "keys", "table"), on a relation of the DuckDB connection `con`:
+    tables[<table>] when given, else staged_<table>. GX never closes `con`, nor begins,
+    commits or rolls back on it."""
     from etl.failpoints import failpoint
     from etl.gx_duckdb import add_datasource
 
     for thread in _preloading:
         thread.join()
     context = _context()
-    suites = [load_suite(p, part) for p in sorted(expectations_dir.glob("*.json"))]
+    suites = [load_suite(p, part) for p in sorted(expectations_dir.glob(f"{only or '*'}.json"))]
     datasource = add_datasource(context, con)
     failpoint("validate")
     try:
