@@ -4,8 +4,9 @@ earlier run read (Identity), and which of them need reading again (select)."""
 from __future__ import annotations
 
 import bisect
+import itertools
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -32,14 +33,17 @@ def identity(path: Path, st: os.stat_result, document_id: str) -> Identity:
 
 
 def discover(paths: Iterable[Path], skip: Path | None = None) -> tuple[list[str], list[Rejected]]:
-    """Every file given, and every *.txt below every folder given, in a stable order;
-    never below `skip` (the warehouse, when it sits in an input folder). Paths as strings:
-    a run may be given hundreds of thousands of files, and a Path object is several times
-    the size of its string.
-
-    Unreadable folders, dangling links and symlink loops are reported, not raised."""
-    files: list[str] = []
+    """The files `found`, as a list, and the problems met."""
     problems: list[Rejected] = []
+    return list(found(paths, skip, problems)), problems
+
+
+def found(paths: Iterable[Path], skip: Path | None, problems: list[Rejected]) -> Iterator[str]:
+    """Every file given, and every *.txt below every folder given, in a stable order;
+    never below `skip` (the warehouse, when it sits in an input folder). One at a time, as
+    strings: a run may be given hundreds of thousands of files.
+
+    Unreadable folders, dangling links and symlink loops are added to `problems`, not raised."""
     skip_key = _key(skip) if skip else None
 
     def problem(p: Path, reason: str) -> None:
@@ -47,17 +51,15 @@ def discover(paths: Iterable[Path], skip: Path | None = None) -> tuple[list[str]
 
     for root in paths:
         if root.is_dir():
-            files += _walk(root, skip_key, problem)
+            yield from _walk(root, skip_key, problem)
         elif root.exists() or root.is_symlink():
-            files.append(str(root))
+            yield str(root)
         else:
             problem(root, "no such file or folder")
-    return files, problems
 
 
-def _walk(root: Path, skip_key: tuple[int, int] | None, problem) -> list[str]:
+def _walk(root: Path, skip_key: tuple[int, int] | None, problem) -> Iterator[str]:
     """The *.txt files below `root`, in name order, following links but not loops."""
-    files: list[str] = []
     seen: set[tuple[int, int]] = set()
     for dirpath, dirnames, filenames in os.walk(
         root, followlinks=True, onerror=lambda e: problem(Path(e.filename), f"cannot read folder: {e.strerror}")
@@ -69,8 +71,7 @@ def _walk(root: Path, skip_key: tuple[int, int] | None, problem) -> list[str]:
             continue
         seen.add((st.st_dev, st.st_ino))
         dirnames[:] = sorted(d for d in dirnames if _key(os.path.join(dirpath, d)) != skip_key)
-        files += [os.path.join(dirpath, name) for name in sorted(filenames) if name.endswith(".txt")]
-    return files
+        yield from (os.path.join(dirpath, name) for name in sorted(filenames) if name.endswith(".txt"))
 
 
 def _key(path: Path | str) -> tuple[int, int] | None:
@@ -92,17 +93,18 @@ FILE_STATS = pa.schema([("file_index", pa.int64()), ("path", pa.string()), ("siz
                         ("modified_ns", pa.int64()), ("inode", pa.int64())])
 
 
-def file_stats(files: list[str]) -> pa.Table:
-    """Index, path, size, time and inode of each file (nulls where it cannot be read)."""
-    sizes: list[int | None] = []
-    times: list[int | None] = []
-    inodes: list[int | None] = []
-    for path in files:
-        st = _stat(path)
-        sizes.append(st.st_size if st else None)
-        times.append(st.st_mtime_ns if st else None)
-        inodes.append(st.st_ino if st else None)
-    return pa.table([range(len(files)), files, sizes, times, inodes], schema=FILE_STATS)
+def file_stats(files: Iterable[str], batch: int = 65_536) -> pa.Table:
+    """Index, path, size, time and inode of each file (nulls where it cannot be read), made
+    `batch` files at a time: no Python list ever holds every file."""
+    batches, files, start = [], iter(files), 0
+    while paths := list(itertools.islice(files, batch)):
+        stats = [_stat(path) for path in paths]
+        batches.append(pa.record_batch([
+            range(start, start + len(paths)), paths, [st.st_size if st else None for st in stats],
+            [st.st_mtime_ns if st else None for st in stats], [st.st_ino if st else None for st in stats],
+        ], schema=FILE_STATS))
+        start += len(paths)
+    return pa.Table.from_batches(batches, schema=FILE_STATS)
 
 
 def _stat(path: str) -> os.stat_result | None:
@@ -112,7 +114,7 @@ def _stat(path: str) -> os.stat_result | None:
         return None
 
 
-def select(con, files: list[str], retry_rejected: bool, everything: bool = False) -> Selection:
+def select(con, files: Iterable[str], retry_rejected: bool, everything: bool = False) -> Selection:
     """Which files to read (all of them if `everything`): not those an earlier run read
     (the warehouse's input_files, in `con`), with the same size, time and inode, whose
     document needs no reading (loaded, or rejected and not retried). The files are compared
@@ -126,7 +128,7 @@ def select(con, files: list[str], retry_rejected: bool, everything: bool = False
             to_read = con.execute(sql("run/select_inputs"), [retry_rejected]).to_arrow_table()
         finally:
             con.unregister("discovered_files")
-    return Selection(to_read, len(files) - to_read.num_rows)
+    return Selection(to_read, stats.num_rows - to_read.num_rows)
 
 
 KEY_BYTES = 16  # of a document id (a SHA-256, 32 bytes, in hex) that Known keeps

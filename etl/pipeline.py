@@ -22,7 +22,7 @@ from etl.duck import connect
 from etl.executors import extract
 from etl.extract import Rejected
 from etl.failpoints import corrupt, failpoint
-from etl.inputs import Known, discover, select
+from etl.inputs import Known, found, select
 from etl.reference import Reference, load_reference
 from etl.schemas import DATA_TABLES, INTERNAL_TABLES, TABLES, sql
 from etl.settings import EXPECTATIONS_DIR
@@ -254,8 +254,9 @@ class _Run:
 
     def _plan(self, paths: list[Path]) -> tuple[list[Rejected], int, Tasks]:
         """Find the input files, leave out those read before (unchanged, counted), and group
-        the others into tasks. The list of every file given lives only in here."""
-        files, problems = discover(paths, skip=self.wh.root)
+        the others into tasks. The files given are never in one Python list."""
+        problems: list[Rejected] = []
+        files = found(paths, self.wh.root, problems)
         chosen = select(self.con, files, self.opts.retry_rejected, everything=self.opts.full_refresh)
         return problems, chosen.unchanged, tasks(chosen.to_read)
 
