@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl.duck import connect
-from etl.inputs import Identity
 from etl.schemas import sql
 from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME, published_snapshot
 
@@ -150,12 +149,6 @@ def merge(con) -> tuple[int, int]:
     con.execute(sql("load/merge"))
     (new, updated), = con.execute(sql("load/post_counts")).fetchall()
     return new, updated
-
-
-def read_inputs(con) -> dict[str, Identity]:
-    """The input files earlier runs read, by path."""
-    return {r[0]: Identity(*r) for r in con.execute(
-        "select path, size_bytes, modified_ns, inode, document_id from input_files").fetchall()}
 
 
 def write_log(wh: Warehouse, run_id: str, summary: dict) -> Path:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from etl import duck, load, pipeline
+from etl import duck, pipeline
 from etl.inputs import Identity, Known, identity, select
 from etl.settings import DEFAULT_MAX_BYTES
 from etl.storage import lake
@@ -26,10 +26,12 @@ def _run(warehouse: Path, *inputs: Path) -> pipeline.RunResult:
 
 
 def _inputs(warehouse: Path) -> dict[str, Identity]:
+    """The input files the warehouse's runs read, by path."""
     with duck.connect() as con:
         lake.attach(con, warehouse, read_only=True)
         con.execute("use lake")
-        return load.read_inputs(con)
+        return {r[0]: Identity(*r) for r in con.execute(
+            "select path, size_bytes, modified_ns, inode, document_id from input_files").fetchall()}
 
 
 def test_unchanged_files_are_remembered_and_changed_ones_read_again(tmp_path):
