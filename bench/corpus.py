@@ -51,7 +51,7 @@ if str(ROOT) not in sys.path:
 from etl.extract.parser import Comment, Post, parse_page  # noqa: E402
 from etl.extract.render import PageShape, PostShape, render_page  # noqa: E402
 from etl.reference import load_reference  # noqa: E402
-from etl.settings import SAMPLE_INPUT  # noqa: E402
+from etl.settings import sample_input  # noqa: E402
 
 EPOCH = date(2000, 1, 1)  # day 0 of `generate`
 SITE_DAYS = (date(2100, 1, 1) - EPOCH).days  # a site's days: 2000-01-01 to 2099-12-31, as the expectations allow
@@ -176,7 +176,7 @@ def pools() -> Pools:
     the sentences of its body paragraphs (its lines of 15 words or more)."""
     ref = load_reference()
     sentences = []
-    for line in SAMPLE_INPUT.read_text(encoding="utf-8").splitlines():
+    for line in sample_input().read_text(encoding="utf-8").splitlines():
         if len(line.split()) >= 15:
             sentences += [clean_line(s) for s in SENTENCE_SPLIT_RE.split(line)]
     sentences = list(dict.fromkeys(s for s in sentences if 5 <= len(s.split()) <= 60 and _safe(s)))

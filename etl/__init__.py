@@ -1,3 +1,3 @@
 """Blog dump ETL: extract → transform → validate → load → report."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -33,7 +33,8 @@ from pathlib import Path
 
 from etl.extract.parser import Post, parse_page
 from etl.reference import Reference, load_reference, name_key
-from etl.settings import ROOT
+
+ROOT = Path(__file__).resolve().parent.parent  # the checkout (a development tool: make accuracy)
 
 DEFAULT_FIXTURES = ROOT / "tests" / "fixtures"
 REAL_PAGES = ROOT.parent / "shared" / "data" / "real-pages"  # ../shared/data/real-pages

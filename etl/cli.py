@@ -16,9 +16,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from etl.settings import DEFAULT_MAX_BYTES, DEFAULT_WAREHOUSE, SAMPLE_INPUT
-
 if TYPE_CHECKING:
+    from etl.project import Config
     from etl.summary import RunSummary
 
 app = typer.Typer(
@@ -28,7 +27,39 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-Warehouse = Annotated[Path, typer.Option("--warehouse", "-w", help="Warehouse folder.")]
+Warehouse = Annotated[Path | None, typer.Option(
+    "--warehouse", "-w", help="Warehouse folder. Default: the project config's, else ./warehouse.")]
+ConfigFile = Annotated[Path | None, typer.Option(
+    "--config", help="The project config (etl.toml). Default: $ETL_CONFIG, else etl.toml in this "
+                     "folder or the nearest parent; none: the defaults.")]
+
+
+def _version(show: bool) -> None:
+    if show:
+        from etl import __version__
+
+        typer.echo(f"aletho-etl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True, help="Print the version and exit.")] = False) -> None:
+    """Blog dumps → normalized tables → Great Expectations → Parquet + DuckDB → reports."""
+
+
+def _config(path: Path | None) -> Config:
+    """The project config the command runs with (etl/project.py), or exit 2 naming what is wrong."""
+    from etl.project import ConfigError, find_config, load_config
+
+    try:
+        return load_config(find_config(path))
+    except ConfigError as e:
+        raise _fail(str(e)) from None
+
+
+def _warehouse(warehouse: Path | None, config: Path | None) -> Path:
+    return warehouse or _config(config).warehouse
 
 
 class Format(StrEnum):
@@ -70,22 +101,51 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 
 @app.command()
+def init(folder: Annotated[Path, typer.Argument(help="The project folder (created if missing).")] = Path(".")) -> None:
+    """Make a project folder: etl.toml (commented), editable copies of the reference lists and
+    the expectation suites, and dumps/ for the input. Files already there are kept."""
+    from etl.project import ConfigError
+    from etl.project import init as init_project
+
+    try:
+        done = init_project(folder)
+    except ConfigError as e:
+        raise _fail(str(e)) from None
+    typer.echo(f"wrote {done.config} and {len(done.written) - 1} lists and suites"
+               + (f" (kept {len(done.kept)} files already there)" if done.kept else ""))
+    typer.echo(f"next: put dumps in {folder / 'dumps'}, then `etl run` in {folder}")
+
+
+def _retention_days(value: str | None) -> float | None:
+    from etl.project import retention_days
+
+    try:
+        return None if value is None else retention_days(value)
+    except (TypeError, ValueError) as e:
+        raise typer.BadParameter(str(e)) from None
+
+
+@app.command()
 def run(
     paths: Annotated[
         list[Path] | None,
-        typer.Argument(help="Dump files or folders (every *.txt below). Default: the bundled sample."),
+        typer.Argument(help="Dump files or folders (every *.txt below). Default: the config's inputs; "
+                            "with no config, the bundled sample."),
     ] = None,
-    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    warehouse: Warehouse = None,
+    config: ConfigFile = None,
     full_refresh: Annotated[bool, typer.Option(help="Rebuild the warehouse from the given inputs only.")] = False,
     retry_rejected: Annotated[bool, typer.Option(help="Read again documents an earlier run rejected.")] = False,
     wait: Annotated[bool, typer.Option(help="Wait for a running writer instead of exiting with 4.")] = False,
-    max_bytes: Annotated[int, typer.Option(help="Reject files larger than this.")] = DEFAULT_MAX_BYTES,
-    log_format: Annotated[LogFormat, typer.Option(help="Log lines on stderr as text or JSON.")] = LogFormat.text,
+    max_bytes: Annotated[int | None, typer.Option(
+        min=1, help="Reject files larger than this. Default: the config's, else 50 MiB.")] = None,
+    log_format: Annotated[LogFormat | None, typer.Option(help="Log lines on stderr as text or JSON.")] = None,
     summary_json: Annotated[Path | None, typer.Option(help="Write the run summary as JSON here.")] = None,
     jobs: Annotated[int | None, typer.Option(min=1, help="Processes that parse. Default: one per core.")] = None,
-    retention_days: Annotated[float, typer.Option(
-        min=0, envvar="ETL_RETENTION_DAYS",
-        help="Keep snapshots (time travel, rollback) and the files only they use this many days.")] = 7,
+    retention_days: Annotated[str | None, typer.Option(
+        envvar="ETL_RETENTION_DAYS", callback=_retention_days, metavar="DAYS",
+        help="Keep snapshots (time travel, rollback) and the files only they use this many days "
+             "(a finite number, 0 or more). Default: the config's, else 7.")] = None,
     scheduler: Annotated[str | None, typer.Option(
         envvar="ETL_DASK_SCHEDULER", show_envvar=True,
         help="Parse on this Dask cluster (tcp://HOST:PORT); validation and the merge stay here.")] = None,
@@ -93,12 +153,22 @@ def run(
     """Load dumps into the warehouse. Exit 0: all loaded; 1: some documents rejected;
     3: validation failed, nothing published; 4: the warehouse is in use; 5: internal error,
     nothing published."""
-    log = _logger(log_format)
+    from etl.settings import sample_input
+
+    cfg = _config(config)
+    inputs = paths or list(cfg.inputs) or ([sample_input()] if cfg.path is None else [])
+    if not inputs:
+        raise _fail(f"nothing to read: give dump files or folders, or set inputs in {cfg.path}")
+    fmt = log_format or LogFormat(cfg.log_format)
+    log = _logger(fmt)
     result = _run_or_exit(
-        paths or [SAMPLE_INPUT], warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
-        wait=wait, max_bytes=max_bytes, log=log, progress=_progress(log_format), jobs=jobs,
-        retention_days=retention_days, scheduler=scheduler or None,
+        inputs, warehouse or cfg.warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
+        wait=wait, max_bytes=max_bytes or cfg.max_bytes, log=log, progress=_progress(fmt),
+        jobs=jobs or cfg.jobs, retention_days=cfg.retention_days if retention_days is None else retention_days,
+        scheduler=scheduler or cfg.scheduler, config_file=cfg.path, lists_dir=cfg.lists_dir,
+        expectations_dir=cfg.expectations_dir,
     )
+    summary_json = summary_json or cfg.summary_json
     if summary_json:
         summary_json.write_text(json.dumps(result.summary.to_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     typer.echo(_summary_text(result.summary))
@@ -113,7 +183,7 @@ def _run_or_exit(*args, log, **kwargs):
     from etl.load import LegacyWarehouse, WarehouseBusy
     from etl.pipeline import EXIT_BUSY, EXIT_ERROR
     from etl.pipeline import run as run_pipeline
-    from etl.storage.lake import SchemaConflict
+    from etl.storage.lake import NewerRelease, SchemaConflict
 
     try:
         return run_pipeline(*args, log=log, **kwargs)
@@ -123,6 +193,9 @@ def _run_or_exit(*args, log, **kwargs):
     except (LegacyWarehouse, SchemaConflict) as refused:
         log("warehouse refused", error=str(refused), exit_code=EXIT_ERROR)
         raise _fail(f"{refused}; nothing published", EXIT_ERROR) from None
+    except NewerRelease as refused:
+        log("warehouse refused", error=str(refused), exit_code=EXIT_ERROR)
+        raise _fail(f"{refused}; nothing changed", EXIT_ERROR) from None
     except ClusterError as e:  # the cluster, not the input: say which scheduler and what happened
         log("cluster failed", scheduler=e.scheduler, error=str(e), exit_code=EXIT_ERROR)
         raise _fail(f"{e}; nothing published", EXIT_ERROR) from None
@@ -172,12 +245,14 @@ def _read_only(warehouse: Path, as_of: str | None = None):
 @app.command("sql")
 def sql_command(
     query: Annotated[str, typer.Argument(help="A SQL query.")],
-    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    warehouse: Warehouse = None,
+    config: ConfigFile = None,
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="A run id: query the warehouse as that run left it (time travel).")] = None,
 ) -> None:
     """Run a read-only query on the published warehouse (or, with --as-of, on an earlier run's snapshot)."""
+    warehouse = _warehouse(warehouse, config)
     import duckdb
 
     from etl.report import query as run_query
@@ -194,7 +269,8 @@ def sql_command(
 @app.command()
 def report(
     name: Annotated[str | None, typer.Argument(help="Report name; omit to list the reports.")] = None,
-    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    warehouse: Warehouse = None,
+    config: ConfigFile = None,
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value, repeatable.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
@@ -203,6 +279,7 @@ def report(
 
     Parameters are converted to their declared type and bound as query parameters; an
     unknown or malformed one exits 2."""
+    warehouse = _warehouse(warehouse, config)
     import duckdb
 
     from etl.report import ALIASES, ReportError, get_report, list_reports, parse_params, query, render, report_list
@@ -267,10 +344,12 @@ def schema(
 
 @app.command()
 def dashboard(
-    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    warehouse: Warehouse = None,
+    config: ConfigFile = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: <warehouse>/dashboard.html.")] = None,
 ) -> None:
     """Write one self-contained HTML page (inline SVG charts, no script, works offline) about the warehouse."""
+    warehouse = _warehouse(warehouse, config)
     import duckdb
 
     from etl.dashboard import write_dashboard
@@ -290,12 +369,14 @@ def dashboard(
 @app.command("validation-report")
 def validation_report(
     run_id: Annotated[str | None, typer.Argument(help="Run id; default: the latest run.")] = None,
-    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    warehouse: Warehouse = None,
+    config: ConfigFile = None,
     output: Annotated[
         Path | None, typer.Option("--output", "-o", help="Default: <warehouse>/logs/<run_id>.html.")
     ] = None,
 ) -> None:
     """Write a self-contained HTML page of a run's validation: expectations, failures, examples."""
+    warehouse = _warehouse(warehouse, config)
     from etl.dashboard import NoRun, write_validation_report
 
     try:
@@ -308,20 +389,25 @@ def validation_report(
 @app.command()
 def rollback(
     run_id: Annotated[str, typer.Argument(help="The run whose state becomes current again.")],
-    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    warehouse: Warehouse = None,
+    config: ConfigFile = None,
     wait: Annotated[bool, typer.Option(help="Wait for a running writer instead of exiting with 4.")] = False,
 ) -> None:
     """Make the warehouse as RUN_ID left it current again, as a new snapshot: later runs stay
     in the history (`etl sql --as-of`), and their input files are read again by the next run."""
+    warehouse = _warehouse(warehouse, config)
     from etl.load import LegacyWarehouse, NoWarehouse, WarehouseBusy
-    from etl.pipeline import EXIT_BUSY
+    from etl.pipeline import EXIT_BUSY, EXIT_ERROR
     from etl.pipeline import rollback as run_rollback
     from etl.storage.history import UnknownRun
+    from etl.storage.lake import NewerRelease
 
     try:
         done = run_rollback(warehouse, run_id, wait=wait, log=_logger(LogFormat.text))
     except WarehouseBusy as busy:
         raise _fail(str(busy), EXIT_BUSY) from None
+    except NewerRelease as refused:
+        raise _fail(f"{refused}; nothing changed", EXIT_ERROR) from None
     except (NoWarehouse, LegacyWarehouse, UnknownRun) as e:
         raise _fail(str(e), 1) from None
     typer.echo(f"rolled back to run {run_id} (snapshot {done.target.snapshot_id}) as run {done.run_id}")
@@ -332,11 +418,13 @@ def rollback(
 
 @app.command()
 def upgrade(
-    warehouse: Warehouse = DEFAULT_WAREHOUSE,
+    warehouse: Warehouse = None,
+    config: ConfigFile = None,
     wait: Annotated[bool, typer.Option(help="Wait for a running writer instead of exiting with 4.")] = False,
 ) -> None:
     """Convert a warehouse built by an earlier release (snapshot folders) into the current
     storage, from its own Parquet files: no old dumps needed."""
+    warehouse = _warehouse(warehouse, config)
     from etl.load import WarehouseBusy
     from etl.pipeline import EXIT_BUSY
     from etl.pipeline import upgrade as run_upgrade
@@ -354,8 +442,9 @@ def upgrade(
 
 
 @app.command()
-def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, limit: int = 10) -> None:
+def status(warehouse: Warehouse = None, config: ConfigFile = None, limit: int = 10) -> None:
     """Recent runs and what the warehouse holds."""
+    warehouse = _warehouse(warehouse, config)
     from etl.report import query, render
     from etl.schemas import sql
 

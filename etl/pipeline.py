@@ -11,7 +11,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -23,9 +23,10 @@ from etl.executors import extract
 from etl.extract import Rejected
 from etl.failpoints import corrupt, failpoint
 from etl.inputs import Known, found, select
+from etl.project import Provenance, provenance
 from etl.reference import Reference, load_reference
 from etl.schemas import DATA_TABLES, INTERNAL_TABLES, TABLES, sql
-from etl.settings import EXPECTATIONS_DIR
+from etl.settings import default_expectations_dir, default_lists_dir
 from etl.storage import history, lake
 from etl.storage import upgrade as upgrading
 from etl.storage.maintain import DEFAULT_RETENTION_DAYS, maintain
@@ -55,7 +56,9 @@ class RunOptions:
     max_bytes: int
     full_refresh: bool = False
     retry_rejected: bool = False
-    expectations_dir: Path = EXPECTATIONS_DIR
+    expectations_dir: Path = field(default_factory=default_expectations_dir)
+    lists_dir: Path = field(default_factory=default_lists_dir)
+    config_file: Path | None = None  # the project config the run was started with (etl/project.py)
     jobs: int | None = None
     retention_days: float = DEFAULT_RETENTION_DAYS
     scheduler: str | None = None  # a Dask scheduler (tcp://HOST:PORT): the extract tasks run there
@@ -148,10 +151,15 @@ class Outcome:
     def validation(self) -> str:
         return "not-run" if not self.checked else "rejected-documents" if self.failed_count else "passed"
 
-    def runs_row(self, rows: dict[str, int]) -> list:
-        return [self.run_id, self.started, self.finished, self.status, self.exit_code, self.full_refresh,
-                self.parsed, self.batch.skipped, len(self.batch.rejected), self.posts_new,
-                self.posts_updated, self.validation, len(self.checked), self.failed_count, json.dumps(rows)]
+    def runs_row(self, rows: dict[str, int], made_by: Provenance) -> dict[str, object]:
+        """The run's `runs` row, by column (sql/load/insert_run.sql)."""
+        return {"run_id": self.run_id, "started_at": self.started, "finished_at": self.finished,
+                "status": self.status, "exit_code": self.exit_code, "full_refresh": self.full_refresh,
+                "documents_new": self.parsed, "documents_skipped": self.batch.skipped,
+                "documents_rejected": len(self.batch.rejected), "posts_new": self.posts_new,
+                "posts_updated": self.posts_updated, "validation_status": self.validation,
+                "expectations_evaluated": len(self.checked), "expectations_failed": self.failed_count,
+                "table_rows": json.dumps(rows), **asdict(made_by)}
 
     def summary(self, wh: load.Warehouse, rows: dict[str, int], timings: dict[str, float]) -> RunSummary:
         assert self.finished is not None
@@ -176,7 +184,7 @@ def run(paths: list[Path], warehouse: Path, *, max_bytes: int, log: Log, wait: b
     wh = load.Warehouse(warehouse)
     with load.writer_lock(wh, wait, new_run_id) as run_id:
         wh.refuse_legacy()
-        with _Run(wh, run_id, opts, ref or load_reference(), log, progress) as r:
+        with _Run(wh, run_id, opts, ref or load_reference(opts.lists_dir), log, progress) as r:
             try:
                 r.open()
                 batch = r.read(paths)
@@ -217,6 +225,7 @@ class _Run:
         delete what a killed run left, and publish its latest snapshot if a killed run did not."""
         con, new = self.con, not lake.exists(self.wh.root)
         lake.attach(con, self.wh.root)
+        lake.refuse_newer(con, self.wh.root)
         con.execute(f"use {lake.ALIAS}")
         lake.configure(con)
         if new:
@@ -338,7 +347,8 @@ class _Run:
         rows = lake.table_rows(con)
         rows["runs"] += 1
         outcome.finished = _now()
-        con.execute(sql("load/insert_run"), outcome.runs_row(rows))
+        made_by = provenance(self.opts.config_file, self.opts.lists_dir, self.opts.expectations_dir)
+        con.execute(sql("load/insert_run"), outcome.runs_row(rows, made_by))
         return rows
 
     def publish(self) -> None:
@@ -450,6 +460,7 @@ def rollback(warehouse: Path, target_run: str, *, wait: bool, log: Log) -> histo
     with load.writer_lock(wh, wait, new_run_id) as rollback_id, connect() as con:
         wh.refuse_legacy()
         lake.attach(con, wh.root)
+        lake.refuse_newer(con, wh.root)
         con.execute(f"use {lake.ALIAS}")
         done = history.rollback(con, target_run, rollback_id)
         publish(con, wh.root, lake.current(con))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
-from etl.settings import DATA_DIR
+from etl.settings import default_lists_dir
 
 NON_WORD_RE = re.compile(r"[\W_]+")
 WIDGET_HEADING_MAX_CHARS = 80
@@ -104,8 +104,20 @@ class Reference:
         return name_key(name) in self._known_source_keys
 
 
+# The files of a lists folder (the package's data/, or a project's lists/): what a run reads.
+LIST_FILES = ("known_categories.txt", "known_sources.txt", "source_aliases.csv", "sites.toml",
+              "upper_case_words.txt", "widget_headings.txt")
+
+
+def missing_lists(data_dir: Path) -> list[str]:
+    """The list files `data_dir` lacks."""
+    return [name for name in LIST_FILES if not (data_dir / name).is_file()]
+
+
 @cache
-def load_reference(data_dir: Path = DATA_DIR) -> Reference:
+def load_reference(data_dir: Path | None = None) -> Reference:
+    """The reference lists in `data_dir` (default: the ones the package ships)."""
+    data_dir = data_dir or default_lists_dir()
     with open(data_dir / "source_aliases.csv", encoding="utf-8", newline="") as f:
         rows = [r for r in csv.DictReader(f) if r["alias"] and not r["alias"].startswith("#")]
     sites = tomllib.loads((data_dir / "sites.toml").read_text(encoding="utf-8"))["site"]

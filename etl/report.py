@@ -32,7 +32,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from etl.settings import SQL_DIR
+from etl.settings import sql_dir
 from etl.texttable import text_table
 from etl.values import to_jsonable
 
@@ -145,8 +145,8 @@ ALIASES = {
 }
 
 
-def _aliased(name: str, alias: Alias, sql_dir: Path) -> Report:
-    target = get_report(alias.report, sql_dir)
+def _aliased(name: str, alias: Alias) -> Report:
+    target = get_report(alias.report)
     fixed = target.bind(alias.params)
     params = tuple(p for p in target.params if p.name not in alias.params)
     body = target.sql.strip().removesuffix(";")
@@ -172,16 +172,16 @@ def parse_report(path: Path) -> Report:
     return Report(path.stem, description, tuple(params), text)
 
 
-def list_reports(sql_dir: Path = SQL_DIR) -> list[Report]:
-    return [parse_report(p) for p in sorted((sql_dir / "reports").glob("*.sql"))]
+def list_reports() -> list[Report]:
+    return [parse_report(p) for p in sorted((sql_dir() / "reports").glob("*.sql"))]
 
 
-def get_report(name: str, sql_dir: Path = SQL_DIR) -> Report:
+def get_report(name: str) -> Report:
     if name in ALIASES:
-        return _aliased(name, ALIASES[name], sql_dir)
-    path = sql_dir / "reports" / f"{name}.sql"
+        return _aliased(name, ALIASES[name])
+    path = sql_dir() / "reports" / f"{name}.sql"
     if not re.fullmatch(r"[a-z0-9_]+", name) or not path.exists():
-        names = ", ".join(r.name for r in list_reports(sql_dir))
+        names = ", ".join(r.name for r in list_reports())
         raise ReportError(f"no report named {name!r}; reports: {names}")
     return parse_report(path)
 

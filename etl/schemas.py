@@ -9,7 +9,7 @@ from pathlib import Path
 import pyarrow as pa
 
 from etl.duck import connect
-from etl.settings import SQL_DIR
+from etl.settings import sql_dir
 
 # Tables whose rows come from the documents of a run, each staged by sql/stage/<table>.sql.
 DATA_TABLES = (
@@ -34,13 +34,13 @@ INTERNAL_TABLES = ("input_files",)
 # Every table of the data contract: every table after the tables its foreign keys point
 # to, then any other table sql/tables/ defines (a table added there is created by the next run).
 TABLES = ("runs", *DATA_TABLES, "validation_results")
-TABLES += tuple(sorted(p.stem for p in (SQL_DIR / "tables").glob("*.sql")
+TABLES += tuple(sorted(p.stem for p in (sql_dir() / "tables").glob("*.sql")
                        if p.stem not in (*TABLES, *INTERNAL_TABLES)))
 
 
-def sql(name: str, sql_dir: Path = SQL_DIR) -> str:
-    """The text of sql/<name>.sql."""
-    return (sql_dir / f"{name}.sql").read_text(encoding="utf-8")
+def sql(name: str, folder: Path | None = None) -> str:
+    """The text of sql/<name>.sql (of the package's sql/ folder, unless `folder` names another)."""
+    return ((folder or sql_dir()) / f"{name}.sql").read_text(encoding="utf-8")
 
 
 def literal(text: Path | str) -> str:

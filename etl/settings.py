@@ -1,14 +1,53 @@
-"""Where the project's files live, and the run's defaults. The reference lists in data/
-are read by etl/reference.py."""
+"""Where the job's own files come from, and the run's defaults.
+
+The SQL (`sql/`), the expectation suites (`expectations/`), the default reference lists and
+the bundled sample (`data/`) sit at the top of the repository; the wheel carries them inside
+the package, under `etl/_resources/` (pyproject.toml maps them at build time). `resource_dir`
+is the one function that finds them, in an installed wheel and in a checkout alike. What a
+user edits (their lists and suites) lives in their project folder instead: etl/project.py.
+"""
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import resources
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "data"
-SQL_DIR = ROOT / "sql"
-EXPECTATIONS_DIR = ROOT / "expectations"
-SAMPLE_INPUT = DATA_DIR / "sample" / "aletho-news-2020-01-09.txt"
+RESOURCES = ("sql", "expectations", "data")
+PACKAGED = "_resources"  # inside the installed package
+SAMPLE_NAME = "aletho-news-2020-01-09.txt"
 DEFAULT_WAREHOUSE = Path("warehouse")
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+
+@cache
+def resource_dir(name: str) -> Path:
+    """The folder `name` (sql, expectations or data) the job reads: the installed package's
+    copy, or, when the package runs from a checkout (an editable install, PYTHONPATH), the
+    checkout's own folder."""
+    if name not in RESOURCES:
+        raise ValueError(f"no resource folder {name!r}")
+    package = Path(str(resources.files("etl")))
+    for folder in (package / PACKAGED / name, package.parent / name):
+        if folder.is_dir():
+            return folder
+    raise FileNotFoundError(f"the package at {package} holds no {name}/ folder: reinstall aletho-etl")
+
+
+def sql_dir() -> Path:
+    return resource_dir("sql")
+
+
+def default_expectations_dir() -> Path:
+    """The suites the package ships (a project's own replace them: etl/project.py)."""
+    return resource_dir("expectations")
+
+
+def default_lists_dir() -> Path:
+    """The reference lists the package ships (a project's own replace them: etl/project.py)."""
+    return resource_dir("data")
+
+
+def sample_input() -> Path:
+    """The bundled sample dump, what `etl run` loads when given nothing else and no project."""
+    return resource_dir("data") / "sample" / SAMPLE_NAME

@@ -108,7 +108,7 @@ class Client:
 
 
 def clients() -> list[Client]:
-    """The three clients the issue names, as .ci/install-clients installs them."""
+    """The clients the docs promise open the BI file, as .ci/install-clients installs them."""
     p = pins()
     node_engine = p["NODE_API"].split("-")[0]  # 1.5.6-r.1: the package's 1st release of DuckDB 1.5.6
     return [
@@ -118,6 +118,8 @@ def clients() -> list[Client]:
                (CLIENTS_DIR / "node" / "node_modules" / "@duckdb" / "node-api" / "package.json",)),
         Client("duckdb-py-1.1", f"the DuckDB {p['DUCKDB_PY_OLD']} Python package", f"v{p['DUCKDB_PY_OLD']}",
                (CLIENTS_DIR / "duckdb-py-1.1" / "bin" / "python",)),
+        Client("duckdb-py-1.0", f"the DuckDB {p['DUCKDB_PY_OLDEST']} Python package (the oldest the docs promise)",
+               f"v{p['DUCKDB_PY_OLDEST']}", (CLIENTS_DIR / "duckdb-py-1.0" / "bin" / "python",)),
     ]
 
 

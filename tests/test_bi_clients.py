@@ -1,7 +1,8 @@
 """Real BI clients open <warehouse>/published.duckdb read-only and see the same rows.
 
-The issue names three: the DuckDB CLI (pip duckdb-cli), Node's @duckdb/node-api (Evidence) and
-the DuckDB 1.1 Python package. Each opens the file of a warehouse the real CLI built, selects
+The clients: the DuckDB CLI (pip duckdb-cli), Node's @duckdb/node-api (Evidence), the DuckDB 1.1
+Python package (what Superset's duckdb-engine embeds) and DuckDB 1.0, the oldest engine the docs
+promise. Each opens the file of a warehouse the real CLI built, selects
 every bi_* view and post_details, and must return, value by value, the rows the project's own
 duckdb returns from the same file: an older engine runs the views' SQL itself, and some functions
 answer differently there (array_to_string of an empty list is NULL under 1.1).

@@ -9,12 +9,12 @@ import pytest
 
 from etl.extract import Document, parse_page
 from etl.reference import load_reference
-from etl.settings import EXPECTATIONS_DIR
 from etl.transform import Parsed
 from tests.staging import build_tables, stage_tables
-from tests.utils import SAMPLE
+from tests.utils import ROOT, SAMPLE
 
 REF = load_reference()
+EXPECTATIONS_DIR = ROOT / "expectations"
 
 
 @pytest.fixture(scope="module")

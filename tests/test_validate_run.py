@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from etl import pipeline
-from etl.settings import DEFAULT_MAX_BYTES, EXPECTATIONS_DIR
+from etl.settings import DEFAULT_MAX_BYTES
 from etl.summary import Validation
 from tests.utils import ROOT, SAMPLE, etl_in, expectation_count, lake_rows, other_day, project_copy, rows, table_counts
 
@@ -17,7 +17,7 @@ from tests.utils import ROOT, SAMPLE, etl_in, expectation_count, lake_rows, othe
 def _suites(tmp_path: Path, mean_max: float) -> Path:
     """The project's suites, with a row count and a mean of word counts added to posts.json."""
     folder = tmp_path / "expectations"
-    shutil.copytree(EXPECTATIONS_DIR, folder)
+    shutil.copytree(ROOT / "expectations", folder)
     posts = json.loads((folder / "posts.json").read_text())
     posts["expectations"] += [
         {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1, "max_value": 1000}},

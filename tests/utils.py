@@ -213,9 +213,7 @@ def file_digest(path: Path) -> tuple[str, float]:
 def expectation_count(expectations_dir: Path | None = None) -> int:
     """How many expectations the suites in `expectations_dir` (the project's by default) hold:
     what a run evaluates (each suite's rows part on the staged rows, its table part on the merged tables)."""
-    from etl.settings import EXPECTATIONS_DIR
-
-    folder = expectations_dir or EXPECTATIONS_DIR
+    folder = expectations_dir or ROOT / "expectations"
     return sum(len(json.loads(p.read_text(encoding="utf-8"))["expectations"]) for p in sorted(folder.glob("*.json")))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from etl import duck
+from etl import __version__, duck
 from etl.schemas import INTERNAL_TABLES, TABLES, sql
 from etl.storage import lake
 
@@ -82,8 +82,13 @@ def rollback(con, target_run: str, rollback_id: str) -> Rollback:
     rows = lake.table_rows(con)
     rows["runs"] += 1
     finished = datetime.now(UTC).replace(tzinfo=None)
-    con.execute(sql("load/insert_run"), [rollback_id, started, finished, "rollback", 0, False,
-                                         0, 0, 0, 0, 0, f"rolled back to {target_run}", 0, 0, json.dumps(rows)])
+    con.execute(sql("load/insert_run"), {
+        "run_id": rollback_id, "started_at": started, "finished_at": finished, "status": "rollback",
+        "exit_code": 0, "full_refresh": False, "documents_new": 0, "documents_skipped": 0,
+        "documents_rejected": 0, "posts_new": 0, "posts_updated": 0,
+        "validation_status": f"rolled back to {target_run}", "expectations_evaluated": 0,
+        "expectations_failed": 0, "table_rows": json.dumps(rows), "etl_version": __version__,
+        "config_file": None, "config_sha256": None, "lists_sha256": None, "suites_sha256": None})
     lake.tag(con, rollback_id)
     con.commit()
     return Rollback(rollback_id, target, before, after)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from etl.duck import connect
 from etl.schemas import INTERNAL_TABLES, TABLES, literal, sql
-from etl.settings import SQL_DIR
+from etl.settings import sql_dir
 
 CATALOG_NAME = "lake.sqlite"
 DATA_NAME = "data"
@@ -27,6 +27,10 @@ ALIAS = "lake"
 
 class SchemaConflict(Exception):
     """The warehouse has a column the DDL changed in a way no run may apply by itself."""
+
+
+class NewerRelease(Exception):
+    """The warehouse was written by a newer release of aletho-etl than this one."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,23 @@ def evolve(con, alias: str = ALIAS) -> list[str]:
     return changes
 
 
+def refuse_newer(con, root: Path, alias: str = ALIAS) -> None:
+    """Raise NewerRelease if a newer release than this one wrote the attached lake (its `runs`
+    rows name their release): this one might misread what it changed. Before any write."""
+    from packaging.version import Version
+
+    from etl import __version__
+
+    if "etl_version" not in _columns(con, alias).get("runs", {}):
+        return  # written by releases before 0.2.0 only
+    found = [v for v, in con.execute(f"select distinct etl_version from {alias}.runs where etl_version is not null")
+             .fetchall()]
+    newest = max(found, key=Version, default=None)
+    if newest is not None and Version(newest) > Version(__version__):
+        raise NewerRelease(f"{root} was written by aletho-etl {newest}, newer than this {__version__}: "
+                           f"install {newest} or later (pip install --upgrade aletho-etl)")
+
+
 def snapshots(con, alias: str = ALIAS) -> list[Snapshot]:
     """The snapshots runs committed (tagged with their run id), oldest first, as far as
     retention keeps them."""
@@ -200,7 +221,7 @@ def views_over(con, alias: str, tables: tuple[str, ...] = TABLES) -> None:
 def create_views(con) -> None:
     """The views of sql/views/ and the BI layer of sql/bi/, over tables `con` already names."""
     for folder in ("views", "bi"):
-        for path in sorted((SQL_DIR / folder).glob("*.sql")):
+        for path in sorted((sql_dir() / folder).glob("*.sql")):
             con.execute(path.read_text(encoding="utf-8"))
 
 

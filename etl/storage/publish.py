@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from etl.duck import connect
-from etl.schemas import TABLES, literal
+from etl.schemas import TABLES, literal, sql
 from etl.storage.lake import ALIAS, Snapshot, create_views, ddl_types, select_list
 
 PUBLISHED_NAME = "published.duckdb"
@@ -76,21 +76,21 @@ def view_sql(table: str, columns: dict[str, str], found: set[str], tf: TableFile
 @cache
 def _comments() -> list[str]:
     """COMMENT ON statements that carry the DDL's comments to the views standing for the tables
-    (what BI tools browse), and describe etl_snapshot."""
+    (what BI tools browse)."""
     from etl.dictionary import collect, ddl_catalog
 
     with ddl_catalog() as con:
         tables = [r for r in collect(con) if r.name in TABLES]
-    out = [f"comment on view etl_snapshot is '{literal(SNAPSHOT_COMMENT)}'",
-           "comment on column etl_snapshot.snapshot_id is 'The DuckLake snapshot these views read.'",
-           "comment on column etl_snapshot.run_id is 'The run that committed it (see runs).'"]
+    out = []
     for r in tables:
         out.append(f"comment on view \"{r.name}\" is '{literal(r.comment)}'")
         out += [f"comment on column \"{r.name}\".\"{c.name}\" is '{literal(c.comment)}'" for c in r.columns]
     return out
 
 
-SNAPSHOT_COMMENT = "Which snapshot of the warehouse this file shows: one row."
+def snapshot_view(snapshot: Snapshot) -> str:
+    """The view etl_snapshot of the BI file (sql/published/etl_snapshot.sql), showing `snapshot`."""
+    return sql("published/etl_snapshot").format(snapshot_id=int(snapshot.snapshot_id), run_id=literal(snapshot.run_id))
 
 
 def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str, TableFiles]:
@@ -107,8 +107,7 @@ def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str
             found = _columns_in(bi, files[table].files)
             bi.execute(view_sql(table, columns[table], found, files[table]))
         create_views(bi)
-        bi.execute(f"create view etl_snapshot as select {int(snapshot.snapshot_id)} as snapshot_id, "
-                   f"'{literal(snapshot.run_id)}' as run_id")
+        bi.execute(snapshot_view(snapshot))
         for statement in _comments():
             bi.execute(statement)
         bi.execute("use memory")

@@ -9,9 +9,10 @@ bounds as (
     from post_details
 ),
 
+-- generate_series as a list, unnested: DuckDB 1.0 takes no column as a table function's argument.
 days as (
-    select d::date as activity_date
-    from bounds, range(bounds.first_day, bounds.last_day + 1, interval 1 day) as r (d)
+    select unnest(generate_series(first_day, last_day, interval 1 day))::date as activity_date
+    from bounds
 ),
 
 daily as (

@@ -13,7 +13,12 @@ create table if not exists runs (
     validation_status varchar not null,
     expectations_evaluated integer not null,
     expectations_failed integer not null,
-    table_rows varchar not null
+    table_rows varchar not null,
+    etl_version varchar,
+    config_file varchar,
+    config_sha256 varchar,
+    lists_sha256 varchar,
+    suites_sha256 varchar
 );
 
 comment on table runs is 'One row per published run of `etl run` (runs that exit 3 or are killed publish nothing and are logged under <warehouse>/logs/).';
@@ -32,3 +37,8 @@ comment on column runs.validation_status is 'passed; rejected-documents when som
 comment on column runs.expectations_evaluated is 'Great Expectations expectations evaluated on the staged tables.';
 comment on column runs.expectations_failed is 'Expectations that failed on some staged rows (their documents were rejected).';
 comment on column runs.table_rows is 'JSON object: rows of each table after the run.';
+comment on column runs.etl_version is 'The aletho-etl release that wrote this row (NULL: a release before 0.2.0). A warehouse written by a newer release is refused by an older one.';
+comment on column runs.config_file is 'The project config (etl.toml) the run was started with; NULL: none (the defaults), and for rollbacks.';
+comment on column runs.config_sha256 is 'SHA-256 of that config file''s bytes; NULL with no config.';
+comment on column runs.lists_sha256 is 'SHA-256 of the reference lists the run read (the project''s lists/, or the package''s defaults), by file name and content; NULL for rollbacks.';
+comment on column runs.suites_sha256 is 'SHA-256 of the expectation suites the run validated with (the project''s expectations/, or the package''s), by file name and content; NULL for rollbacks.';
