@@ -9,15 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import time
-from collections.abc import Iterator
-from contextlib import chdir, contextmanager
+from contextlib import chdir
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,10 +21,10 @@ import pytest
 from etl import pipeline, workers
 from etl.settings import DEFAULT_MAX_BYTES
 from etl.summary import Documents
+from tests.cluster import cluster, free_port
 from tests.corpus import home_page, nightly_dumps, sample_posts, wait_for_line, write
 from tests.utils import ROOT, SAMPLE, etl, rows, snapshot, start_etl, table_counts
 
-DASK = Path(sys.executable).parent / "dask"
 FIXTURES = ROOT / "tests" / "fixtures" / "dumps"
 
 
@@ -139,70 +134,7 @@ def test_local_cluster_builds_the_same_tables_as_a_local_run(local_runs, dumps, 
     assert progress[-1]["tasks_done"] == progress[-1]["tasks"] > 10
 
 
-# ---- a real scheduler and workers, as separate processes ----
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Cluster:
-    """`dask scheduler` and `dask worker` processes on 127.0.0.1, all killed by `stop`."""
-
-    def __init__(self, folder: Path) -> None:
-        self.folder, self.port = folder, free_port()
-        self.address = f"tcp://127.0.0.1:{self.port}"
-        self.procs: dict[str, subprocess.Popen] = {}
-
-    def _start(self, name: str, args: list[str], env: dict | None = None, pipe: bool = False) -> subprocess.Popen:
-        out = subprocess.PIPE if pipe else (self.folder / f"{name}.log").open("w")
-        proc = subprocess.Popen([str(DASK), *args], cwd=self.folder, stdout=out, stderr=out, text=True,
-                                env={**os.environ, **(env or {})}, preexec_fn=workers.die_with_parent)
-        self.procs[name] = proc
-        return proc
-
-    def scheduler(self) -> None:
-        self._start("scheduler", ["scheduler", "--host", "127.0.0.1", "--port", str(self.port), "--no-dashboard"])
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            assert self.procs["scheduler"].poll() is None, (self.folder / "scheduler.log").read_text()
-            time.sleep(0.2)
-        raise AssertionError("the scheduler did not listen within 60 s")
-
-    def worker(self, name: str, env: dict | None = None, pipe: bool = False) -> subprocess.Popen:
-        return self._start(name, ["worker", self.address, "--host", "127.0.0.1", "--nthreads", "1",
-                                  "--no-nanny", "--no-dashboard", "--name", name], env, pipe)
-
-    def wait_for_workers(self, n: int) -> None:
-        from distributed import Client
-
-        with Client(self.address, timeout=30, set_as_default=False) as client:
-            client.wait_for_workers(n, timeout=60)
-
-    def kill(self, name: str) -> None:
-        proc = self.procs[name]
-        if proc.poll() is None:
-            os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-
-    def stop(self) -> None:
-        for name in list(self.procs):
-            self.kill(name)
-
-
-@contextmanager
-def cluster(folder: Path) -> Iterator[Cluster]:
-    c = Cluster(folder)
-    try:
-        c.scheduler()
-        yield c
-    finally:
-        c.stop()
-
+# ---- a real scheduler and workers, as separate processes (tests/cluster.py) ----
 
 def _kill_once_frozen(run: subprocess.Popen, frozen: subprocess.Popen, c, victim: str) -> tuple[str, str]:
     """When the `frozen` worker reaches its failpoint, kill the cluster's process `victim`;
