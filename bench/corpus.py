@@ -411,6 +411,53 @@ def generate_posts_corpus(folder: Path, posts: int, *, seed: int = 1) -> list[Pa
     return _write(Path(folder), docs)
 
 
+SAMPLE_HEADER_LINES = 4  # "Aletho News", "", "ΑΛΗΘΩΣ", "": the sample's header
+SAMPLE_FOOTER_RE = re.compile(r"^[A-Z][a-z]+ \d{1,2}, \d{4} Posted by \| ")
+
+
+@functools.cache
+def sample_posts_text() -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The sample page as its header and its posts, each (title line, the rest up to and with its footer)."""
+    lines = sample_input().read_text(encoding="utf-8").split("\n")
+    header, posts, chunk = "\n".join(lines[:SAMPLE_HEADER_LINES]), [], []
+    for line in lines[SAMPLE_HEADER_LINES:]:
+        if not chunk and not line.strip():
+            continue
+        chunk.append(line)
+        if SAMPLE_FOOTER_RE.match(line):
+            posts.append((chunk[0], "\n".join(chunk[1:])))
+            chunk = []
+    return header, tuple(posts)
+
+
+def like_sample_page(n: int, seed: int = 1) -> str:
+    """Page `n` of a corpus like the sample: its header, then its twelve posts in an order of the
+    page's own, each under a title of its own (the sample's title and a number: every post of
+    the corpus is distinct), with everything else as the sample prints it: long bodies,
+    no-break spaces, captions, bylines and footers."""
+    header, posts = sample_posts_text()
+    order = list(range(len(posts)))
+    Random(f"{seed}/like-sample/{n}").shuffle(order)
+    body = "\n\n".join(f"{posts[i][0]} ({n * len(posts) + k + 1})\n{posts[i][1]}" for k, i in enumerate(order))
+    return f"{header}\n{body}\n"
+
+
+def generate_like_sample(folder: Path, size_mb: float, *, seed: int = 1) -> list[Path]:
+    """A corpus of pages like the sample (`like_sample_page`), `size_mb` MB in all: what full
+    home-page dumps carry, which the day-dump corpus (`generate`) does not (no-break spaces,
+    long bodies)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    paths, written, n = [], 0, 0
+    while written < size_mb * MB:
+        path = folder / f"aletho-like-sample-{n:06d}.txt"
+        data = like_sample_page(n, seed).encode("utf-8")
+        path.write_bytes(data)
+        paths.append(path)
+        written += len(data)
+        n += 1
+    return paths
+
+
 def next_day(paths: Iterable[Path]) -> int:
     """The first day after the days of these day-dumps."""
     days = [day_number(int(m["site"] or 0), date.fromisoformat(m["day"]))
@@ -466,12 +513,16 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--size-mb", type=float, default=100.0, help="corpus size in MB (10^6 bytes)")
     parser.add_argument("--posts", type=int, help="instead: archive pages holding this many distinct posts")
+    parser.add_argument("--like-sample", action="store_true",
+                        help="instead: pages like the bundled sample (its posts shuffled, titles made unique)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--verify", action="store_true", help="then parse every file back and compare")
     args = parser.parse_args()
     start = time.perf_counter()
     if args.posts:
         paths = generate_posts_corpus(args.out, args.posts, seed=args.seed)
+    elif args.like_sample:
+        paths = generate_like_sample(args.out, args.size_mb, seed=args.seed)
     else:
         paths = generate(args.out, args.size_mb, seed=args.seed)
     seconds = time.perf_counter() - start
