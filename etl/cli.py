@@ -6,6 +6,7 @@ that use them, so `etl --help` stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -156,17 +157,26 @@ def _summary_text(s: RunSummary) -> str:
     return "\n".join(lines)
 
 
-def _read_only(warehouse: Path, as_of: str | None = None):
-    from etl.load import LegacyWarehouse, NoWarehouse, Warehouse, open_published
-    from etl.storage.history import UnknownRun, open_as_of
+@contextlib.contextmanager
+def _reader(warehouse: Path, as_of: str | None = None, failed: str = ""):
+    """The warehouse opened for reading, confined and read statements only
+    (etl/storage/readers.py). Failing to open it, a refused statement or a failed one: one
+    `error:` line (after `failed`), exit 1."""
+    import duckdb
 
+    from etl.load import NoWarehouse
+    from etl.storage.history import UnknownRun
+    from etl.storage.readers import NotARead, Unreadable, open_reader
+
+    if as_of is not None and not as_of.strip():
+        raise _fail("--as-of needs a run id (`etl report run_history` lists them)")
     try:
-        if as_of:
-            Warehouse(warehouse).refuse_legacy()
-            return open_as_of(warehouse, as_of)
-        return open_published(Warehouse(warehouse))
-    except (NoWarehouse, LegacyWarehouse, UnknownRun) as e:
-        raise _fail(str(e), 1) from None
+        with open_reader(warehouse, as_of) as con:
+            yield con
+    except (NoWarehouse, UnknownRun, Unreadable, NotARead) as e:
+        raise _fail(f"{failed}{e}", 1) from None
+    except duckdb.Error as e:
+        raise _fail(f"{failed}{str(e).splitlines()[0]}", 1) from None
 
 
 @app.command("sql")
@@ -177,17 +187,13 @@ def sql_command(
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="A run id: query the warehouse as that run left it (time travel).")] = None,
 ) -> None:
-    """Run a read-only query on the published warehouse (or, with --as-of, on an earlier run's snapshot)."""
-    import duckdb
-
+    """Run a query on the published warehouse (or, with --as-of, on an earlier run's snapshot).
+    Read statements only (exit 1 for any other); the query reads no file outside the warehouse's data."""
     from etl.report import query as run_query
     from etl.report import render
 
-    with _read_only(warehouse, as_of) as con:
-        try:
-            columns, rows = run_query(con, query)
-        except duckdb.Error as e:
-            raise _fail(str(e).splitlines()[0], 1) from None
+    with _reader(warehouse, as_of) as con:
+        columns, rows = run_query(con, query)
     typer.echo(render(columns, rows, format.value))
 
 
@@ -203,8 +209,6 @@ def report(
 
     Parameters are converted to their declared type and bound as query parameters; an
     unknown or malformed one exits 2."""
-    import duckdb
-
     from etl.report import ALIASES, ReportError, get_report, list_reports, parse_params, query, render, report_list
 
     if name is None:
@@ -224,11 +228,8 @@ def report(
         raise _fail(str(e)) from None
     if name in ALIASES:
         typer.echo(f"note: {rep.description}", err=True)
-    with _read_only(warehouse) as con:
-        try:
-            columns, rows = query(con, rep.sql, values)
-        except duckdb.Error as e:
-            raise _fail(f"report {name} failed: {str(e).splitlines()[0]}", 1) from None
+    with _reader(warehouse, failed=f"report {name} failed: ") as con:
+        columns, rows = query(con, rep.sql, values)
     _emit(render(columns, rows, format.value), output, f"{len(rows)} rows")
 
 
@@ -274,16 +275,16 @@ def dashboard(
     import duckdb
 
     from etl.dashboard import write_dashboard
-    from etl.load import NoWarehouse
 
     output = output or warehouse / "dashboard.html"
-    try:
-        path = write_dashboard(warehouse, output)
-    except NoWarehouse as e:
-        raise _fail(str(e), 1) from None
-    except duckdb.CatalogException as e:
-        raise _fail(f"{str(e).splitlines()[0]}: the published snapshot predates this version's views; "
-                    "`etl run` recreates them", 1) from None
+    with _reader(warehouse) as con:
+        try:
+            path = write_dashboard(con, warehouse, output)
+        except duckdb.CatalogException as e:
+            raise _fail(f"{str(e).splitlines()[0]}: the published snapshot predates this version's views; "
+                        "`etl run` recreates them", 1) from None
+        except OSError as e:
+            raise _fail(f"cannot write {output}: {e.strerror or e}; give --output another path", 1) from None
     typer.echo(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
@@ -296,12 +297,17 @@ def validation_report(
     ] = None,
 ) -> None:
     """Write a self-contained HTML page of a run's validation: expectations, failures, examples."""
+    import duckdb
+
     from etl.dashboard import NoRun, write_validation_report
+    from etl.storage.readers import Unreadable
 
     try:
         path = write_validation_report(warehouse, run_id, output)
     except NoRun as e:
         raise _fail(f"no run {e} in {warehouse} (see `etl report run_history` or {warehouse}/logs/)") from None
+    except (Unreadable, duckdb.Error, OSError) as e:
+        raise _fail(f"validation report failed: {str(e).splitlines()[0]}", 1) from None
     typer.echo(f"wrote {path}")
 
 
@@ -313,8 +319,10 @@ def rollback(
 ) -> None:
     """Make the warehouse as RUN_ID left it current again, as a new snapshot: later runs stay
     in the history (`etl sql --as-of`), and their input files are read again by the next run."""
+    import duckdb
+
     from etl.load import LegacyWarehouse, NoWarehouse, WarehouseBusy
-    from etl.pipeline import EXIT_BUSY
+    from etl.pipeline import EXIT_BUSY, EXIT_ERROR
     from etl.pipeline import rollback as run_rollback
     from etl.storage.history import UnknownRun
 
@@ -324,6 +332,9 @@ def rollback(
         raise _fail(str(busy), EXIT_BUSY) from None
     except (NoWarehouse, LegacyWarehouse, UnknownRun) as e:
         raise _fail(str(e), 1) from None
+    except (OSError, duckdb.Error) as e:  # the warehouse cannot be written (a read-only mount) or read
+        raise _fail(f"rollback to {run_id} failed: {type(e).__name__}: {str(e).splitlines()[0]} "
+                    "(`etl status` shows what is published)", EXIT_ERROR) from None
     typer.echo(f"rolled back to run {run_id} (snapshot {done.target.snapshot_id}) as run {done.run_id}")
     for table, before in done.before.items():
         typer.echo(f"  {table}: {before} -> {done.after[table]} rows")
@@ -359,7 +370,7 @@ def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, limit: int = 10) -> None:
     from etl.report import query, render
     from etl.schemas import sql
 
-    with _read_only(warehouse) as con:
+    with _reader(warehouse) as con:
         typer.echo("recent runs:")
         typer.echo(render(*query(con, sql("status/recent_runs"), {"limit": limit}), "table"))
         typer.echo("\nwarehouse holds:")

@@ -26,9 +26,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.duck import connect
 from etl.schemas import sql
-from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME, published_snapshot
+from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME
 
 TMP_NAME = ".tmp"
 LEGACY_MARKS = (".versions", "current")  # the snapshot folders of releases before the DuckLake
@@ -74,20 +73,6 @@ class Warehouse:
         if self.is_legacy():
             raise LegacyWarehouse(f"{self.root} was built by an earlier release (snapshot folders): "
                                   f"run `etl upgrade -w {self.root}` once to convert it from its Parquet files")
-
-
-def open_published(wh: Warehouse):
-    """Read-only connection to the latest published snapshot. In a warehouse folder that was
-    copied or moved since (its BI file names the files of the old place), the same snapshot
-    through the DuckLake instead, until the next run publishes again."""
-    wh.refuse_legacy()
-    if not wh.published.exists():
-        raise NoWarehouse(f"no warehouse at {wh.root}: run `etl run` first")
-    if published_snapshot(wh.root) is None:
-        from etl.storage.history import open_current
-
-        return open_current(wh.root)
-    return connect(wh.published, read_only=True)
 
 
 @contextlib.contextmanager

@@ -96,19 +96,13 @@ SNAPSHOT_COMMENT = "Which snapshot of the warehouse this file shows: one row."
 def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str, TableFiles]:
     """Write published.duckdb and snapshot.json for the lake's current snapshot (attached to
     `con` as `alias`), which a run tagged `snapshot`."""
-    columns = ddl_types()
     files = {t: table_files(con, t, alias) for t in TABLES}
     tmp = root / f".{PUBLISHED_NAME}.tmp"
     tmp.unlink(missing_ok=True)
     with connect() as bi:
         bi.execute(f"attach '{literal(tmp)}' as bi (storage_version '{STORAGE_VERSION}')")
         bi.execute("use bi")
-        for table in TABLES:
-            found = _columns_in(bi, files[table].files)
-            bi.execute(view_sql(table, columns[table], found, files[table]))
-        create_views(bi)
-        bi.execute(f"create view etl_snapshot as select {int(snapshot.snapshot_id)} as snapshot_id, "
-                   f"'{literal(snapshot.run_id)}' as run_id")
+        snapshot_views(bi, files, snapshot)
         for statement in _comments():
             bi.execute(statement)
         bi.execute("use memory")
@@ -122,6 +116,18 @@ def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str
     tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     _replace(tmp, root / MANIFEST_NAME)
     return files
+
+
+def snapshot_views(con, files: dict[str, TableFiles], snapshot: Snapshot) -> None:
+    """In `con`'s default database: what a reader of one snapshot sees (the BI file, `etl sql
+    --as-of`): a view per table over `files`, the views of sql/views/ and sql/bi/, etl_snapshot."""
+    columns = ddl_types()
+    for table in TABLES:
+        tf = files.get(table, TableFiles())
+        con.execute(view_sql(table, columns[table], _columns_in(con, tf.files), tf))
+    create_views(con)
+    con.execute(f"create view etl_snapshot as select {int(snapshot.snapshot_id)} as snapshot_id, "
+                f"'{literal(snapshot.run_id)}' as run_id")
 
 
 def published_snapshot(root: Path) -> int | None:
