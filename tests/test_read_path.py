@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 from datetime import date
@@ -28,7 +29,10 @@ from etl.schemas import TABLES
 from etl.storage import lake
 from etl.storage.history import find
 from tests.corpus import (
+    _drop_root_read_powers,
+    can_drop_root_read_powers,
     copy_warehouse,
+    etl_subject_to_permissions,
     front_page,
     home_page,
     sample_posts,
@@ -187,6 +191,92 @@ def test_as_of_reads_each_snapshot_exactly_as_the_lake_holds_it(tmp_path):
             for t in TABLES:
                 got = sorted(reader.execute(f'select * from "{t}"').fetchall(), key=repr)
                 assert got == lake_rows(wh, t, snapshot_id), (run_id, t)
+
+
+# --- the files readers read are read-only ---------------------------------------------
+
+
+def test_published_and_data_files_are_written_read_only(warehouse):
+    wh, _ = warehouse
+    named = [*manifest_files(wh), wh / "published.duckdb", wh / "snapshot.json"]
+    for path in named:
+        assert not os.stat(path).st_mode & 0o222, f"{path} is writable"
+    assert os.stat(wh / "lake.sqlite").st_mode & stat.S_IWUSR  # the catalog stays the writer's
+    if not can_drop_root_read_powers():
+        pytest.skip("cannot make a process subject to file permissions here")
+    # Their owner, subject to permissions, cannot open one to write.
+    probe = "import sys\nfor p in sys.argv[1:]:\n    try:\n        open(p, 'r+b')\n    except PermissionError:\n" \
+            "        continue\n    print('opened', p)\n"
+    done = subprocess.run([sys.executable, "-c", probe, *map(str, named)], capture_output=True, text=True,
+                          preexec_fn=_drop_root_read_powers if os.geteuid() == 0 else None)
+    assert done.returncode == 0 and done.stdout == "", done.stdout + done.stderr
+
+
+def _subject_to_permissions(script: str, *args: str | Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-c", script, *map(str, args)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300, preexec_fn=_drop_root_read_powers if os.geteuid() == 0 else None)
+
+
+SMALL_COMMITS = """
+import sys
+from pathlib import Path
+from etl import duck
+from etl.storage import lake
+with duck.connect() as con:
+    lake.attach(con, Path(sys.argv[1]))
+    for k in range(20):
+        con.execute("insert into lake.document_warnings values ('d', ?, 'code', 'message', 'r')", [k])
+"""
+CLEANUP = """
+import sys
+from pathlib import Path
+from etl import duck
+from etl.storage import lake
+with duck.connect() as con:
+    lake.attach(con, Path(sys.argv[1]))
+    print(len(con.execute("call ducklake_cleanup_old_files('lake', cleanup_all => true)").fetchall()))
+"""
+
+
+def test_the_writer_compacts_cleans_up_and_publishes_over_read_only_files(warehouse, tmp_path):
+    """Compaction, cleanup and the publish's renames work on sealed files, in a process that
+    file permissions apply to (the files' owner without root's powers)."""
+    if not can_drop_root_read_powers():
+        pytest.skip("cannot make a process subject to file permissions here")
+    wh = copy_warehouse(warehouse[0], tmp_path / "wh")
+    assert etl("run", SAMPLE, "-w", wh).returncode == 0  # publishes for this folder
+    assert _subject_to_permissions(SMALL_COMMITS, wh).returncode == 0
+    folder = wh / "data" / "main" / "document_warnings"
+    sealed = sorted(folder.iterdir())
+    for f in sealed:
+        f.chmod(0o444)
+    dump = write(tmp_path / "third.txt", SAMPLE.read_text().replace("January 8, 2020", "January 11, 2020"))
+    result = etl_subject_to_permissions("run", dump, "-w", wh)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "maintained compacted=document_warnings" in result.stderr
+    assert rows(wh, "select count(*) from document_warnings where document_id = 'd'") == [(20,)]
+    old = [f for f in folder.iterdir() if str(f) not in manifest_files(wh)]
+    assert len(sealed) > 20 and set(sealed) <= set(old)  # every sealed file compacted away
+    cleaned = _subject_to_permissions(CLEANUP, wh)
+    assert cleaned.stdout.split() == [str(len(old))], cleaned.stdout + cleaned.stderr
+    assert not any(f.exists() for f in old)
+    assert not os.stat(wh / "published.duckdb").st_mode & 0o222  # replaced over the sealed one
+    assert etl("sql", "select count(*) from bi_posts", "-w", wh).returncode == 0
+
+
+def test_a_warehouse_written_writable_by_the_earlier_release_keeps_working(warehouse, tmp_path):
+    if not can_drop_root_read_powers():
+        pytest.skip("cannot make a process subject to file permissions here")
+    wh = copy_warehouse(warehouse[0], tmp_path / "wh")
+    for path in [*wh.rglob("*")]:
+        if path.is_file():
+            path.chmod(0o644)  # as the release before this one left them
+    assert etl_subject_to_permissions("sql", "select count(*) from posts", "-w", wh).returncode == 0
+    dump = write(tmp_path / "third.txt", SAMPLE.read_text().replace("January 8, 2020", "January 11, 2020"))
+    result = etl_subject_to_permissions("run", dump, "-w", wh)
+    assert result.returncode == 0, result.stdout + result.stderr
+    for path in [*manifest_files(wh), wh / "published.duckdb", wh / "snapshot.json"]:
+        assert not os.stat(path).st_mode & 0o222, path
 
 
 # --- one snapshot for readers -------------------------------------------------------------

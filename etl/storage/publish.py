@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -26,6 +28,7 @@ from etl.storage.lake import ALIAS, Snapshot, create_views, ddl_types, select_li
 PUBLISHED_NAME = "published.duckdb"
 MANIFEST_NAME = "snapshot.json"
 STORAGE_VERSION = "v1.0.0"
+WRITABLE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
 @dataclass
@@ -97,6 +100,7 @@ def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str
     """Write published.duckdb and snapshot.json for the lake's current snapshot (attached to
     `con` as `alias`), which a run tagged `snapshot`."""
     files = {t: table_files(con, t, alias) for t in TABLES}
+    seal(f for tf in files.values() for f in (*tf.files, *tf.deletes.values()))
     tmp = root / f".{PUBLISHED_NAME}.tmp"
     tmp.unlink(missing_ok=True)
     with connect() as bi:
@@ -113,6 +117,7 @@ def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str
         "tables": {t: {"files": f.files, "deletes": f.deletes} for t, f in files.items()},
     }
     tmp = root / f".{MANIFEST_NAME}.tmp"
+    tmp.unlink(missing_ok=True)  # a killed run may have left it, sealed
     tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     _replace(tmp, root / MANIFEST_NAME)
     return files
@@ -130,6 +135,16 @@ def snapshot_views(con, files: dict[str, TableFiles], snapshot: Snapshot) -> Non
                 f"'{literal(snapshot.run_id)}' as run_id")
 
 
+def seal(paths: Iterable[str | Path]) -> None:
+    """Take the write permission off files readers read (a data file is never changed, only
+    replaced or deleted, which needs the folder's permission, not the file's). Files an
+    earlier release wrote writable are sealed when a snapshot names them."""
+    for path in paths:
+        mode = os.stat(path).st_mode
+        if mode & WRITABLE:
+            os.chmod(path, stat.S_IMODE(mode) & ~WRITABLE)
+
+
 def published_snapshot(root: Path) -> int | None:
     """The snapshot id snapshot.json names, if it was published for the folder where it is
     now (None before the first publish, or in a copied or moved warehouse)."""
@@ -141,6 +156,8 @@ def published_snapshot(root: Path) -> int | None:
 
 
 def _replace(tmp: Path, final: Path) -> None:
+    """Rename `tmp` over `final`, sealed and on disk first."""
+    seal([tmp])
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)
