@@ -38,7 +38,7 @@ from tests.corpus import (
     sample_posts,
     write,
 )
-from tests.utils import ROOT, SAMPLE, etl, lake_rows, other_day, rows, table_counts
+from tests.utils import ROOT, SAMPLE, doc_block, etl, lake_rows, other_day, rows, table_counts
 
 
 def digests(wh: Path) -> dict[str, str]:
@@ -306,6 +306,36 @@ def test_a_new_reader_in_the_same_process_sees_the_newest_run(warehouse, tmp_pat
     # Once every connection to the file is closed, a plain connect opens the new file.
     with duckdb.connect(str(wh / "published.duckdb"), read_only=True) as fresh:
         assert fresh.execute(snapshot).fetchone() == new
+
+
+def test_read_snapshot_reads_every_table_of_one_snapshot_while_runs_publish(warehouse, tmp_path):
+    """issue 21 item 7: read_table() read snapshot.json again for each table."""
+    from etl.storage.publish import read_snapshot, read_table
+
+    wh = copy_warehouse(warehouse[0], tmp_path / "wh")
+    assert etl("run", SAMPLE, "-w", wh).returncode == 0
+    snap = read_snapshot(wh)
+    dump = write(tmp_path / "third.txt", SAMPLE.read_text().replace("January 8, 2020", "January 11, 2020"))
+    assert etl("run", dump, "-w", wh).returncode == 0
+    assert read_snapshot(wh).snapshot_id > snap.snapshot_id
+    assert read_table(wh, "documents").num_rows == 3  # the newest run, read again
+    # Every table from `snap` is of its snapshot, read after a newer one was published.
+    documents, comments, runs = snap.table("documents"), snap.table("comments"), snap.table("runs")
+    assert (documents.num_rows, comments.num_rows, runs.num_rows) == (2, 24, 3)
+    assert snap.run_id == max(runs.column("run_id").to_pylist())
+    assert set(comments.column("document_id").to_pylist()) <= set(documents.column("document_id").to_pylist())
+    with pytest.raises(KeyError, match="no table 'nope'"):
+        snap.table("nope")
+
+
+def test_the_pandas_recipe_of_the_docs(warehouse):
+    """docs/bi.md's pandas lines, run as written (the warehouse's path put in)."""
+    code = doc_block(ROOT / "docs" / "bi.md", "python", "read_snapshot(")
+    scope: dict = {}
+    exec(code.replace("/srv/aletho/warehouse", str(warehouse[0])), scope)
+    assert scope["snap"].run_id == rows(warehouse[0], "select max(run_id) from runs")[0][0]
+    assert scope["per_source"].to_dict() == dict(rows(warehouse[0], """
+        select s.name, count(*) from posts p join sources s using (source_id) group by s.name"""))
 
 
 # --- clear errors ---------------------------------------------------------------------------

@@ -166,24 +166,49 @@ def _replace(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
-def read_table(root: Path, table: str):
-    """One table of the published snapshot as a pyarrow Table, from snapshot.json alone:
-    the way any Parquet reader (pandas, Spark, polars) reads a consistent snapshot. Each
-    data file is read whole, less the row positions its delete file lists."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+@dataclass(frozen=True)
+class PublishedSnapshot:
+    """The snapshot snapshot.json names, read once: every table taken from it is of that one
+    snapshot, however many runs publish meanwhile (the files it names stay on disk for the
+    retention period). The way any Parquet reader (pandas, Spark, polars) reads the warehouse."""
 
-    entry = json.loads((root / MANIFEST_NAME).read_text(encoding="utf-8"))["tables"][table]
-    columns = ddl_types()[table]
-    parts = []
-    for path in entry["files"]:
-        data = pq.read_table(path)
-        delete = entry["deletes"].get(path)
-        if delete:
-            gone = pq.read_table(delete, columns=["pos"]).column("pos")
-            data = data.filter(pc.invert(pc.is_in(pa.array(range(data.num_rows), pa.int64()), gone)))
-        parts.append(data.select([c for c in columns if c in data.column_names]))
-    if not parts:
-        return pa.table({c: pa.array([], pa.null()) for c in columns})
-    return pa.concat_tables(parts, promote_options="default")
+    snapshot_id: int
+    run_id: str
+    tables: dict[str, TableFiles]
+
+    def table(self, name: str):
+        """One table as a pyarrow Table: each data file read whole, less the row positions
+        its delete file lists; the DDL's columns (a column older files lack is null there)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        columns = ddl_types().get(name)
+        if columns is None or name not in TABLES:
+            raise KeyError(f"no table {name!r} in the warehouse (tables: {', '.join(TABLES)})")
+        entry = self.tables.get(name, TableFiles())  # a table added after this snapshot: empty
+        parts = []
+        for path in entry.files:
+            data = pq.read_table(path)
+            delete = entry.deletes.get(path)
+            if delete:
+                gone = pq.read_table(delete, columns=["pos"]).column("pos")
+                data = data.filter(pc.invert(pc.is_in(pa.array(range(data.num_rows), pa.int64()), gone)))
+            parts.append(data.select([c for c in columns if c in data.column_names]))
+        if not parts:
+            return pa.table({c: pa.array([], pa.null()) for c in columns})
+        return pa.concat_tables(parts, promote_options="default")
+
+
+def read_snapshot(root: Path) -> PublishedSnapshot:
+    """The published snapshot of the warehouse at `root`, from one read of snapshot.json."""
+    manifest = json.loads((Path(root) / MANIFEST_NAME).read_text(encoding="utf-8"))
+    return PublishedSnapshot(manifest["snapshot_id"], manifest["run_id"], {
+        t: TableFiles(e["files"], e["deletes"]) for t, e in manifest["tables"].items()})
+
+
+def read_table(root: Path, table: str):
+    """One table of the published snapshot as a pyarrow Table. It reads snapshot.json on each
+    call: two calls may see two snapshots if a run publishes between them. For several
+    tables, `read_snapshot(root)` once, then `.table(name)` for each."""
+    return read_snapshot(root).table(table)
