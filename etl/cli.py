@@ -179,6 +179,17 @@ def _reader(warehouse: Path, as_of: str | None = None, failed: str = ""):
         raise _fail(f"{failed}{str(e).splitlines()[0]}", 1) from None
 
 
+def _output(output: Path | None) -> Path | None:
+    """--output as given, refused (exit 2) where it names a file a warehouse writes itself."""
+    from etl.load import own_file
+
+    owned = own_file(output) if output else None
+    if owned:
+        raise _fail(f"--output {output} is {owned[1]} of the warehouse {owned[0]}, which only `etl` "
+                    "writes: give another path")
+    return output
+
+
 @app.command("sql")
 def sql_command(
     query: Annotated[str, typer.Argument(help="A SQL query.")],
@@ -211,6 +222,7 @@ def report(
     unknown or malformed one exits 2."""
     from etl.report import ALIASES, ReportError, get_report, list_reports, parse_params, query, render, report_list
 
+    output = _output(output)
     if name is None:
         reports = list_reports()
         if format is Format.table:
@@ -257,6 +269,7 @@ def schema(
     `etl schema --format markdown --output docs/data-dictionary.md` regenerates the docs."""
     from etl.dictionary import collect, ddl_catalog, render, undocumented
 
+    output = _output(output)
     with ddl_catalog() as con:
         relations = collect(con)
     text = render(relations, format.value).rstrip("\n")
@@ -276,7 +289,7 @@ def dashboard(
 
     from etl.dashboard import write_dashboard
 
-    output = output or warehouse / "dashboard.html"
+    output = _output(output) or warehouse / "dashboard.html"
     with _reader(warehouse) as con:
         try:
             path = write_dashboard(con, warehouse, output)
@@ -303,7 +316,7 @@ def validation_report(
     from etl.storage.readers import Unreadable
 
     try:
-        path = write_validation_report(warehouse, run_id, output)
+        path = write_validation_report(warehouse, run_id, _output(output))
     except NoRun as e:
         raise _fail(f"no run {e} in {warehouse} (see `etl report run_history` or {warehouse}/logs/)") from None
     except (Unreadable, duckdb.Error, OSError) as e:

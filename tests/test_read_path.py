@@ -418,3 +418,24 @@ def test_on_a_read_only_mount_readers_read_and_writers_say_why_they_cannot(wareh
         result = read_only_mount(wh, *command, "-w", wh)
         assert result.returncode == code, result.stdout + result.stderr
         assert result.stderr.startswith(message) and result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.parametrize("target", ["published.duckdb", "snapshot.json", "lake.sqlite", "data/new.csv", "posts file",
+                                    "logs/run.json", ".lock"])
+def test_output_never_overwrites_the_warehouse_own_files(warehouse, tmp_path, target):
+    """issue 21 item 10: `--output` could overwrite the warehouse's own files."""
+    wh, first = warehouse
+    path = {"posts file": Path(posts_file(wh)), "logs/run.json": wh / "logs" / f"{first}.json"}.get(target, wh / target)
+    link = tmp_path / "link.html"
+    link.symlink_to(path)
+    before = digests(wh), sorted(p.name for p in wh.rglob("*"))
+    for command in (["report", "top_categories", "-w", wh], ["dashboard", "-w", wh], ["validation-report", "-w", wh],
+                    ["schema"]):
+        for output in (path, link):
+            result = etl(*command, "--output", output)
+            assert result.returncode == 2, (command, result.stdout + result.stderr)
+            assert result.stderr.startswith(f"error: --output {output} is ") and "which only `etl` writes" in \
+                result.stderr
+    assert (digests(wh), sorted(p.name for p in wh.rglob("*"))) == before
+    # Outputs of its own beside them are fine: the dashboard's default place, a report's file.
+    assert etl("report", "top_categories", "-w", wh, "--output", tmp_path / "top.csv").returncode == 0
