@@ -6,6 +6,7 @@ that use them, so `etl --help` stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -229,17 +230,37 @@ def _summary_text(s: RunSummary) -> str:
     return "\n".join(lines)
 
 
-def _read_only(warehouse: Path, as_of: str | None = None):
-    from etl.load import LegacyWarehouse, NoWarehouse, Warehouse, open_published
-    from etl.storage.history import UnknownRun, open_as_of
+@contextlib.contextmanager
+def _reader(warehouse: Path, as_of: str | None = None, failed: str = ""):
+    """The warehouse opened for reading, confined and read statements only
+    (etl/storage/readers.py). Failing to open it, a refused statement or a failed one: one
+    `error:` line (after `failed`), exit 1."""
+    import duckdb
 
+    from etl.load import NoWarehouse
+    from etl.storage.history import UnknownRun
+    from etl.storage.readers import NotARead, Unreadable, open_reader
+
+    if as_of is not None and not as_of.strip():
+        raise _fail("--as-of needs a run id (`etl report run_history` lists them)")
     try:
-        if as_of:
-            Warehouse(warehouse).refuse_legacy()
-            return open_as_of(warehouse, as_of)
-        return open_published(Warehouse(warehouse))
-    except (NoWarehouse, LegacyWarehouse, UnknownRun) as e:
-        raise _fail(str(e), 1) from None
+        with open_reader(warehouse, as_of) as con:
+            yield con
+    except (NoWarehouse, UnknownRun, Unreadable, NotARead) as e:
+        raise _fail(f"{failed}{e}", 1) from None
+    except duckdb.Error as e:
+        raise _fail(f"{failed}{str(e).splitlines()[0]}", 1) from None
+
+
+def _output(output: Path | None) -> Path | None:
+    """--output as given, refused (exit 2) where it names a file a warehouse writes itself."""
+    from etl.load import own_file
+
+    owned = own_file(output) if output else None
+    if owned:
+        raise _fail(f"--output {output} is {owned[1]} of the warehouse {owned[0]}, which only `etl` "
+                    "writes: give another path")
+    return output
 
 
 @app.command("sql")
@@ -251,18 +272,14 @@ def sql_command(
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="A run id: query the warehouse as that run left it (time travel).")] = None,
 ) -> None:
-    """Run a read-only query on the published warehouse (or, with --as-of, on an earlier run's snapshot)."""
+    """Run a query on the published warehouse (or, with --as-of, on an earlier run's snapshot).
+    Read statements only (exit 1 for any other); the query reads no file outside the warehouse's data."""
     warehouse = _warehouse(warehouse, config)
-    import duckdb
-
     from etl.report import query as run_query
     from etl.report import render
 
-    with _read_only(warehouse, as_of) as con:
-        try:
-            columns, rows = run_query(con, query)
-        except duckdb.Error as e:
-            raise _fail(str(e).splitlines()[0], 1) from None
+    with _reader(warehouse, as_of) as con:
+        columns, rows = run_query(con, query)
     typer.echo(render(columns, rows, format.value))
 
 
@@ -280,10 +297,9 @@ def report(
     Parameters are converted to their declared type and bound as query parameters; an
     unknown or malformed one exits 2."""
     warehouse = _warehouse(warehouse, config)
-    import duckdb
-
     from etl.report import ALIASES, ReportError, get_report, list_reports, parse_params, query, render, report_list
 
+    output = _output(output)
     if name is None:
         reports = list_reports()
         if format is Format.table:
@@ -301,11 +317,8 @@ def report(
         raise _fail(str(e)) from None
     if name in ALIASES:
         typer.echo(f"note: {rep.description}", err=True)
-    with _read_only(warehouse) as con:
-        try:
-            columns, rows = query(con, rep.sql, values)
-        except duckdb.Error as e:
-            raise _fail(f"report {name} failed: {str(e).splitlines()[0]}", 1) from None
+    with _reader(warehouse, failed=f"report {name} failed: ") as con:
+        columns, rows = query(con, rep.sql, values)
     _emit(render(columns, rows, format.value), output, f"{len(rows)} rows")
 
 
@@ -333,6 +346,7 @@ def schema(
     `etl schema --format markdown --output docs/data-dictionary.md` regenerates the docs."""
     from etl.dictionary import collect, ddl_catalog, render, undocumented
 
+    output = _output(output)
     with ddl_catalog() as con:
         relations = collect(con)
     text = render(relations, format.value).rstrip("\n")
@@ -353,16 +367,16 @@ def dashboard(
     import duckdb
 
     from etl.dashboard import write_dashboard
-    from etl.load import NoWarehouse
 
-    output = output or warehouse / "dashboard.html"
-    try:
-        path = write_dashboard(warehouse, output)
-    except NoWarehouse as e:
-        raise _fail(str(e), 1) from None
-    except duckdb.CatalogException as e:
-        raise _fail(f"{str(e).splitlines()[0]}: the published snapshot predates this version's views; "
-                    "`etl run` recreates them", 1) from None
+    output = _output(output) or warehouse / "dashboard.html"
+    with _reader(warehouse) as con:
+        try:
+            path = write_dashboard(con, warehouse, output)
+        except duckdb.CatalogException as e:
+            raise _fail(f"{str(e).splitlines()[0]}: the published snapshot predates this version's views; "
+                        "`etl run` recreates them", 1) from None
+        except OSError as e:
+            raise _fail(f"cannot write {output}: {e.strerror or e}; give --output another path", 1) from None
     typer.echo(f"wrote {path} ({path.stat().st_size // 1024} KB)")
 
 
@@ -377,12 +391,17 @@ def validation_report(
 ) -> None:
     """Write a self-contained HTML page of a run's validation: expectations, failures, examples."""
     warehouse = _warehouse(warehouse, config)
+    import duckdb
+
     from etl.dashboard import NoRun, write_validation_report
+    from etl.storage.readers import Unreadable
 
     try:
-        path = write_validation_report(warehouse, run_id, output)
+        path = write_validation_report(warehouse, run_id, _output(output))
     except NoRun as e:
         raise _fail(f"no run {e} in {warehouse} (see `etl report run_history` or {warehouse}/logs/)") from None
+    except (Unreadable, duckdb.Error, OSError) as e:
+        raise _fail(f"validation report failed: {str(e).splitlines()[0]}", 1) from None
     typer.echo(f"wrote {path}")
 
 
@@ -396,6 +415,8 @@ def rollback(
     """Make the warehouse as RUN_ID left it current again, as a new snapshot: later runs stay
     in the history (`etl sql --as-of`), and their input files are read again by the next run."""
     warehouse = _warehouse(warehouse, config)
+    import duckdb
+
     from etl.load import LegacyWarehouse, NoWarehouse, WarehouseBusy
     from etl.pipeline import EXIT_BUSY, EXIT_ERROR
     from etl.pipeline import rollback as run_rollback
@@ -410,6 +431,9 @@ def rollback(
         raise _fail(f"{refused}; nothing changed", EXIT_ERROR) from None
     except (NoWarehouse, LegacyWarehouse, UnknownRun) as e:
         raise _fail(str(e), 1) from None
+    except (OSError, duckdb.Error) as e:  # the warehouse cannot be written (a read-only mount) or read
+        raise _fail(f"rollback to {run_id} failed: {type(e).__name__}: {str(e).splitlines()[0]} "
+                    "(`etl status` shows what is published)", EXIT_ERROR) from None
     typer.echo(f"rolled back to run {run_id} (snapshot {done.target.snapshot_id}) as run {done.run_id}")
     for table, before in done.before.items():
         typer.echo(f"  {table}: {before} -> {done.after[table]} rows")
@@ -448,7 +472,7 @@ def status(warehouse: Warehouse = None, config: ConfigFile = None, limit: int = 
     from etl.report import query, render
     from etl.schemas import sql
 
-    with _read_only(warehouse) as con:
+    with _reader(warehouse) as con:
         typer.echo("recent runs:")
         typer.echo(render(*query(con, sql("status/recent_runs"), {"limit": limit}), "table"))
         typer.echo("\nwarehouse holds:")

@@ -558,12 +558,11 @@ def render_charts(charts: list[Chart]) -> dict[str, str]:
     return {c.key: chart_svg(c.spec, c.key) for c in charts if c.spec is not None}
 
 
-def write_dashboard(warehouse: Path, output: Path) -> Path:
-    from etl.load import Warehouse, open_published
+def write_dashboard(con, warehouse: Path, output: Path) -> Path:
+    """The dashboard of the warehouse that `con` reads (etl/storage/readers.py), written to `output`."""
+    from etl.load import Warehouse
 
-    wh = Warehouse(warehouse)
-    with open_published(wh) as con:
-        data = collect_dashboard(con, wh.logs, str(warehouse))
+    data = collect_dashboard(con, Warehouse(warehouse).logs, str(warehouse))
     html = build_dashboard(data, render_charts(dashboard_charts(data)))
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(html, encoding="utf-8")
@@ -572,14 +571,15 @@ def write_dashboard(warehouse: Path, output: Path) -> Path:
 
 def write_validation_report(warehouse: Path, run_id: str | None, output: Path | None) -> Path:
     """The report of one run (the newest log by default); raises NoRun for an unknown id."""
-    from etl.load import NoWarehouse, Warehouse, open_published
+    from etl.load import NoWarehouse, Warehouse
+    from etl.storage.readers import open_reader
 
     wh = Warehouse(warehouse)
     run_id = run_id or latest_log_id(wh.logs)
     if run_id is None:
         raise NoRun("no run has been logged yet")
     try:
-        con = open_published(wh)
+        con = open_reader(wh.root)
     except NoWarehouse:
         con = None  # only failed runs so far: their logs are all there is
     try:

@@ -24,14 +24,21 @@ import shutil
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
 
-from etl.duck import connect
 from etl.schemas import sql
-from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME, published_snapshot
+from etl.storage.lake import CATALOG_NAME, DATA_NAME
+from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME
+from etl.storage.upgrade import LEGACY_DIR
 
 TMP_NAME = ".tmp"
 LEGACY_MARKS = (".versions", "current")  # the snapshot folders of releases before the DuckLake
+# What a warehouse writes itself, relative to its folder (the layout above): no command's
+# --output may name one of these.
+OWN_FOLDERS = (DATA_NAME, TMP_NAME, LEGACY_DIR, *LEGACY_MARKS)
+OWN_FILES = (f"{CATALOG_NAME}*", f"{PUBLISHED_NAME}*", f".{PUBLISHED_NAME}.tmp*", MANIFEST_NAME,
+             f".{MANIFEST_NAME}.tmp", ".lock", "logs/*.json", "logs/*.tmp")
 
 
 class WarehouseBusy(Exception):
@@ -74,20 +81,6 @@ class Warehouse:
         if self.is_legacy():
             raise LegacyWarehouse(f"{self.root} was built by an earlier release (snapshot folders): "
                                   f"run `etl upgrade -w {self.root}` once to convert it from its Parquet files")
-
-
-def open_published(wh: Warehouse):
-    """Read-only connection to the latest published snapshot. In a warehouse folder that was
-    copied or moved since (its BI file names the files of the old place), the same snapshot
-    through the DuckLake instead, until the next run publishes again."""
-    wh.refuse_legacy()
-    if not wh.published.exists():
-        raise NoWarehouse(f"no warehouse at {wh.root}: run `etl run` first")
-    if published_snapshot(wh.root) is None:
-        from etl.storage.history import open_current
-
-        return open_current(wh.root)
-    return connect(wh.published, read_only=True)
 
 
 @contextlib.contextmanager
@@ -159,3 +152,15 @@ def write_log(wh: Warehouse, run_id: str, summary: dict) -> Path:
     tmp.write_text(json.dumps(summary, indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(tmp, path)
     return path
+
+
+def own_file(path: Path) -> tuple[Path, Path] | None:
+    """(warehouse folder, path inside it) if `path` (symlinks followed) is a file some warehouse
+    writes itself: its catalog, a data file, the published files, its lock, a run's log."""
+    target = path.resolve()
+    for folder in target.parents:
+        if (folder / CATALOG_NAME).exists() or (folder / PUBLISHED_NAME).exists():
+            inside = target.relative_to(folder)
+            if inside.parts[0] in OWN_FOLDERS or any(fnmatch(inside.as_posix(), p) for p in OWN_FILES):
+                return folder, inside
+    return None

@@ -8,6 +8,7 @@ import functools
 import hashlib
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -15,6 +16,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import textwrap
 import threading
 import time
 from pathlib import Path
@@ -249,3 +251,11 @@ def project_copy(dest: Path) -> Path:
 def etl_in(project: Path, *args):
     """`etl ARGS` run from a copy of the project (its sql/ and etl/)."""
     return etl(*args, cwd=project, env={"PYTHONPATH": str(project)})
+
+
+def doc_block(doc: Path, lang: str, marker: str) -> str:
+    """The one code block of `doc` in `lang` ("" for a bare fence) that contains `marker`,
+    dedented (some sit in list items): to run what the docs say."""
+    found = re.findall(r"^( *)```(\w*)\n(.*?)^\1```", doc.read_text(encoding="utf-8"), flags=re.M | re.S)
+    (block,) = [textwrap.dedent(body) for _, kind, body in found if kind == lang and marker in body]
+    return block

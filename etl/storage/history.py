@@ -17,6 +17,7 @@ from pathlib import Path
 from etl import __version__, duck
 from etl.schemas import INTERNAL_TABLES, TABLES, sql
 from etl.storage import lake
+from etl.storage.publish import snapshot_views, table_files
 
 # Tables a rollback restores; `runs` and `validation_results` keep every run's history.
 RESTORED = tuple(t for t in TABLES if t not in ("runs", "validation_results")) + INTERNAL_TABLES
@@ -44,15 +45,24 @@ def find(con, run_id: str, alias: str = lake.ALIAS) -> lake.Snapshot:
 
 
 def open_as_of(root: Path, run_id: str | None):
-    """A read-only connection whose tables and views are the warehouse as run `run_id` left
-    it (None: as the latest run left it)."""
+    """An in-memory connection whose tables and views are the warehouse as run `run_id` left
+    it (None: as the latest run left it): the views a published file would hold, over that
+    snapshot's files (a table or column the snapshot predates reads as empty or NULL). The
+    lake is detached before it returns: the connection reaches no catalog, only files."""
     con = duck.connect()
     try:
         lake.attach(con, root, read_only=True)
-        if run_id is not None:
-            target = find(con, run_id)
-            lake.attach(con, root, read_only=True, snapshot_id=target.snapshot_id, alias="as_of")
-        lake.views_over(con, "as_of" if run_id is not None else lake.ALIAS)
+        if run_id is None:
+            target, alias = lake.current(con), lake.ALIAS
+        else:
+            target, alias = find(con, run_id), "as_of"
+            lake.attach(con, root, read_only=True, snapshot_id=target.snapshot_id, alias=alias)
+        present = {t for t, in con.execute("select table_name from duckdb_tables() where database_name = ?",
+                                            [alias]).fetchall()}
+        files = {t: table_files(con, t, alias) for t in TABLES if t in present}
+        snapshot_views(con, files, target)
+        for attached in {alias, lake.ALIAS}:
+            con.execute(f"detach {attached}")
     except Exception:
         con.close()
         raise

@@ -204,20 +204,6 @@ def select_list(columns: dict[str, str], present) -> str:
                      for c, t in columns.items())
 
 
-def views_over(con, alias: str, tables: tuple[str, ...] = TABLES) -> None:
-    """In `con`'s default database: a view per table of the DDL over the attached lake (a
-    table or column the snapshot predates reads as empty or NULL), then the views of
-    sql/views/ and the BI layer of sql/bi/ (for time travel)."""
-    have = _columns(con, alias)
-    for table in tables:
-        columns = ddl_types()[table]
-        present = have.get(table, {})
-        select = select_list(columns, present)
-        source = f'from {alias}."{table}"' if present else "where false"
-        con.execute(f'create or replace view "{table}" as select {select} {source}')
-    create_views(con)
-
-
 def create_views(con) -> None:
     """The views of sql/views/ and the BI layer of sql/bi/, over tables `con` already names."""
     for folder in ("views", "bi"):

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import json
 import os
+import stat
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -26,6 +28,7 @@ from etl.storage.lake import ALIAS, Snapshot, create_views, ddl_types, select_li
 PUBLISHED_NAME = "published.duckdb"
 MANIFEST_NAME = "snapshot.json"
 STORAGE_VERSION = "v1.0.0"
+WRITABLE = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
 
 
 @dataclass
@@ -96,18 +99,14 @@ def snapshot_view(snapshot: Snapshot) -> str:
 def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str, TableFiles]:
     """Write published.duckdb and snapshot.json for the lake's current snapshot (attached to
     `con` as `alias`), which a run tagged `snapshot`."""
-    columns = ddl_types()
     files = {t: table_files(con, t, alias) for t in TABLES}
+    seal(f for tf in files.values() for f in (*tf.files, *tf.deletes.values()))
     tmp = root / f".{PUBLISHED_NAME}.tmp"
     tmp.unlink(missing_ok=True)
     with connect() as bi:
         bi.execute(f"attach '{literal(tmp)}' as bi (storage_version '{STORAGE_VERSION}')")
         bi.execute("use bi")
-        for table in TABLES:
-            found = _columns_in(bi, files[table].files)
-            bi.execute(view_sql(table, columns[table], found, files[table]))
-        create_views(bi)
-        bi.execute(snapshot_view(snapshot))
+        snapshot_views(bi, files, snapshot)
         for statement in _comments():
             bi.execute(statement)
         bi.execute("use memory")
@@ -118,9 +117,31 @@ def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str
         "tables": {t: {"files": f.files, "deletes": f.deletes} for t, f in files.items()},
     }
     tmp = root / f".{MANIFEST_NAME}.tmp"
+    tmp.unlink(missing_ok=True)  # a killed run may have left it, sealed
     tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
     _replace(tmp, root / MANIFEST_NAME)
     return files
+
+
+def snapshot_views(con, files: dict[str, TableFiles], snapshot: Snapshot) -> None:
+    """In `con`'s default database: what a reader of one snapshot sees (the BI file, `etl sql
+    --as-of`): a view per table over `files`, the views of sql/views/ and sql/bi/, etl_snapshot."""
+    columns = ddl_types()
+    for table in TABLES:
+        tf = files.get(table, TableFiles())
+        con.execute(view_sql(table, columns[table], _columns_in(con, tf.files), tf))
+    create_views(con)
+    con.execute(snapshot_view(snapshot))
+
+
+def seal(paths: Iterable[str | Path]) -> None:
+    """Take the write permission off files readers read (a data file is never changed, only
+    replaced or deleted, which needs the folder's permission, not the file's). Files an
+    earlier release wrote writable are sealed when a snapshot names them."""
+    for path in paths:
+        mode = os.stat(path).st_mode
+        if mode & WRITABLE:
+            os.chmod(path, stat.S_IMODE(mode) & ~WRITABLE)
 
 
 def published_snapshot(root: Path) -> int | None:
@@ -134,6 +155,8 @@ def published_snapshot(root: Path) -> int | None:
 
 
 def _replace(tmp: Path, final: Path) -> None:
+    """Rename `tmp` over `final`, sealed and on disk first."""
+    seal([tmp])
     fd = os.open(tmp, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -142,24 +165,49 @@ def _replace(tmp: Path, final: Path) -> None:
     os.replace(tmp, final)
 
 
-def read_table(root: Path, table: str):
-    """One table of the published snapshot as a pyarrow Table, from snapshot.json alone:
-    the way any Parquet reader (pandas, Spark, polars) reads a consistent snapshot. Each
-    data file is read whole, less the row positions its delete file lists."""
-    import pyarrow as pa
-    import pyarrow.compute as pc
-    import pyarrow.parquet as pq
+@dataclass(frozen=True)
+class PublishedSnapshot:
+    """The snapshot snapshot.json names, read once: every table taken from it is of that one
+    snapshot, however many runs publish meanwhile (the files it names stay on disk for the
+    retention period). The way any Parquet reader (pandas, Spark, polars) reads the warehouse."""
 
-    entry = json.loads((root / MANIFEST_NAME).read_text(encoding="utf-8"))["tables"][table]
-    columns = ddl_types()[table]
-    parts = []
-    for path in entry["files"]:
-        data = pq.read_table(path)
-        delete = entry["deletes"].get(path)
-        if delete:
-            gone = pq.read_table(delete, columns=["pos"]).column("pos")
-            data = data.filter(pc.invert(pc.is_in(pa.array(range(data.num_rows), pa.int64()), gone)))
-        parts.append(data.select([c for c in columns if c in data.column_names]))
-    if not parts:
-        return pa.table({c: pa.array([], pa.null()) for c in columns})
-    return pa.concat_tables(parts, promote_options="default")
+    snapshot_id: int
+    run_id: str
+    tables: dict[str, TableFiles]
+
+    def table(self, name: str):
+        """One table as a pyarrow Table: each data file read whole, less the row positions
+        its delete file lists; the DDL's columns (a column older files lack is null there)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+        import pyarrow.parquet as pq
+
+        columns = ddl_types().get(name)
+        if columns is None or name not in TABLES:
+            raise KeyError(f"no table {name!r} in the warehouse (tables: {', '.join(TABLES)})")
+        entry = self.tables.get(name, TableFiles())  # a table added after this snapshot: empty
+        parts = []
+        for path in entry.files:
+            data = pq.read_table(path)
+            delete = entry.deletes.get(path)
+            if delete:
+                gone = pq.read_table(delete, columns=["pos"]).column("pos")
+                data = data.filter(pc.invert(pc.is_in(pa.array(range(data.num_rows), pa.int64()), gone)))
+            parts.append(data.select([c for c in columns if c in data.column_names]))
+        if not parts:
+            return pa.table({c: pa.array([], pa.null()) for c in columns})
+        return pa.concat_tables(parts, promote_options="default")
+
+
+def read_snapshot(root: Path) -> PublishedSnapshot:
+    """The published snapshot of the warehouse at `root`, from one read of snapshot.json."""
+    manifest = json.loads((Path(root) / MANIFEST_NAME).read_text(encoding="utf-8"))
+    return PublishedSnapshot(manifest["snapshot_id"], manifest["run_id"], {
+        t: TableFiles(e["files"], e["deletes"]) for t, e in manifest["tables"].items()})
+
+
+def read_table(root: Path, table: str):
+    """One table of the published snapshot as a pyarrow Table. It reads snapshot.json on each
+    call: two calls may see two snapshots if a run publishes between them. For several
+    tables, `read_snapshot(root)` once, then `.table(name)` for each."""
+    return read_snapshot(root).table(table)
