@@ -112,9 +112,11 @@ class Batch:
 
     def settle(self, known: Known) -> None:
         """A file rejected by an earlier run (same bytes, or same unreadable path) is not new,
-        unless the run retries the rejected (`known` leaves them out then)."""
-        self.skipped += sum(r.document_id in known for r in self.rejected)
-        self.rejected = [r for r in self.rejected if r.document_id not in known]
+        unless the run retries the rejected (`known` leaves them out then) or it is rejected
+        on every run (Rejected.every_run)."""
+        again = [r.every_run or r.document_id not in known for r in self.rejected]
+        self.skipped += again.count(False)
+        self.rejected = [r for r, keep in zip(self.rejected, again, strict=True) if keep]
 
 
 @dataclass

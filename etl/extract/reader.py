@@ -12,6 +12,8 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
+from etl.paths import path_text
+
 HTML_RE = re.compile(r"^\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
 MAX_CONTROL_RATIO = 0.01  # share of control characters above which text counts as binary
 # Control characters other than \t \n \v \f \r: one byte each, the same in every encoding read.
@@ -33,12 +35,15 @@ class Rejected(Exception):
     path: str
     size_bytes: int | None
     reason: str
+    # Reported by every run given it, not by the first only: a mistake in the command (the
+    # warehouse given as input), not in a file, which a later run must not pass over in silence.
+    every_run: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
 
     def __reduce__(self):  # an Exception pickles its args, a frozen dataclass needs its fields
-        return Rejected, (self.document_id, self.path, self.size_bytes, self.reason)
+        return Rejected, (self.document_id, self.path, self.size_bytes, self.reason, self.every_run)
 
 
 def path_id(path: str) -> str:
@@ -71,9 +76,9 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 
 def read_bytes(path: Path, max_bytes: int) -> tuple[str, bytes, os.stat_result]:
-    """(document id, bytes, stat taken before reading) of one input file; raise Rejected if it
-    cannot be read."""
-    shown = str(path)
+    """(document id, bytes, stat taken before reading) of one input file; raise Rejected, under
+    the path's stored text (etl/paths.py), if it cannot be read."""
+    shown = path_text(str(path))
     try:
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end
