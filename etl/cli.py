@@ -338,19 +338,23 @@ def upgrade(
     """Convert a warehouse built by an earlier release (snapshot folders) into the current
     storage, from its own Parquet files: no old dumps needed."""
     from etl.load import WarehouseBusy
-    from etl.pipeline import EXIT_BUSY
+    from etl.pipeline import EXIT_BUSY, upgrade_keys
     from etl.pipeline import upgrade as run_upgrade
 
     try:
         done = run_upgrade(warehouse, wait=wait, log=_logger(LogFormat.text))
+        rekeyed = upgrade_keys(warehouse, wait=wait, log=_logger(LogFormat.text))
     except WarehouseBusy as busy:
         raise _fail(str(busy), EXIT_BUSY) from None
-    if done is None:
+    if done is None and not rekeyed:
         typer.echo(f"{warehouse} needs no upgrade")
         return
-    typer.echo(f"upgraded {warehouse} (latest run {done.run_id}): "
-               + ", ".join(f"{t} {n}" for t, n in done.rows.items()))
-    typer.echo(f"the earlier snapshot folders are in {done.moved_to}: delete it once satisfied")
+    if done is not None:
+        typer.echo(f"upgraded {warehouse} (latest run {done.run_id}): "
+                   + ", ".join(f"{t} {n}" for t, n in done.rows.items()))
+        typer.echo(f"the earlier snapshot folders are in {done.moved_to}: delete it once satisfied")
+    if rekeyed:
+        typer.echo(f"{warehouse}: {rekeyed.describe()}")
 
 
 @app.command()

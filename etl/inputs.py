@@ -51,10 +51,13 @@ def found(paths: Iterable[Path], warehouse: Path | None, problems: list[Rejected
     share a folder). Unreadable folders, dangling links and symlink loops are added to
     `problems`, not raised."""
     wh = _key(warehouse) if warehouse else None
+    reported: set[str] = set()  # a path given twice is one problem (one `documents` row)
 
     def problem(p: Path | str, reason: str, every_run: bool = False) -> None:
         shown = path_text(str(p))
-        problems.append(Rejected(path_id(shown), shown, None, reason, every_run))
+        if shown not in reported:
+            reported.add(shown)
+            problems.append(Rejected(path_id(shown), shown, None, reason, every_run))
 
     for root in paths:
         if wh and _inside(root, wh):

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from etl.inputs import discover
 from etl.paths import os_path
 from tests.corpus import (
     can_drop_root_read_powers,
@@ -171,3 +172,14 @@ def test_nothing_below_an_input_folder_is_read_in_the_warehouse(warehouse_as_inp
         assert not any(f"rejected {p}" in run.stdout for p in ("./wh", "dumps/logs", "dumps/notes.txt"))
     stored = [path for (path,) in rows(w["wh"], "select path from documents")]
     assert sorted(p for p in stored if "notes" in p or "logs" in p) == ["wh/logs", "wh/notes.txt"]
+
+
+@pytest.mark.quick
+def test_a_path_given_twice_is_one_problem(tmp_path):
+    """One `documents` row per path: a missing file, or the warehouse, given twice."""
+    wh, missing = tmp_path / "wh", tmp_path / "aletho-news-2020-01-31.txt"
+    wh.mkdir()
+    files, problems = discover([missing, wh, missing, wh], wh)
+    assert files == []
+    assert [(p.path, p.reason, p.every_run) for p in problems] == [
+        (str(missing), "no such file or folder", False), (str(wh), WAREHOUSE_ITSELF, True)]

@@ -9,6 +9,7 @@ import hashlib
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -54,7 +55,9 @@ def path_id(path: str) -> str:
 def decode(raw: bytes) -> tuple[str, str]:
     """Decode a dump: UTF-8 (with or without BOM), else Windows-1252, else Latin-1.
 
-    Returns (text with LF line endings, encoding). Raises ValueError for binary data.
+    Returns (text with LF line endings, in Unicode NFC, encoding). Raises ValueError for
+    binary data. NFC: a dump saved in NFD (é as e + U+0301, as macOS writes it) reads as
+    the same text, so its names, titles and ids are those of the same dump in NFC.
     """
     if b"\x00" in raw:
         raise ValueError("contains NUL bytes: a binary file, not a text dump")
@@ -72,7 +75,7 @@ def decode(raw: bytes) -> tuple[str, str]:
     controls = len(raw) - len(raw.translate(None, CONTROL_BYTES))
     if controls > MAX_CONTROL_RATIO * len(text):
         raise ValueError(f"binary file: {controls} control characters in {len(text)}")
-    return text, encoding
+    return unicodedata.normalize("NFC", text), encoding
 
 
 def read_bytes(path: Path, max_bytes: int) -> tuple[str, bytes, os.stat_result]:
