@@ -91,8 +91,10 @@ def worlds(tmp_path_factory) -> dict:
         "gone": lambda: etl("run", "none", "-w", root / "gone", cwd=elsewhere),
     })
     runs["gone-pending"] = lake_rows(root / "gone", "upgrades")
+    shutil.copytree(root / "gone", root / "back", symlinks=True)
     runs |= run_many({  # then the NFC dump: the first copy the pending posts meet; and once more
         "gone-then": lambda: etl("run", "nfc", "-w", root / "gone", cwd=elsewhere),
+        "back": lambda: etl("upgrade", "-w", "back", cwd=root),  # where the dump's path leads to it again
         "upgrade-then": lambda: etl("run", "nfc", "-w", "upgrade", cwd=root),
         "kept-again": lambda: etl("run", "nfc", "-w", "kept", cwd=root),
     })
@@ -145,6 +147,14 @@ def test_posts_whose_dumps_are_gone_wait_for_a_copy(worlds):
     assert len(runs["gone-pending"]) == 4  # the upgrade's row, and the 3 posts
     assert "re-keyed pending posts posts=3" in runs["gone-then"].stderr
     assert lake_rows(worlds["root"] / "gone", "upgrades") == [r for r in runs["gone-pending"] if r[2] is None]
+
+
+def test_etl_upgrade_re_keys_pending_posts_whose_dumps_are_back(worlds):
+    root, back = worlds["root"], worlds["runs"]["back"]
+    assert back.returncode == 0, back.stdout + back.stderr
+    assert "ids of the NFC form of their text: re-keyed 3 posts\n" in back.stdout
+    assert len(lake_rows(root / "back", "upgrades")) == 1
+    assert keyed(root / "back")["posts"] == keyed(root / "new")["posts"]
 
 
 def test_the_earlier_releases_duplicates_become_one_row(worlds):
