@@ -336,7 +336,8 @@ def upgrade(
     wait: Annotated[bool, typer.Option(help="Wait for a running writer instead of exiting with 4.")] = False,
 ) -> None:
     """Convert a warehouse built by an earlier release (snapshot folders) into the current
-    storage, from its own Parquet files: no old dumps needed."""
+    storage, from its own Parquet files: no old dumps needed. Then re-key what an earlier
+    release keyed from text that was not NFC (posts: from their dumps, where they are)."""
     from etl.load import WarehouseBusy
     from etl.pipeline import EXIT_BUSY, upgrade_keys
     from etl.pipeline import upgrade as run_upgrade
