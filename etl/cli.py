@@ -447,22 +447,32 @@ def upgrade(
     wait: Annotated[bool, typer.Option(help="Wait for a running writer instead of exiting with 4.")] = False,
 ) -> None:
     """Convert a warehouse built by an earlier release (snapshot folders) into the current
-    storage, from its own Parquet files: no old dumps needed."""
-    warehouse = _warehouse(warehouse, config)
+    storage, from its own Parquet files: no old dumps needed. Then re-key what an earlier
+    release keyed from text that was not NFC (posts: from their dumps, where they are)."""
+    cfg = _config(config)
+    warehouse = warehouse or cfg.warehouse
     from etl.load import WarehouseBusy
-    from etl.pipeline import EXIT_BUSY
+    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, upgrade_keys
     from etl.pipeline import upgrade as run_upgrade
+    from etl.storage.lake import NewerRelease
 
     try:
         done = run_upgrade(warehouse, wait=wait, log=_logger(LogFormat.text))
+        rekeyed = upgrade_keys(warehouse, wait=wait, log=_logger(LogFormat.text), lists_dir=cfg.lists_dir,
+                               max_bytes=cfg.max_bytes)
     except WarehouseBusy as busy:
         raise _fail(str(busy), EXIT_BUSY) from None
-    if done is None:
+    except NewerRelease as refused:
+        raise _fail(f"{refused}; nothing changed", EXIT_ERROR) from None
+    if done is None and not rekeyed:
         typer.echo(f"{warehouse} needs no upgrade")
         return
-    typer.echo(f"upgraded {warehouse} (latest run {done.run_id}): "
-               + ", ".join(f"{t} {n}" for t, n in done.rows.items()))
-    typer.echo(f"the earlier snapshot folders are in {done.moved_to}: delete it once satisfied")
+    if done is not None:
+        typer.echo(f"upgraded {warehouse} (latest run {done.run_id}): "
+                   + ", ".join(f"{t} {n}" for t, n in done.rows.items()))
+        typer.echo(f"the earlier snapshot folders are in {done.moved_to}: delete it once satisfied")
+    if rekeyed:
+        typer.echo(f"{warehouse}: {rekeyed.describe()}")
 
 
 @app.command()

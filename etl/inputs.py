@@ -6,7 +6,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
@@ -15,7 +15,10 @@ import pyarrow as pa
 
 from etl.extract import Rejected
 from etl.extract.reader import path_id
+from etl.paths import os_path, path_text
 from etl.schemas import sql
+
+Key = tuple[int, int]  # (device, inode): a folder however it is reached
 
 
 class Identity(NamedTuple):
@@ -32,55 +35,108 @@ def identity(path: Path, st: os.stat_result, document_id: str) -> Identity:
     return Identity(str(path), st.st_size, st.st_mtime_ns, st.st_ino, document_id)
 
 
-def discover(paths: Iterable[Path], skip: Path | None = None) -> tuple[list[str], list[Rejected]]:
+def discover(paths: Iterable[Path], warehouse: Path | None = None) -> tuple[list[str], list[Rejected]]:
     """The files `found`, as a list, and the problems met."""
     problems: list[Rejected] = []
-    return list(found(paths, skip, problems)), problems
+    return list(found(paths, warehouse, problems)), problems
 
 
-def found(paths: Iterable[Path], skip: Path | None, problems: list[Rejected]) -> Iterator[str]:
-    """Every file given, and every *.txt below every folder given, in a stable order;
-    never below `skip` (the warehouse, when it sits in an input folder). One at a time, as
-    strings: a run may be given hundreds of thousands of files.
+def found(paths: Iterable[Path], warehouse: Path | None, problems: list[Rejected]) -> Iterator[str]:
+    """Every file given, and every *.txt below every folder given, in a stable order, as
+    their stored text (etl/paths.py). One at a time: a run may be given hundreds of thousands.
 
-    Unreadable folders, dangling links and symlink loops are added to `problems`, not raised."""
-    skip_key = _key(skip) if skip else None
+    Nothing in the `warehouse` folder is read, however it is reached: a folder or file given
+    that is the warehouse or lies in it is a problem (`_in_warehouse`), on every run; below a folder given,
+    the warehouse, and links into it, are left out without a word (dumps and warehouse may
+    share a folder). Unreadable folders, dangling links and symlink loops are added to
+    `problems`, not raised."""
+    wh = _key(warehouse) if warehouse else None
+    reported: set[str] = set()  # a path given twice is one problem (one `documents` row)
 
-    def problem(p: Path, reason: str) -> None:
-        problems.append(Rejected(path_id(str(p)), str(p), None, reason))
+    def problem(p: Path | str, reason: str, every_run: bool = False) -> None:
+        shown = path_text(str(p))
+        if shown not in reported:
+            reported.add(shown)
+            problems.append(Rejected(path_id(shown), shown, None, reason, every_run))
 
     for root in paths:
-        if root.is_dir():
-            yield from _walk(root, skip_key, problem)
+        if wh and _inside(root, wh):
+            problem(root, _in_warehouse(root, warehouse, wh), every_run=True)
+        elif root.is_dir():
+            yield from _walk(str(root), wh, problem)
         elif root.exists() or root.is_symlink():
-            yield str(root)
+            yield path_text(str(root))
         else:
             problem(root, "no such file or folder")
 
 
-def _walk(root: Path, skip_key: tuple[int, int] | None, problem) -> Iterator[str]:
-    """The *.txt files below `root`, in name order, following links but not loops."""
-    seen: set[tuple[int, int]] = set()
-    for dirpath, dirnames, filenames in os.walk(
-        root, followlinks=True, onerror=lambda e: problem(Path(e.filename), f"cannot read folder: {e.strerror}")
-    ):
-        st = os.stat(dirpath)
-        if (st.st_dev, st.st_ino) in seen:
-            problem(Path(dirpath), "symlink loop: folder already visited")
-            dirnames[:] = []
+def _in_warehouse(path: Path, warehouse: Path, wh: Key) -> str:
+    """Why a path given to a run is not read: it is the warehouse folder, or lies in it."""
+    if _key(path) == wh:
+        return "the warehouse folder: the warehouse is never read as input"
+    return f"in the warehouse folder {path_text(str(warehouse))}: the warehouse is never read as input"
+
+
+def _walk(root: str, wh: Key | None, problem: Callable[[str, str], None]) -> Iterator[str]:
+    """The *.txt files below `root`, in name order, depth first, following links but not
+    loops, nor into the warehouse (`wh`)."""
+    seen: set[Key] = set()
+    folders = [root]
+    while folders:
+        folder = folders.pop()
+        key = _key(folder)
+        if wh and key == wh:
             continue
-        seen.add((st.st_dev, st.st_ino))
-        dirnames[:] = sorted(d for d in dirnames if _key(os.path.join(dirpath, d)) != skip_key)
-        yield from (os.path.join(dirpath, name) for name in sorted(filenames) if name.endswith(".txt"))
+        if key in seen:
+            problem(folder, "symlink loop: folder already visited")
+            continue
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda e: e.name)
+        except OSError as e:
+            problem(folder, f"cannot read folder: {e.strerror}")
+            continue
+        if key:
+            seen.add(key)
+        # As pathlib writes them (no "./" in front), as the workers store the files they read.
+        prefix = "" if folder == "." else folder.rstrip("/") + "/"
+        below = []
+        for entry in entries:
+            if entry.is_symlink() and wh and _inside(entry.path, wh):
+                continue
+            if _is_dir(entry):
+                below.append(prefix + entry.name)
+            elif entry.name.endswith(".txt"):
+                yield path_text(prefix + entry.name)
+        folders.extend(reversed(below))
 
 
-def _key(path: Path | str) -> tuple[int, int] | None:
+def _is_dir(entry: os.DirEntry) -> bool:
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
+def _key(path: Path | str) -> Key | None:
     """What identifies a folder however it is reached (links included); None if gone."""
     try:
         st = os.stat(path)
     except OSError:
         return None
     return st.st_dev, st.st_ino
+
+
+def _inside(path: Path | str, folder: Key) -> bool:
+    """`path`, its links resolved, is the folder `folder` identifies or lies below it."""
+    real = os.path.realpath(path)
+    while True:
+        if _key(real) == folder:
+            return True
+        parent = os.path.dirname(real)
+        if parent == real:
+            return False
+        real = parent
 
 
 @dataclass(frozen=True)
@@ -109,7 +165,7 @@ def file_stats(files: Iterable[str], batch: int = 65_536) -> pa.Table:
 
 def _stat(path: str) -> os.stat_result | None:
     try:
-        return os.stat(path)
+        return os.stat(os_path(path))
     except OSError:
         return None
 

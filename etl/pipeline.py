@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from etl import load
+from etl import load, rekey
 from etl.duck import connect
 from etl.executors import extract
 from etl.extract import Rejected
@@ -26,7 +26,7 @@ from etl.inputs import Known, found, select
 from etl.project import Provenance, provenance
 from etl.reference import Reference, load_reference
 from etl.schemas import DATA_TABLES, INTERNAL_TABLES, TABLES, sql
-from etl.settings import default_expectations_dir, default_lists_dir
+from etl.settings import DEFAULT_MAX_BYTES, default_expectations_dir, default_lists_dir
 from etl.storage import history, lake
 from etl.storage import upgrade as upgrading
 from etl.storage.maintain import DEFAULT_RETENTION_DAYS, maintain
@@ -115,9 +115,11 @@ class Batch:
 
     def settle(self, known: Known) -> None:
         """A file rejected by an earlier run (same bytes, or same unreadable path) is not new,
-        unless the run retries the rejected (`known` leaves them out then)."""
-        self.skipped += sum(r.document_id in known for r in self.rejected)
-        self.rejected = [r for r in self.rejected if r.document_id not in known]
+        unless the run retries the rejected (`known` leaves them out then) or it is rejected
+        on every run (Rejected.every_run)."""
+        again = [r.every_run or r.document_id not in known for r in self.rejected]
+        self.skipped += again.count(False)
+        self.rejected = [r for r, keep in zip(self.rejected, again, strict=True) if keep]
 
 
 @dataclass
@@ -324,6 +326,9 @@ class _Run:
             if self.opts.full_refresh:
                 _drop_tables(con)
                 lake.evolve(con)
+                rekey.mark(con, self.run_id)
+            else:
+                self._upgrade_keys()
             rows = self._write(outcome)
         except Invalid:
             con.rollback()
@@ -334,6 +339,15 @@ class _Run:
         failpoint("commit")
         self.timer("load")
         return rows
+
+    def _upgrade_keys(self) -> None:
+        """Ids an earlier release made from text that was not NFC: the warehouse's, once
+        (etl/rekey.py), and those of the posts left pending that the run brings a copy of."""
+        done = rekey.upgrade(self.con, self.run_id, self.ref, self.opts.max_bytes)
+        if done:
+            self.log("upgraded keys", **done.fields())
+        if rekeyed := rekey.pending(self.con):
+            self.log("re-keyed pending posts", posts=rekeyed)
 
     def _write(self, outcome: Outcome) -> dict[str, int]:
         con = self.con
@@ -465,6 +479,30 @@ def rollback(warehouse: Path, target_run: str, *, wait: bool, log: Log) -> histo
         done = history.rollback(con, target_run, rollback_id)
         publish(con, wh.root, lake.current(con))
         log("rolled back", run_id=rollback_id, to=target_run, snapshot=done.target.snapshot_id)
+        return done
+
+
+def upgrade_keys(warehouse: Path, *, wait: bool, log: Log, lists_dir: Path | None = None,
+                 max_bytes: int = DEFAULT_MAX_BYTES) -> rekey.Rekeyed | None:
+    """`etl upgrade` of a DuckLake warehouse: the key upgrade of etl/rekey.py, or, done, its
+    pending posts' dumps read again (with the reference lists in `lists_dir`); published
+    (None: no DuckLake, or nothing to do)."""
+    wh = load.Warehouse(warehouse)
+    if wh.is_legacy() or not lake.exists(wh.root):
+        return None
+    with load.writer_lock(wh, wait, new_run_id) as upgrade_id, connect() as con:
+        lake.attach(con, wh.root)
+        lake.refuse_newer(con, wh.root)
+        con.execute(f"use {lake.ALIAS}")
+        lake.configure(con)
+        lake.evolve(con)
+        con.begin()
+        done = rekey.upgrade(con, upgrade_id, load_reference(lists_dir), max_bytes, retry=True)
+        con.commit()
+        if done is not None and lake.latest(con):
+            publish(con, wh.root, lake.current(con))
+        if done:
+            log("upgraded keys", warehouse=str(wh.root), **done.fields())
         return done
 
 

@@ -4,8 +4,10 @@ widget headings), and the name key that matches names against them."""
 from __future__ import annotations
 
 import csv
+import io
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
@@ -24,8 +26,14 @@ def name_key(name: str) -> str:
     return NON_WORD_RE.sub("", name.casefold())
 
 
+def _text(path: Path) -> str:
+    """A list file's text in Unicode NFC, the form the dumps are read in (etl/extract/reader.py):
+    a name typed on a Mac (NFD) matches the same name in a dump."""
+    return unicodedata.normalize("NFC", path.read_text(encoding="utf-8"))
+
+
 def _lines(path: Path) -> list[str]:
-    text = path.read_text(encoding="utf-8")
+    text = _text(path)
     return [s for line in text.splitlines() if (s := line.strip()) and not s.startswith("#")]
 
 
@@ -118,9 +126,9 @@ def missing_lists(data_dir: Path) -> list[str]:
 def load_reference(data_dir: Path | None = None) -> Reference:
     """The reference lists in `data_dir` (default: the ones the package ships)."""
     data_dir = data_dir or default_lists_dir()
-    with open(data_dir / "source_aliases.csv", encoding="utf-8", newline="") as f:
-        rows = [r for r in csv.DictReader(f) if r["alias"] and not r["alias"].startswith("#")]
-    sites = tomllib.loads((data_dir / "sites.toml").read_text(encoding="utf-8"))["site"]
+    aliases = csv.DictReader(io.StringIO(_text(data_dir / "source_aliases.csv"), newline=""))
+    rows = [r for r in aliases if r["alias"] and not r["alias"].startswith("#")]
+    sites = tomllib.loads(_text(data_dir / "sites.toml"))["site"]
     return Reference(
         categories=tuple(_lines(data_dir / "known_categories.txt")),
         sources=tuple(_lines(data_dir / "known_sources.txt")),

@@ -30,7 +30,7 @@ RAW_TABLES = ("documents", "document_warnings", "posts", "post_tags", "comments"
 # the run's commit adds to the warehouse's input_files.
 RAW_INPUTS = "input_files"
 # Storage-internal tables (etl/storage/): in the DDL folder, not part of the data contract.
-INTERNAL_TABLES = ("input_files",)
+INTERNAL_TABLES = ("input_files", "upgrades")
 # Every table of the data contract: every table after the tables its foreign keys point
 # to, then any other table sql/tables/ defines (a table added there is created by the next run).
 TABLES = ("runs", *DATA_TABLES, "validation_results")

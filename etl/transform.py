@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -47,21 +48,40 @@ def short_hash(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:16]
 
 
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def key(name: str) -> str:
+    """A name as ids hash it: name_key of its NFC form. The same text in any Unicode form (NFC,
+    or NFD as macOS saves it) gives one id; text in NFC, the id every release gave it."""
+    return name_key(nfc(name))
+
+
 def post_id(post: Post) -> str:
     """Same post, same id: in any dump, any run. Title and byline, normalized."""
-    return short_hash("post", name_key(post.title), name_key(post.byline or ""))
+    return short_hash("post", key(post.title), key(post.byline or ""))
 
 
 def author_id(name: str) -> str:
-    return short_hash("author", name_key(name))
+    return short_hash("author", key(name))
 
 
 def source_id(name: str, ref: Reference) -> str:
-    return short_hash("source", ref.source_key(name))
+    return short_hash("source", ref.source_key(nfc(name)))
 
 
 def tag_id(name: str, kind: str = "category") -> str:
-    return short_hash(kind, name_key(name))
+    return short_hash(kind, key(name))
+
+
+def nfd_post_id(post: Post) -> str | None:
+    """The id the releases before NFC keys gave this post in a dump saved in NFD (name_key
+    drops a combining mark: é keyed as e), when it is not its post_id: a post they stored
+    so is found by it (etl/rekey.py)."""
+    title, byline = (unicodedata.normalize("NFD", t) for t in (post.title, post.byline or ""))
+    old = short_hash("post", name_key(title), name_key(byline))
+    return None if old == post_id(post) else old
 
 
 def word_count(body: str) -> int:
@@ -115,6 +135,7 @@ def _post_rows(post: Post, document_id: str, run_id: str, seq: int, ref: Referen
         "tag_count": post.tag_count, "is_complete": post.is_complete,
         "document_id": document_id, "line_number": post.line, "run_id": run_id,
         "seq": seq, "author": post.author, "source": ref.canonical_source(post.source) if post.source else None,
+        "nfd_post_id": nfd_post_id(post),
     })
     rows["post_tags"].extend(
         {"post_id": pid, "tag_id": tag_id(name), "position": position, "run_id": run_id,

@@ -27,6 +27,7 @@ from etl.extract import Rejected, parse_page
 from etl.extract.reader import path_id, read_bytes, to_document
 from etl.failpoints import failpoint
 from etl.inputs import Known, identity
+from etl.paths import os_path
 from etl.reference import Reference
 from etl.schemas import RAW_INPUTS
 from etl.transform import Parsed, document_rows, empty_rows, write_raw
@@ -135,11 +136,13 @@ def _write(rows, raw_dir: Path, name: str) -> None:
 
 
 def _read(path: Path, s: WorkerContext) -> tuple[str, bytes, os.stat_result]:
-    """read_bytes of `path`, relative to s.base if it is relative; rejected under its own name."""
+    """read_bytes of the file `path` (a stored path: etl/paths.py) names, relative to s.base if
+    it is relative; rejected under its own name."""
+    name = Path(os_path(str(path)))
     if not s.base or path.is_absolute():
-        return read_bytes(path, s.max_bytes)
+        return read_bytes(name, s.max_bytes)
     try:
-        return read_bytes(s.base / path, s.max_bytes)
+        return read_bytes(s.base / name, s.max_bytes)
     except Rejected as r:
         document_id = path_id(str(path)) if r.document_id == path_id(r.path) else r.document_id
         raise Rejected(document_id, str(path), r.size_bytes, r.reason) from None

@@ -9,8 +9,11 @@ import hashlib
 import os
 import re
 import stat
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from etl.paths import path_text
 
 HTML_RE = re.compile(r"^\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
 MAX_CONTROL_RATIO = 0.01  # share of control characters above which text counts as binary
@@ -33,12 +36,15 @@ class Rejected(Exception):
     path: str
     size_bytes: int | None
     reason: str
+    # Reported by every run given it, not by the first only: a mistake in the command (the
+    # warehouse given as input), not in a file, which a later run must not pass over in silence.
+    every_run: bool = False
 
     def __str__(self) -> str:
         return f"{self.path}: {self.reason}"
 
     def __reduce__(self):  # an Exception pickles its args, a frozen dataclass needs its fields
-        return Rejected, (self.document_id, self.path, self.size_bytes, self.reason)
+        return Rejected, (self.document_id, self.path, self.size_bytes, self.reason, self.every_run)
 
 
 def path_id(path: str) -> str:
@@ -49,7 +55,9 @@ def path_id(path: str) -> str:
 def decode(raw: bytes) -> tuple[str, str]:
     """Decode a dump: UTF-8 (with or without BOM), else Windows-1252, else Latin-1.
 
-    Returns (text with LF line endings, encoding). Raises ValueError for binary data.
+    Returns (text with LF line endings, in Unicode NFC, encoding). Raises ValueError for
+    binary data. NFC: a dump saved in NFD (é as e + U+0301, as macOS writes it) reads as
+    the same text, so its names, titles and ids are those of the same dump in NFC.
     """
     if b"\x00" in raw:
         raise ValueError("contains NUL bytes: a binary file, not a text dump")
@@ -67,13 +75,13 @@ def decode(raw: bytes) -> tuple[str, str]:
     controls = len(raw) - len(raw.translate(None, CONTROL_BYTES))
     if controls > MAX_CONTROL_RATIO * len(text):
         raise ValueError(f"binary file: {controls} control characters in {len(text)}")
-    return text, encoding
+    return unicodedata.normalize("NFC", text), encoding
 
 
 def read_bytes(path: Path, max_bytes: int) -> tuple[str, bytes, os.stat_result]:
-    """(document id, bytes, stat taken before reading) of one input file; raise Rejected if it
-    cannot be read."""
-    shown = str(path)
+    """(document id, bytes, stat taken before reading) of one input file; raise Rejected, under
+    the path's stored text (etl/paths.py), if it cannot be read."""
+    shown = path_text(str(path))
     try:
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):  # a FIFO or a device would block or never end

@@ -63,7 +63,7 @@ where
 
 -- The columns of staged_posts (sql/stage/posts.sql).
 insert into posts by name
-select r.* exclude (seq, author, source)
+select r.* exclude (seq, author, source, nfd_post_id)
 from raw_posts as r
 semi join merge_new_posts as n on r.seq = n.seq;
 

@@ -1,6 +1,6 @@
 -- The kept copy of each post. Not sorted: sorting would carry every body through memory.
 with final as (
-    select r.* exclude (seq, author, source)
+    select r.* exclude (seq, author, source, nfd_post_id)
     from raw_posts as r
     semi join chosen_posts as c on r.seq = c.seq
 )

@@ -14,7 +14,7 @@ create table if not exists documents (
 
 comment on table documents is 'One row per input document (dump file), loaded or rejected.';
 comment on column documents.document_id is 'Key. SHA-256 of the raw bytes (of the path, for a file that could not be read).';
-comment on column documents.path is 'Path of the file as given to etl run.';
+comment on column documents.path is 'Path of the file as given to etl run, or found below a folder given. Each byte of a name that is not UTF-8 is written as \xHH, and a backslash doubled (the shell''s $''…'' reads them back).';
 comment on column documents.size_bytes is 'Size of the file in bytes (NULL if unreadable).';
 comment on column documents.encoding is 'Detected text encoding: utf-8, utf-8-sig (with BOM), cp1252 or latin-1.';
 comment on column documents.site_name is 'Site name from the page header (first line), NULL if the dump has no header.';

@@ -18,7 +18,7 @@ create table if not exists posts (
 );
 
 comment on table posts is 'One row per distinct post, however many dumps it was seen in.';
-comment on column posts.post_id is 'Key. Stable hash of the normalized title and byline: the same post in two dumps gets the same id.';
+comment on column posts.post_id is 'Key. Stable hash of the normalized title and byline (case, spaces, punctuation and Unicode form ignored): the same post in two dumps gets the same id.';
 comment on column posts.title is 'Title line of the post, whitespace (non-breaking spaces too) collapsed.';
 comment on column posts.subtitle is 'Caption or subtitle lines between title and byline (repeated lines once), NULL if none.';
 comment on column posts.image_credit is 'The © credit line between title and byline, NULL if none.';
