@@ -1,0 +1,111 @@
+"""Search for BI clients that load no extension: a BI file like published.duckdb (storage
+v1.0.0, views over the exact Parquet files of one snapshot, etl/storage/publish.py) with the
+lake index's tables as views and a table macro `search(q)` in plain SQL. The query's words are
+folded (lower, strip_accents), split, and stemmed by looking them up in search_forms (every
+word the index has seen -> its Snowball stem); a word never seen is kept as it is.
+
+    .venv/bin/python bi.py write --wh W/wh                   # -> work/bi.duckdb
+    .venv-duckdb11/bin/python bi.py query 'sanctions iran'   # run by DuckDB 1.1.3, no extension
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from common import B, HERE, K1, STOP_WORDS, TITLE_WEIGHT
+
+BI_FILE = HERE / "work" / "bi.duckdb"
+TABLES = ("posts", "search_docs", "search_postings", "search_forms")
+
+MACRO = f"""
+create or replace macro search(q, max_hits := 10) as table
+with words as (
+    select distinct unnest(regexp_split_to_array(lower(strip_accents(q)), '[^a-z0-9]+')) as form
+),
+qt as (
+    select row_number() over (order by w.form) as grp, coalesce(f.term, w.form) as term
+    from words w left join search_forms f on f.form = w.form
+    where w.form <> '' and w.form not in ({", ".join(f"'{w}'" for w in STOP_WORDS)})
+),
+stats as (select count(*)::double as n, avg(title_len) as atl, avg(body_len) as abl from search_docs),
+p as (select term, doc, tf_title, tf_body from search_postings where term in (select term from qt)),
+df as (select term, count(*) as df from p group by term),
+hits as (select p.*, qt.grp from p join qt using (term)),
+cand as (select doc from hits group by doc having count(distinct grp) = (select count(*) from qt)),
+weighted as (
+    select h.doc, d.post_id, h.term,
+        {TITLE_WEIGHT} * h.tf_title / (1 - {B} + {B} * d.title_len / s.atl)
+        + h.tf_body / (1 - {B} + {B} * d.body_len / s.abl) as tfw
+    from hits h semi join cand using (doc) join search_docs d using (doc) cross join stats s
+),
+ranked as (
+    select w.post_id, sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5)) * w.tfw / ({K1} + w.tfw)) as score
+    from weighted w join df using (term) cross join stats s
+    group by w.post_id
+    order by score desc, post_id
+    limit max_hits
+)
+select r.post_id, p.title, p.published_on, round(r.score, 3) as score
+from ranked r join posts p using (post_id)
+order by r.score desc, r.post_id
+"""
+
+
+def write(wh: Path) -> None:
+    sys.path.insert(0, str(HERE.parent.parent.parent))
+    from common import attach_lake, duck
+    from etl.schemas import literal
+    from etl.storage.lake import _columns
+    from etl.storage.publish import _columns_in, table_files, view_sql
+
+    con = duck()
+    attach_lake(con, wh)
+    types = _columns(con, "lake")
+    BI_FILE.unlink(missing_ok=True)
+    con.execute(f"attach '{literal(BI_FILE)}' as bi (storage_version 'v1.0.0')")
+    con.execute("use bi")
+    for t in TABLES:
+        files = table_files(con, t)
+        con.execute(view_sql(t, types[t], _columns_in(con, files.files), files))
+    con.execute(MACRO)
+    con.execute("use memory")
+    con.execute("detach bi")
+    print(f"{BI_FILE}: {BI_FILE.stat().st_size} bytes")
+
+
+def query(queries: list[str]) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(BI_FILE), read_only=True,
+                         config={"autoinstall_known_extensions": False, "autoload_known_extensions": False})
+    out = {"duckdb": duckdb.__version__,
+           "extensions_loaded": [r[0] for r in con.execute(
+               "select extension_name from duckdb_extensions() where loaded").fetchall()]}
+    times, results = [], {}
+    for q in queries * 2:  # the first pass warms
+        t0 = time.perf_counter()
+        rows = con.execute("select * from search(?)", [q]).fetchall()
+        times.append((time.perf_counter() - t0) * 1000)
+        results[q] = [r[0] for r in rows]
+    warm = sorted(times[len(queries):])
+    out |= {"median_ms": round(statistics.median(warm), 1), "p95_ms": round(warm[int(0.95 * (len(warm) - 1))], 1),
+            "results": results}
+    print(json.dumps(out))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("step", choices=("write", "query"))
+    ap.add_argument("queries", nargs="*")
+    ap.add_argument("--wh", type=Path)
+    args = ap.parse_args()
+    write(args.wh) if args.step == "write" else query(args.queries)
+
+
+if __name__ == "__main__":
+    main()
