@@ -17,10 +17,10 @@ import sys
 import time
 from pathlib import Path
 
-from common import B, HERE, K1, STOP_WORDS, TITLE_WEIGHT
+from common import HERE, STOP_WORDS
 
 BI_FILE = HERE / "work" / "bi.duckdb"
-TABLES = ("posts", "search_docs", "search_postings", "search_forms")
+TABLES = ("posts", "search_docs", "search_postings", "search_forms", "search_stats", "search_gone")
 
 MACRO = f"""
 create or replace macro search(q, max_hits := 10) as table
@@ -32,27 +32,20 @@ qt as (
     from words w left join search_forms f on f.form = w.form
     where w.form <> '' and w.form not in ({", ".join(f"'{w}'" for w in STOP_WORDS)})
 ),
-stats as (select count(*)::double as n, avg(title_len) as atl, avg(body_len) as abl from search_docs),
-p as (select term, doc, tf_title, tf_body from search_postings where term in (select term from qt)),
-df as (select term, count(*) as df from p group by term),
-hits as (select p.*, qt.grp from p join qt using (term)),
+p as (select term, doc, impact from search_postings where term in (select term from qt)),
+df as (select term, count(*)::double as df from p group by term),
+hits as (select p.*, qt.grp from p join qt using (term) anti join search_gone using (doc)),
 cand as (select doc from hits group by doc having count(distinct grp) = (select count(*) from qt)),
-weighted as (
-    select h.doc, d.post_id, h.term,
-        {TITLE_WEIGHT} * h.tf_title / (1 - {B} + {B} * d.title_len / s.atl)
-        + h.tf_body / (1 - {B} + {B} * d.body_len / s.abl) as tfw
-    from hits h semi join cand using (doc) join search_docs d using (doc) cross join stats s
-),
 ranked as (
-    select w.post_id, sum(ln(1 + (s.n - df.df + 0.5) / (df.df + 0.5)) * w.tfw / ({K1} + w.tfw)) as score
-    from weighted w join df using (term) cross join stats s
-    group by w.post_id
-    order by score desc, post_id
+    select h.doc, sum(ln(1 + (s.docs - df.df + 0.5) / (df.df + 0.5)) * h.impact / 255) as score
+    from hits h semi join cand using (doc) join df using (term) cross join search_stats s
+    group by h.doc
+    order by score desc, h.doc
     limit max_hits
 )
-select r.post_id, p.title, p.published_on, round(r.score, 3) as score
-from ranked r join posts p using (post_id)
-order by r.score desc, r.post_id
+select d.post_id, p.title, p.published_on, round(r.score, 3) as score
+from ranked r join search_docs d using (doc) join posts p using (post_id)
+order by r.score desc, r.doc
 """
 
 
@@ -104,7 +97,12 @@ def main() -> None:
     ap.add_argument("queries", nargs="*")
     ap.add_argument("--wh", type=Path)
     args = ap.parse_args()
-    write(args.wh) if args.step == "write" else query(args.queries)
+    if args.step == "write":
+        write(args.wh)
+    else:
+        from spike import latency_queries
+
+        query(args.queries or latency_queries())
 
 
 if __name__ == "__main__":
