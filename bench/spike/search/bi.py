@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import HERE, STOP_WORDS
+from common import HERE, STOP_WORDS, cpu_seconds, load
 
 BI_FILE = HERE / "work" / "bi.duckdb"
 TABLES = ("posts", "search_docs", "search_postings", "search_forms", "search_stats", "search_gone")
@@ -52,6 +52,7 @@ order by r.score desc, r.doc
 def write(wh: Path) -> None:
     sys.path.insert(0, str(HERE.parent.parent.parent))
     from common import attach_lake, duck
+
     from etl.schemas import literal
     from etl.storage.lake import _columns
     from etl.storage.publish import _columns_in, table_files, view_sql
@@ -79,15 +80,18 @@ def query(queries: list[str]) -> None:
     out = {"duckdb": duckdb.__version__,
            "extensions_loaded": [r[0] for r in con.execute(
                "select extension_name from duckdb_extensions() where loaded").fetchall()]}
-    times, results = [], {}
+    times, cpu, results = [], [], {}
     for q in queries * 2:  # the first pass warms
-        t0 = time.perf_counter()
+        c0, t0 = cpu_seconds(), time.perf_counter()
         rows = con.execute("select * from search(?)", [q]).fetchall()
         times.append((time.perf_counter() - t0) * 1000)
+        cpu.append((cpu_seconds() - c0) * 1000)
         results[q] = [r[0] for r in rows]
-    warm = sorted(times[len(queries):])
-    out |= {"median_ms": round(statistics.median(warm), 1), "p95_ms": round(warm[int(0.95 * (len(warm) - 1))], 1),
-            "results": results}
+    warm, warm_cpu = sorted(times[len(queries):]), sorted(cpu[len(queries):])
+    p95 = int(0.95 * (len(warm) - 1))
+    out |= {"queries": len(queries), "median_ms": round(statistics.median(warm), 1), "p95_ms": round(warm[p95], 1),
+            "cpu_median_ms": round(statistics.median(warm_cpu), 1), "cpu_p95_ms": round(warm_cpu[p95], 1),
+            "load": load(), "results": results}
     print(json.dumps(out))
 
 

@@ -12,14 +12,25 @@ small file: its cost grows with the new posts, not with the archive.
 
 from __future__ import annotations
 
-from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from common import (B, K1, STOP_SET, TITLE_WEIGHT, Query, _stemmer, attach_lake, duck, fold, parse, reset_dir,
-                    terms, words)
+from common import (
+    K1,
+    STOP_SET,
+    TITLE_WEIGHT,
+    B,
+    Query,
+    _stemmer,
+    attach_lake,
+    duck,
+    fold,
+    parse,
+    reset_dir,
+    terms,
+    words,
+)
 
 BATCH = 10_000
 TABLES = ("search_docs", "search_postings", "search_forms", "search_stats", "search_gone")
@@ -270,3 +281,26 @@ def index_bytes(wh: Path) -> int:
 
 
 assert terms  # analyzer shared with the other engines
+
+
+class FileSearcher(Searcher):
+    """The same SQL over views of the snapshot's exact Parquet files (etl.storage.publish.view_sql,
+    as published.duckdb has them) instead of DuckLake scans: the catalog is read once, at open,
+    and Parquet footers stay cached between queries."""
+
+    def __init__(self, wh: Path, snapshot: int | None = None):
+        from etl.storage.lake import _columns
+        from etl.storage.publish import _columns_in, table_files, view_sql
+
+        super().__init__(wh, snapshot)
+        types = _columns(self.con, "lake")
+        self.con.execute("create schema ix")
+        for t in ("search_postings", "search_gone", "search_stats", "search_docs"):
+            files = table_files(self.con, t)
+            self.con.execute(view_sql(f"ix.{t}", types[t], _columns_in(self.con, files.files), files)
+                             .replace(f'create view "ix.{t}"', f"create view ix.{t}"))
+
+    def search(self, text: str, limit: int = 10) -> list[str]:
+        ranked = self.con.execute(query_sql(parse(text), limit, schema="ix")).fetchall()
+        ids = dict(self.con.execute(post_ids_sql([d for d, _ in ranked], schema="ix")).fetchall())
+        return [ids[d] for d, _ in ranked]
