@@ -9,8 +9,15 @@ Reproduce (from bench/spike/search/, a venv of its own; the repository's .venv r
     ../../../.venv/bin/python ../../corpus.py W/posts-corpus --posts 1000000
     etl run W/posts-corpus --warehouse W/wh                             # snapshot A: 1,000,000 posts
     etl run ../../../../shared/data/real-pages ../../../data/sample --warehouse W/wh   # snapshot B: + the real posts
-    etl run W/one-doc --warehouse W/wh       # snapshot C: one listing page (bench/corpus.generate_days, day 5000)
-    .venv/bin/python spike.py all --wh W/wh  # -> results/*.json
+    ../../../.venv/bin/python -c "import sys; sys.path.insert(0, '../..'); import corpus, pathlib; \
+        corpus.generate_days(pathlib.Path('W/one-doc'), range(5000, 5001), limit=1)"
+    etl run W/one-doc --warehouse W/wh       # snapshot C: one listing page, 11 new posts
+    .venv/bin/python spike.py all --wh W/wh  # build + update, queries, cold: -> results/<engine>.json
+    .venv/bin/python spike.py requery lakefiles --wh W/wh   # queries again (-> results/<engine>-requery.json);
+                                             # lakefiles = the lake index read through views of its files
+    .venv/bin/python bi.py write --wh W/wh   # a published.duckdb-like file with the search() macro
+    python3 -m venv .venv-duckdb11 && .venv-duckdb11/bin/pip install --only-binary=:all: duckdb==1.1.3
+    .venv-duckdb11/bin/python bi.py query > results/bi-duckdb-1.1.3.json   # the 50 queries, no extension
 
 Each engine runs in child processes of its own (build + update; queries; cold queries), so
 ru_maxrss is that engine's own. The index is built at snapshot B and updated to C (the posts
