@@ -69,6 +69,16 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _retention(days: float) -> float:
+    """--retention-days as etl/storage/maintain.py accepts it (exit 2 otherwise)."""
+    from etl.storage.maintain import check_retention
+
+    try:
+        return check_retention(days)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+
+
 @app.command()
 def run(
     paths: Annotated[
@@ -84,15 +94,17 @@ def run(
     summary_json: Annotated[Path | None, typer.Option(help="Write the run summary as JSON here.")] = None,
     jobs: Annotated[int | None, typer.Option(min=1, help="Processes that parse. Default: one per core.")] = None,
     retention_days: Annotated[float, typer.Option(
-        min=0, envvar="ETL_RETENTION_DAYS",
-        help="Keep snapshots (time travel, rollback) and the files only they use this many days.")] = 7,
+        envvar="ETL_RETENTION_DAYS", callback=_retention,
+        help="Keep snapshots (time travel, rollback) and the files only they use this many days "
+             "(a finite number, 0 or more).")] = 7,
     scheduler: Annotated[str | None, typer.Option(
         envvar="ETL_DASK_SCHEDULER", show_envvar=True,
         help="Parse on this Dask cluster (tcp://HOST:PORT); validation and the merge stay here.")] = None,
 ) -> None:
     """Load dumps into the warehouse. Exit 0: all loaded; 1: some documents rejected;
     3: validation failed, nothing published; 4: the warehouse is in use; 5: internal error,
-    nothing published."""
+    nothing published (unless the message says the run committed); 6: the run committed but
+    could not publish (readers keep the previous run; the next run publishes)."""
     log = _logger(log_format)
     result = _run_or_exit(
         paths or [SAMPLE_INPUT], warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
@@ -111,7 +123,7 @@ def _run_or_exit(*args, log, **kwargs):
 
     from etl.executors import ClusterError
     from etl.load import LegacyWarehouse, WarehouseBusy
-    from etl.pipeline import EXIT_BUSY, EXIT_ERROR
+    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, AfterCommit
     from etl.pipeline import run as run_pipeline
     from etl.storage.lake import SchemaConflict
 
@@ -123,6 +135,10 @@ def _run_or_exit(*args, log, **kwargs):
     except (LegacyWarehouse, SchemaConflict) as refused:
         log("warehouse refused", error=str(refused), exit_code=EXIT_ERROR)
         raise _fail(f"{refused}; nothing published", EXIT_ERROR) from None
+    except AfterCommit as e:  # a bug after the commit: the data is in, publishing may not be
+        log("run crashed", error=str(e), exit_code=EXIT_ERROR, committed=True, traceback=traceback.format_exc())
+        raise _fail(f"internal error after run {e.run_id} committed (its data is in the warehouse; `etl status` "
+                    f"shows whether it is published, the next run publishes it): {e}", EXIT_ERROR) from None
     except ClusterError as e:  # the cluster, not the input: say which scheduler and what happened
         log("cluster failed", scheduler=e.scheduler, error=str(e), exit_code=EXIT_ERROR)
         raise _fail(f"{e}; nothing published", EXIT_ERROR) from None
@@ -151,6 +167,11 @@ def _summary_text(s: RunSummary) -> str:
     lines.append("tables: " + ", ".join(f"{t} {n}" for t, n in s.table_rows.items()))
     assert w is not None
     lines.append(f"warehouse: {w.root} (BI tools: {w.published}, read-only; Parquet files: {w.manifest})")
+    if s.publish_error:
+        lines[0] = f"run {s.run_id}: {s.status}, committed but NOT published (exit {s.exit_code})"
+        lines.append(f"not published: {s.publish_error}")
+        lines.append("the run's data is committed; readers keep the previous snapshot until a run publishes "
+                     "(the next `etl run` tries first; `etl status` shows the state)")
     if d.new == 0 and d.rejected == 0:
         lines.append("nothing new: the warehouse is unchanged")
     return "\n".join(lines)
@@ -314,20 +335,24 @@ def rollback(
     """Make the warehouse as RUN_ID left it current again, as a new snapshot: later runs stay
     in the history (`etl sql --as-of`), and their input files are read again by the next run."""
     from etl.load import LegacyWarehouse, NoWarehouse, WarehouseBusy
-    from etl.pipeline import EXIT_BUSY
+    from etl.pipeline import EXIT_BUSY, EXIT_UNPUBLISHED
     from etl.pipeline import rollback as run_rollback
-    from etl.storage.history import UnknownRun
+    from etl.storage.history import RollbackRefused, UnknownRun
+    from etl.storage.lake import SchemaConflict
 
     try:
         done = run_rollback(warehouse, run_id, wait=wait, log=_logger(LogFormat.text))
     except WarehouseBusy as busy:
         raise _fail(str(busy), EXIT_BUSY) from None
-    except (NoWarehouse, LegacyWarehouse, UnknownRun) as e:
+    except (NoWarehouse, LegacyWarehouse, UnknownRun, RollbackRefused, SchemaConflict) as e:
         raise _fail(str(e), 1) from None
     typer.echo(f"rolled back to run {run_id} (snapshot {done.target.snapshot_id}) as run {done.run_id}")
     for table, before in done.before.items():
         typer.echo(f"  {table}: {before} -> {done.after[table]} rows")
     typer.echo(f"the runs after {run_id} stay readable with `etl sql --as-of RUN_ID` until retention expires them")
+    if done.publish_error:
+        raise _fail(f"the rollback is committed but NOT published: {done.publish_error}; readers keep the "
+                    "previous snapshot until a run publishes (`etl status` shows the state)", EXIT_UNPUBLISHED)
 
 
 @app.command()
@@ -338,7 +363,7 @@ def upgrade(
     """Convert a warehouse built by an earlier release (snapshot folders) into the current
     storage, from its own Parquet files: no old dumps needed."""
     from etl.load import WarehouseBusy
-    from etl.pipeline import EXIT_BUSY
+    from etl.pipeline import EXIT_BUSY, EXIT_UNPUBLISHED
     from etl.pipeline import upgrade as run_upgrade
 
     try:
@@ -348,22 +373,48 @@ def upgrade(
     if done is None:
         typer.echo(f"{warehouse} needs no upgrade")
         return
-    typer.echo(f"upgraded {warehouse} (latest run {done.run_id}): "
-               + ", ".join(f"{t} {n}" for t, n in done.rows.items()))
+    typer.echo(f"{'finished the interrupted upgrade of' if done.finished else 'upgraded'} {warehouse} "
+               f"(latest run {done.run_id}): " + ", ".join(f"{t} {n}" for t, n in done.rows.items()))
     typer.echo(f"the earlier snapshot folders are in {done.moved_to}: delete it once satisfied")
+    if done.publish_error:
+        raise _fail(f"the upgrade is committed but NOT published: {done.publish_error}; "
+                    "run `etl upgrade` again or `etl run` to publish it", EXIT_UNPUBLISHED)
 
 
 @app.command()
 def status(warehouse: Warehouse = DEFAULT_WAREHOUSE, limit: int = 10) -> None:
-    """Recent runs and what the warehouse holds."""
+    """Recent runs and what the warehouse holds (and a committed run readers do not see yet)."""
     from etl.report import query, render
     from etl.schemas import sql
 
+    pending = _unpublished(warehouse)
     with _read_only(warehouse) as con:
         typer.echo("recent runs:")
         typer.echo(render(*query(con, sql("status/recent_runs"), {"limit": limit}), "table"))
         typer.echo("\nwarehouse holds:")
         typer.echo(render(*query(con, sql("status/holdings")), "table"))
+    if pending:
+        typer.echo(f"\n{pending}")
+
+
+def _unpublished(warehouse: Path) -> str | None:
+    """The line `etl status` prints about a committed snapshot readers do not see (also on
+    stderr, where there is no published one to show yet)."""
+    from etl.load import Warehouse
+    from etl.storage.state import unpublished
+
+    if Warehouse(warehouse).is_legacy() or (found := unpublished(warehouse)) is None:
+        return None
+    shown = f"snapshot {found.published.snapshot_id} of run {found.published.run_id}" if found.published else "nothing"
+    if found.published == found.snapshot:  # the same snapshot, published for the folder's earlier place
+        line = f"NOT PUBLISHED HERE: {found.reason}; BI tools reading published.duckdb read the files of the old place."
+    else:
+        line = (f"NOT PUBLISHED: snapshot {found.snapshot.snapshot_id} (run {found.snapshot.run_id}) is committed, "
+                f"but readers see {shown}: {found.reason}.")
+    line += " The next `etl run` publishes it."
+    if not (Path(warehouse) / "published.duckdb").exists():
+        typer.echo(line, err=True)
+    return line
 
 
 if __name__ == "__main__":

@@ -28,10 +28,11 @@ from pathlib import Path
 
 from etl.duck import connect
 from etl.schemas import sql
+from etl.storage import upgrade
+from etl.storage.lake import exists as lake_exists
 from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME, published_snapshot
 
 TMP_NAME = ".tmp"
-LEGACY_MARKS = (".versions", "current")  # the snapshot folders of releases before the DuckLake
 
 
 class WarehouseBusy(Exception):
@@ -68,12 +69,16 @@ class Warehouse:
         return self.root / TMP_NAME
 
     def is_legacy(self) -> bool:
-        return any((self.root / m).exists() or (self.root / m).is_symlink() for m in LEGACY_MARKS)
+        return upgrade.is_legacy(self.root)
 
     def refuse_legacy(self) -> None:
-        if self.is_legacy():
-            raise LegacyWarehouse(f"{self.root} was built by an earlier release (snapshot folders): "
-                                  f"run `etl upgrade -w {self.root}` once to convert it from its Parquet files")
+        if not self.is_legacy():
+            return
+        if lake_exists(self.root):  # an upgrade started here and did not finish
+            raise LegacyWarehouse(f"the upgrade of {self.root} to this release did not finish (it was interrupted): "
+                                  f"run `etl upgrade -w {self.root}` again to finish it")
+        raise LegacyWarehouse(f"{self.root} was built by an earlier release (snapshot folders): "
+                              f"run `etl upgrade -w {self.root}` once to convert it from its Parquet files")
 
 
 def open_published(wh: Warehouse):

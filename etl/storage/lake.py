@@ -105,10 +105,10 @@ def ddl_types(not_null: bool = False) -> dict[str, dict[str, str]]:
     with connect() as con:
         for table in (*TABLES, *INTERNAL_TABLES):
             con.execute(sql(f"tables/{table}"))
-        return _columns(con, "memory", not_null)
+        return table_columns(con, "memory", not_null)
 
 
-def _columns(con, database: str, not_null: bool = False) -> dict[str, dict[str, str]]:
+def table_columns(con, database: str, not_null: bool = False) -> dict[str, dict[str, str]]:
     """The columns and types of the base tables in `database`, in order; with `not_null`,
     the types of NOT NULL columns carry it ("VARCHAR NOT NULL")."""
     out: dict[str, dict[str, str]] = {}
@@ -127,7 +127,7 @@ def evolve(con, alias: str = ALIAS) -> list[str]:
     or that the DDL dropped, is refused: that needs a decision, not an automatic step.
     Returns what it changed, as lines for the log."""
     wanted = ddl_types(not_null=True)
-    have = _columns(con, alias, not_null=True)
+    have = table_columns(con, alias, not_null=True)
     changes: list[str] = []
     for table, columns in wanted.items():
         if table not in have:
@@ -187,7 +187,7 @@ def views_over(con, alias: str, tables: tuple[str, ...] = TABLES) -> None:
     """In `con`'s default database: a view per table of the DDL over the attached lake (a
     table or column the snapshot predates reads as empty or NULL), then the views of
     sql/views/ and the BI layer of sql/bi/ (for time travel)."""
-    have = _columns(con, alias)
+    have = table_columns(con, alias)
     for table in tables:
         columns = ddl_types()[table]
         present = have.get(table, {})
