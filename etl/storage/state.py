@@ -76,6 +76,8 @@ def unpublished(root: Path) -> Unpublished | None:
         reason = "the warehouse folder was moved or copied since it was published"
     elif _read(root / FAILED_NAME).get("snapshot_id") == newest.snapshot_id:
         reason = _read(root / FAILED_NAME)["reason"]
+    elif shown is not None and shown.run_id == newest.run_id:
+        reason = f"no run since {shown.run_id} has committed: only a schema change or maintenance, not published"
     else:
         reason = "no reason recorded (the writer was killed after its commit, or could not record why)"
     return Unpublished(newest, shown, reason)
