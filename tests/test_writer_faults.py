@@ -157,10 +157,15 @@ def test_a_full_disk_after_the_commit_says_committed_and_the_next_run_publishes(
     assert subprocess.run(disk.command("cp", "-a", sample_warehouse, wh)).returncode == 0
     resume = tmp_path / "resume"
     proc = disk.etl("run", NEW_POSTS, "-w", wh, env={"ETL_FAILPOINTS": "commit", "ETL_FAILPOINT_RESUME": resume})
-    wait_for_line(proc, "failpoint commit reached")
-    disk.fill()  # between the commit and maintenance and publishing
-    resume.touch()
-    out, err = proc.communicate(timeout=120)
+    try:
+        wait_for_line(proc, "failpoint commit reached")
+        disk.fill()  # between the commit and maintenance and publishing
+        resume.touch()
+        out, err = proc.communicate(timeout=120)
+    finally:  # a run left at its failpoint would outlive the test
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 6, out + err
     assert "committed but NOT published (exit 6)" in out and "No space left on device" in out
     assert "nothing published" not in out + err
