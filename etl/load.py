@@ -6,6 +6,7 @@ Layout of a warehouse folder:
     published.duckdb        what BI tools open, read-only: views over one snapshot's files
     snapshot.json           the same snapshot's file lists, for Spark and pandas
     logs/<run_id>.json      summary of every run, published or not
+    publish-failed.json     why the newest snapshot is not published, while it is not (storage/state.py)
     .tmp/<run_id>/          a run's raw rows and spill files, deleted when it ends
     .lock                   held by the running writer
 
