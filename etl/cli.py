@@ -101,6 +101,16 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _retention(days: float | None) -> float | None:
+    """--retention-days as etl/storage/maintain.py accepts it (exit 2 otherwise)."""
+    from etl.storage.maintain import check_retention
+
+    try:
+        return None if days is None else check_retention(days)
+    except ValueError as e:
+        raise typer.BadParameter(str(e)) from None
+
+
 @app.command()
 def init(folder: Annotated[Path, typer.Argument(help="The project folder (created if missing).")] = Path(".")) -> None:
     """Make a project folder: etl.toml (commented), editable copies of the reference lists and
@@ -115,15 +125,6 @@ def init(folder: Annotated[Path, typer.Argument(help="The project folder (create
     typer.echo(f"wrote {done.config} and {len(done.written) - 1} lists and suites"
                + (f" (kept {len(done.kept)} files already there)" if done.kept else ""))
     typer.echo(f"next: put dumps in {folder / 'dumps'}, then `etl run` in {folder}")
-
-
-def _retention_days(value: str | None) -> float | None:
-    from etl.project import retention_days
-
-    try:
-        return None if value is None else retention_days(value)
-    except (TypeError, ValueError) as e:
-        raise typer.BadParameter(str(e)) from None
 
 
 @app.command()
@@ -143,8 +144,8 @@ def run(
     log_format: Annotated[LogFormat | None, typer.Option(help="Log lines on stderr as text or JSON.")] = None,
     summary_json: Annotated[Path | None, typer.Option(help="Write the run summary as JSON here.")] = None,
     jobs: Annotated[int | None, typer.Option(min=1, help="Processes that parse. Default: one per core.")] = None,
-    retention_days: Annotated[str | None, typer.Option(
-        envvar="ETL_RETENTION_DAYS", callback=_retention_days, metavar="DAYS",
+    retention_days: Annotated[float | None, typer.Option(
+        envvar="ETL_RETENTION_DAYS", callback=_retention, metavar="DAYS",
         help="Keep snapshots (time travel, rollback) and the files only they use this many days "
              "(a finite number, 0 or more). Default: the config's, else 7.")] = None,
     scheduler: Annotated[str | None, typer.Option(
@@ -153,7 +154,8 @@ def run(
 ) -> None:
     """Load dumps into the warehouse. Exit 0: all loaded; 1: some documents rejected;
     3: validation failed, nothing published; 4: the warehouse is in use; 5: internal error,
-    nothing published."""
+    nothing published (unless the message says the run committed); 6: the run committed but
+    could not publish (readers keep the previous run; the next run publishes)."""
     from etl.settings import sample_input
 
     cfg = _config(config)
@@ -182,7 +184,7 @@ def _run_or_exit(*args, log, **kwargs):
 
     from etl.executors import ClusterError
     from etl.load import LegacyWarehouse, WarehouseBusy
-    from etl.pipeline import EXIT_BUSY, EXIT_ERROR
+    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, AfterCommit
     from etl.pipeline import run as run_pipeline
     from etl.storage.lake import NewerRelease, SchemaConflict
 
@@ -197,6 +199,10 @@ def _run_or_exit(*args, log, **kwargs):
     except NewerRelease as refused:
         log("warehouse refused", error=str(refused), exit_code=EXIT_ERROR)
         raise _fail(f"{refused}; nothing changed", EXIT_ERROR) from None
+    except AfterCommit as e:  # a bug after the commit: the data is in, publishing may not be
+        log("run crashed", error=str(e), exit_code=EXIT_ERROR, committed=True, traceback=traceback.format_exc())
+        raise _fail(f"internal error after run {e.run_id} committed (its data is in the warehouse; `etl status` "
+                    f"shows whether it is published, the next run publishes it): {e}", EXIT_ERROR) from None
     except ClusterError as e:  # the cluster, not the input: say which scheduler and what happened
         log("cluster failed", scheduler=e.scheduler, error=str(e), exit_code=EXIT_ERROR)
         raise _fail(f"{e}; nothing published", EXIT_ERROR) from None
@@ -225,6 +231,11 @@ def _summary_text(s: RunSummary) -> str:
     lines.append("tables: " + ", ".join(f"{t} {n}" for t, n in s.table_rows.items()))
     assert w is not None
     lines.append(f"warehouse: {w.root} (BI tools: {w.published}, read-only; Parquet files: {w.manifest})")
+    if s.publish_error:
+        lines[0] = f"run {s.run_id}: {s.status}, committed but NOT published (exit {s.exit_code})"
+        lines.append(f"not published: {s.publish_error}")
+        lines.append("the run's data is committed; readers keep the previous snapshot until a run publishes "
+                     "(the next `etl run` tries first; `etl status` shows the state)")
     if d.new == 0 and d.rejected == 0:
         lines.append("nothing new: the warehouse is unchanged")
     return "\n".join(lines)
@@ -418,10 +429,10 @@ def rollback(
     import duckdb
 
     from etl.load import LegacyWarehouse, NoWarehouse, WarehouseBusy
-    from etl.pipeline import EXIT_BUSY, EXIT_ERROR
+    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED
     from etl.pipeline import rollback as run_rollback
-    from etl.storage.history import UnknownRun
-    from etl.storage.lake import NewerRelease
+    from etl.storage.history import RollbackRefused, UnknownRun
+    from etl.storage.lake import NewerRelease, SchemaConflict
 
     try:
         done = run_rollback(warehouse, run_id, wait=wait, log=_logger(LogFormat.text))
@@ -429,7 +440,7 @@ def rollback(
         raise _fail(str(busy), EXIT_BUSY) from None
     except NewerRelease as refused:
         raise _fail(f"{refused}; nothing changed", EXIT_ERROR) from None
-    except (NoWarehouse, LegacyWarehouse, UnknownRun) as e:
+    except (NoWarehouse, LegacyWarehouse, UnknownRun, RollbackRefused, SchemaConflict) as e:
         raise _fail(str(e), 1) from None
     except (OSError, duckdb.Error) as e:  # the warehouse cannot be written (a read-only mount) or read
         raise _fail(f"rollback to {run_id} failed: {type(e).__name__}: {str(e).splitlines()[0]} "
@@ -438,6 +449,9 @@ def rollback(
     for table, before in done.before.items():
         typer.echo(f"  {table}: {before} -> {done.after[table]} rows")
     typer.echo(f"the runs after {run_id} stay readable with `etl sql --as-of RUN_ID` until retention expires them")
+    if done.publish_error:
+        raise _fail(f"the rollback is committed but NOT published: {done.publish_error}; readers keep the "
+                    "previous snapshot until a run publishes (`etl status` shows the state)", EXIT_UNPUBLISHED)
 
 
 @app.command()
@@ -452,7 +466,7 @@ def upgrade(
     cfg = _config(config)
     warehouse = warehouse or cfg.warehouse
     from etl.load import WarehouseBusy
-    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, upgrade_keys
+    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED, upgrade_keys
     from etl.pipeline import upgrade as run_upgrade
     from etl.storage.lake import NewerRelease
 
@@ -468,25 +482,51 @@ def upgrade(
         typer.echo(f"{warehouse} needs no upgrade")
         return
     if done is not None:
-        typer.echo(f"upgraded {warehouse} (latest run {done.run_id}): "
-                   + ", ".join(f"{t} {n}" for t, n in done.rows.items()))
+        typer.echo(f"{'finished the interrupted upgrade of' if done.finished else 'upgraded'} {warehouse} "
+                   f"(latest run {done.run_id}): " + ", ".join(f"{t} {n}" for t, n in done.rows.items()))
         typer.echo(f"the earlier snapshot folders are in {done.moved_to}: delete it once satisfied")
     if rekeyed:
         typer.echo(f"{warehouse}: {rekeyed.describe()}")
+    if done is not None and done.publish_error:
+        raise _fail(f"the upgrade is committed but NOT published: {done.publish_error}; "
+                    "run `etl upgrade` again or `etl run` to publish it", EXIT_UNPUBLISHED)
 
 
 @app.command()
 def status(warehouse: Warehouse = None, config: ConfigFile = None, limit: int = 10) -> None:
-    """Recent runs and what the warehouse holds."""
+    """Recent runs and what the warehouse holds (and a committed run readers do not see yet)."""
     warehouse = _warehouse(warehouse, config)
     from etl.report import query, render
     from etl.schemas import sql
 
+    pending = _unpublished(warehouse)
     with _reader(warehouse) as con:
         typer.echo("recent runs:")
         typer.echo(render(*query(con, sql("status/recent_runs"), {"limit": limit}), "table"))
         typer.echo("\nwarehouse holds:")
         typer.echo(render(*query(con, sql("status/holdings")), "table"))
+    if pending:
+        typer.echo(f"\n{pending}")
+
+
+def _unpublished(warehouse: Path) -> str | None:
+    """The line `etl status` prints about a committed snapshot readers do not see (also on
+    stderr, where there is no published one to show yet)."""
+    from etl.load import Warehouse
+    from etl.storage.state import unpublished
+
+    if Warehouse(warehouse).is_legacy() or (found := unpublished(warehouse)) is None:
+        return None
+    shown = f"snapshot {found.published.snapshot_id} of run {found.published.run_id}" if found.published else "nothing"
+    if found.published == found.snapshot:  # the same snapshot, published for the folder's earlier place
+        line = f"NOT PUBLISHED HERE: {found.reason}; BI tools reading published.duckdb read the files of the old place."
+    else:
+        line = (f"NOT PUBLISHED: snapshot {found.snapshot.snapshot_id} (run {found.snapshot.run_id}) is committed, "
+                f"but readers see {shown}: {found.reason}.")
+    line += " The next `etl run` publishes it."
+    if not (Path(warehouse) / "published.duckdb").exists():
+        typer.echo(line, err=True)
+    return line
 
 
 if __name__ == "__main__":

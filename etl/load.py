@@ -6,6 +6,7 @@ Layout of a warehouse folder:
     published.duckdb        what BI tools open, read-only: views over one snapshot's files
     snapshot.json           the same snapshot's file lists, for Spark and pandas
     logs/<run_id>.json      summary of every run, published or not
+    publish-failed.json     why the newest snapshot is not published, while it is not (storage/state.py)
     .tmp/<run_id>/          a run's raw rows and spill files, deleted when it ends
     .lock                   held by the running writer
 
@@ -28,17 +29,19 @@ from fnmatch import fnmatch
 from pathlib import Path
 
 from etl.schemas import sql
+from etl.storage import upgrade
 from etl.storage.lake import CATALOG_NAME, DATA_NAME
+from etl.storage.lake import exists as lake_exists
 from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME
-from etl.storage.upgrade import LEGACY_DIR
+from etl.storage.state import FAILED_NAME
+from etl.storage.upgrade import LEGACY_DIR, LEGACY_MARKS
 
 TMP_NAME = ".tmp"
-LEGACY_MARKS = (".versions", "current")  # the snapshot folders of releases before the DuckLake
 # What a warehouse writes itself, relative to its folder (the layout above): no command's
 # --output may name one of these.
 OWN_FOLDERS = (DATA_NAME, TMP_NAME, LEGACY_DIR, *LEGACY_MARKS)
 OWN_FILES = (f"{CATALOG_NAME}*", f"{PUBLISHED_NAME}*", f".{PUBLISHED_NAME}.tmp*", MANIFEST_NAME,
-             f".{MANIFEST_NAME}.tmp", ".lock", "logs/*.json", "logs/*.tmp")
+             f".{MANIFEST_NAME}.tmp", ".lock", "logs/*.json", "logs/*.tmp", f"{FAILED_NAME}*")
 
 
 class WarehouseBusy(Exception):
@@ -75,12 +78,16 @@ class Warehouse:
         return self.root / TMP_NAME
 
     def is_legacy(self) -> bool:
-        return any((self.root / m).exists() or (self.root / m).is_symlink() for m in LEGACY_MARKS)
+        return upgrade.is_legacy(self.root)
 
     def refuse_legacy(self) -> None:
-        if self.is_legacy():
-            raise LegacyWarehouse(f"{self.root} was built by an earlier release (snapshot folders): "
-                                  f"run `etl upgrade -w {self.root}` once to convert it from its Parquet files")
+        if not self.is_legacy():
+            return
+        if lake_exists(self.root):  # an upgrade started here and did not finish
+            raise LegacyWarehouse(f"the upgrade of {self.root} to this release did not finish (it was interrupted): "
+                                  f"run `etl upgrade -w {self.root}` again to finish it")
+        raise LegacyWarehouse(f"{self.root} was built by an earlier release (snapshot folders): "
+                              f"run `etl upgrade -w {self.root}` once to convert it from its Parquet files")
 
 
 @contextlib.contextmanager

@@ -29,15 +29,16 @@ from etl.schemas import DATA_TABLES, INTERNAL_TABLES, TABLES, sql
 from etl.settings import DEFAULT_MAX_BYTES, default_expectations_dir, default_lists_dir
 from etl.storage import history, lake
 from etl.storage import upgrade as upgrading
-from etl.storage.maintain import DEFAULT_RETENTION_DAYS, maintain
-from etl.storage.publish import publish, published_snapshot
+from etl.storage.maintain import DEFAULT_RETENTION_DAYS, check_retention, maintain
+from etl.storage.publish import published_snapshot
+from etl.storage.state import publish_or_record
 from etl.summary import Documents, Failure, Places, Posts, Rejection, RunSummary, Validation
 from etl.transform import file_index, materialize, open_stage, set_aside, set_aside_copies, stage
 from etl.validate import Outcome as Checked
 from etl.validate import preload, unique_keys, validate
 from etl.workers import TaskOutcome, Tasks, WorkerContext, default_jobs, tasks
 
-EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY, EXIT_ERROR = 0, 1, 3, 4, 5
+EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED = 0, 1, 3, 4, 5, 6
 
 Log = Callable[..., None]
 Progress = Callable[[Iterable, int], Iterable]
@@ -63,6 +64,9 @@ class RunOptions:
     retention_days: float = DEFAULT_RETENTION_DAYS
     scheduler: str | None = None  # a Dask scheduler (tcp://HOST:PORT): the extract tasks run there
 
+    def __post_init__(self) -> None:
+        check_retention(self.retention_days)
+
 
 def new_run_id() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ") + "-" + secrets.token_hex(3)
@@ -83,6 +87,14 @@ class Timer:
         now = time.perf_counter()
         self.seconds[stage] = round(self.seconds.get(stage, 0) + now - self._last, 3)
         self._last = now
+
+
+class AfterCommit(Exception):
+    """The run failed after its DuckLake transaction committed: its data is in the warehouse."""
+
+    def __init__(self, run_id: str, cause: Exception) -> None:
+        super().__init__(f"{type(cause).__name__}: {cause}")
+        self.run_id = run_id
 
 
 class Invalid(Exception):
@@ -163,11 +175,13 @@ class Outcome:
                 "expectations_evaluated": len(self.checked), "expectations_failed": self.failed_count,
                 "table_rows": json.dumps(rows), **asdict(made_by)}
 
-    def summary(self, wh: load.Warehouse, rows: dict[str, int], timings: dict[str, float]) -> RunSummary:
+    def summary(self, wh: load.Warehouse, rows: dict[str, int], timings: dict[str, float],
+                publish_error: str | None = None) -> RunSummary:
         assert self.finished is not None
         b = self.batch
         return RunSummary(
-            run_id=self.run_id, status=self.status, exit_code=self.exit_code,
+            run_id=self.run_id, status=self.status, exit_code=EXIT_UNPUBLISHED if publish_error else self.exit_code,
+            publish_error=publish_error,
             started_at=self.started.isoformat(), finished_at=self.finished.isoformat(),
             documents=Documents(self.parsed, b.skipped, len(b.rejected)),
             posts=Posts(self.posts_read, self.posts_new, self.posts_updated),
@@ -195,8 +209,10 @@ def run(paths: list[Path], warehouse: Path, *, max_bytes: int, log: Log, wait: b
                 rows = r.commit(outcome)
             except Invalid as invalid:
                 return r.invalid(invalid.failed)
-            r.publish()
-        return r.finish(outcome, rows)
+            try:
+                return r.finish(outcome, rows, r.publish())
+            except Exception as e:
+                raise AfterCommit(run_id, e) from e
 
 
 class _Run:
@@ -237,9 +253,14 @@ class _Run:
                 self.log("schema", change=change)
         con.execute(f"call ducklake_delete_orphaned_files('{lake.ALIAS}', cleanup_all => true)")
         if lake.latest(con) and published_snapshot(self.wh.root) != lake.current(con).snapshot_id:
-            self._publish()
-            self.log("published", snapshot=published_snapshot(self.wh.root),
-                     reason="a killed run had not published it, or the folder moved")
+            # Not a step this run depends on: if it fails, the run goes on and publishes its own.
+            failed = publish_or_record(con, self.wh.root)
+            if failed:
+                self.log("publish failed", snapshot=lake.current(con).snapshot_id, error=failed,
+                         note="an earlier committed snapshot stays unpublished; this run publishes its own")
+            else:
+                self.log("published", snapshot=published_snapshot(self.wh.root),
+                         reason="a killed run had not published it, or publishing had failed, or the folder moved")
 
     def read(self, paths: list[Path]) -> Batch:
         """Find the input files, leave out those read before, and extract the others: the
@@ -365,25 +386,25 @@ class _Run:
         con.execute(sql("load/insert_run"), outcome.runs_row(rows, made_by))
         return rows
 
-    def publish(self) -> None:
+    def publish(self) -> str | None:
         """Compaction and expiry, then the BI file and the manifest of the new snapshot. The
-        run's data is committed by then: a failed maintenance is logged, the next run retries."""
-        import duckdb
-
+        run's data is committed by then: a failed maintenance is logged (the next run retries);
+        a failed publish too, and returned (why), and the next run publishes."""
         try:
-            done = maintain(self.con, self.opts.retention_days)
-        except duckdb.Error as e:
-            self.log("maintenance failed", error=str(e).splitlines()[0],
+            done = maintain(self.con, self.wh.root, self.opts.retention_days)
+        except Exception as e:
+            self.log("maintenance failed", error=f"{type(e).__name__}: {str(e).strip().splitlines()[0]}",
                      note="the run is committed; the next run retries")
         else:
             if done.compacted or done.deleted_files:
                 self.log("maintained", compacted=",".join(done.compacted), expired=done.expired_snapshots,
                          deleted_files=done.deleted_files)
-        self._publish()
+        failed = publish_or_record(self.con, self.wh.root)
+        if failed:
+            self.log("publish failed", error=failed,
+                     note="the run is committed; readers keep the previous snapshot until a run publishes")
         self.timer("publish")
-
-    def _publish(self) -> None:
-        publish(self.con, self.wh.root, lake.current(self.con))
+        return failed
 
     def invalid(self, failed: list[Checked]) -> RunResult:
         """A failure that is not one document's: publish nothing, exit 3."""
@@ -395,14 +416,19 @@ class _Run:
                              Validation("failed", failed=len(failures), failures=failures))
         return self._result(summary)
 
-    def finish(self, outcome: Outcome, rows: dict[str, int]) -> RunResult:
-        self.log("run finished", run_id=self.run_id, status=outcome.status, exit_code=outcome.exit_code,
+    def finish(self, outcome: Outcome, rows: dict[str, int], publish_error: str | None = None) -> RunResult:
+        summary = outcome.summary(self.wh, rows, self.timer.seconds, publish_error)
+        self.log("run finished", run_id=self.run_id, status=outcome.status, exit_code=summary.exit_code,
                  seconds=round(sum(self.timer.seconds.values()), 2))
-        return self._result(outcome.summary(self.wh, rows, self.timer.seconds))
+        return self._result(summary)
 
     def _result(self, summary: RunSummary) -> RunResult:
-        path = load.write_log(self.wh, self.run_id, summary.to_dict())
-        summary = replace(summary, log=str(path))
+        try:
+            path = load.write_log(self.wh, self.run_id, summary.to_dict())
+        except OSError as e:  # e.g. a full disk: the run's outcome stands, the log says so
+            self.log("run log not written", error=f"{type(e).__name__}: {e}")
+        else:
+            summary = replace(summary, log=str(path))
         return RunResult(self.run_id, summary.exit_code, summary.status, summary)
 
 
@@ -476,10 +502,13 @@ def rollback(warehouse: Path, target_run: str, *, wait: bool, log: Log) -> histo
         lake.attach(con, wh.root)
         lake.refuse_newer(con, wh.root)
         con.execute(f"use {lake.ALIAS}")
-        done = history.rollback(con, target_run, rollback_id)
-        publish(con, wh.root, lake.current(con))
-        log("rolled back", run_id=rollback_id, to=target_run, snapshot=done.target.snapshot_id)
-        return done
+        for change in lake.evolve(con):  # as a run would: the restored tables are the DDL's
+            log("schema", change=change)
+        done = history.rollback(con, wh.root, target_run, rollback_id)
+        failed = publish_or_record(con, wh.root)
+        log("rolled back", run_id=rollback_id, to=target_run, snapshot=done.target.snapshot_id,
+            **({"publish_failed": failed} if failed else {}))
+        return replace(done, publish_error=failed)
 
 
 def upgrade_keys(warehouse: Path, *, wait: bool, log: Log, lists_dir: Path | None = None,
@@ -499,29 +528,22 @@ def upgrade_keys(warehouse: Path, *, wait: bool, log: Log, lists_dir: Path | Non
         con.begin()
         done = rekey.upgrade(con, upgrade_id, load_reference(lists_dir), max_bytes, retry=True)
         con.commit()
-        if done is not None and lake.latest(con):
-            publish(con, wh.root, lake.current(con))
+        if done is not None and lake.latest(con) and (failed := publish_or_record(con, wh.root)):
+            log("publish failed", error=failed, note="the key upgrade is committed; the next run publishes it")
         if done:
             log("upgraded keys", warehouse=str(wh.root), **done.fields())
         return done
 
 
 def upgrade(warehouse: Path, *, wait: bool, log: Log) -> upgrading.Upgraded | None:
-    """Convert a warehouse of an earlier release into the DuckLake (None: nothing to do)."""
+    """Convert a warehouse of an earlier release into the DuckLake, or finish such an upgrade
+    that was interrupted (None: nothing to do)."""
     wh = load.Warehouse(warehouse)
-    if not wh.is_legacy():
+    if not wh.is_legacy() and not upgrading.half_done(wh.root):
         return None
     with load.writer_lock(wh, wait, new_run_id), connect(spill_to=wh.tmp / "upgrade") as con:
-        lake.attach(con, wh.root)
-        con.execute(f"use {lake.ALIAS}")
-        lake.configure(con)
-        lake.evolve(con)
-        if lake.latest(con) is None:  # not converted yet (an upgrade killed after its commit was)
-            upgrading.convert(con, wh.root)
-        moved = upgrading.set_aside(wh.root)
-        publish(con, wh.root, lake.current(con))
-        rows = lake.table_rows(con)
-        run = lake.latest(con)
-        assert run is not None
-        log("upgraded", warehouse=str(wh.root), run_id=run.run_id, legacy=str(moved))
-        return upgrading.Upgraded(run.run_id, rows, moved)
+        done = upgrading.upgrade(con, wh.root)
+        if done is not None:
+            log("upgraded", warehouse=str(wh.root), run_id=done.run_id, legacy=str(done.moved_to),
+                finished=done.finished, **({"publish_failed": done.publish_error} if done.publish_error else {}))
+        return done

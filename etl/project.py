@@ -16,7 +16,6 @@ lists and suites, the bundled sample.
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import shutil
 import tomllib
@@ -126,14 +125,12 @@ def _paths(value, base: Path) -> tuple[Path, ...]:
     return tuple(_path(v, base) for v in value)
 
 
-def retention_days(value) -> float:
-    """A finite number of days, 0 or more."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str):
+def _retention_days(value, _base: Path) -> float:
+    from etl.storage.maintain import check_retention
+
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError("expected a number of days")
-    days = float(value)
-    if not math.isfinite(days) or days < 0:
-        raise ValueError("expected a finite number of days, 0 or more")
-    return days
+    return check_retention(float(value))
 
 
 def _positive_int(value, _base: Path | None = None) -> int:
@@ -161,7 +158,7 @@ def _log_format(value, _base: Path) -> str:
 _READERS = {
     "warehouse": _path,
     "inputs": _paths,
-    "retention_days": lambda v, _b: retention_days(v),
+    "retention_days": _retention_days,
     "jobs": _jobs,
     "scheduler": _text,
     "max_bytes": _positive_int,

@@ -69,6 +69,7 @@ class RunSummary:
     timings: dict[str, float] = field(default_factory=dict)
     warehouse: Places | None = None
     log: str | None = None
+    publish_error: str | None = None  # the run committed, but publishing failed: why (exit 6)
 
     @property
     def published(self) -> bool:
@@ -100,4 +101,5 @@ class RunSummary:
             rejected=[Rejection(**r) for r in d.get("rejected", [])],
             table_rows=d.get("table_rows", {}), timings=d.get("timings", {}),
             warehouse=Places(**d["warehouse"]) if d.get("warehouse") else None, log=d.get("log"),
+            publish_error=d.get("publish_error"),
         )

@@ -119,6 +119,18 @@ def home_page(posts: list[SamplePost]) -> str:
     return HEADER + "\n\n".join(p.excerpt() for p in posts)
 
 
+def with_excerpts(excerpts: int | None = None, whole: int | None = None) -> str:
+    """The sample with its first `excerpts` posts that have a `By …` byline as excerpts (None:
+    all five) and its first `whole` other posts (None: all seven): a later dump of the whole
+    sample completes the excerpts, deleting their rows."""
+    posts = sample_posts()
+    bylined = [i for i, p in enumerate(posts) if any(line.startswith("By ") for line in p.lines)]
+    cut = bylined[:excerpts]
+    kept = [i for i in range(len(posts)) if i not in bylined][:whole]
+    return HEADER + "\n\n".join(p.excerpt() if i in cut else p.text() for i, p in enumerate(posts)
+                                 if i in cut or i in kept)
+
+
 def second_dump(folder: Path) -> Path:
     """The sample dump a day later: same posts, some comment counts grown (new bytes, new document)."""
     text = SAMPLE.read_text(encoding="utf-8")

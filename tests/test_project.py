@@ -69,8 +69,9 @@ def test_the_config_is_found_upward_from_the_working_folder(tmp_path, monkeypatc
 @pytest.mark.quick
 @pytest.mark.parametrize(("text", "message"), [
     ("warehose = 'x'\n", "unknown key 'warehose'"),
-    ("retention_days = -1\n", "retention_days = -1: expected a finite number of days, 0 or more"),
-    ("retention_days = inf\n", "expected a finite number of days"),
+    ("retention_days = -1\n", "retention_days = -1: the retention must be a finite number of days, 0 or more"),
+    ("retention_days = inf\n", "the retention must be a finite number of days"),
+    ("retention_days = '7'\n", "expected a number of days"),
     ("jobs = 'two'\n", "jobs = 'two': expected a whole number"),
     ("log_format = 'xml'\n", "expected one of text, json"),
     ("inputs = 'dumps'\n", "expected a list of paths"),

@@ -162,12 +162,12 @@ def test_maintenance_compacts_small_files_and_expiry_frees_them(sample_warehouse
             return con.execute("select count(*) from ducklake_list_files('lake', 'document_warnings')").fetchone()[0]
 
         assert files() == 21
-        done = maintain(con, retention_days=7)
+        done = maintain(con, wh, retention_days=7)
         assert "document_warnings" in done.compacted and files() == 1
         assert done.deleted_files == 0  # the replaced files stay for readers until retention
         on_disk = len(list((wh / "data" / "main" / "document_warnings").glob("*.parquet")))
         assert on_disk == 22
-        done = maintain(con, retention_days=0)
+        done = maintain(con, wh, retention_days=0)
         assert done.deleted_files == 21
         assert len(list((wh / "data" / "main" / "document_warnings").glob("*.parquet"))) == 1
         assert con.execute("select count(*) from document_warnings").fetchone() == (22,)

@@ -4,7 +4,9 @@ Every run commits one snapshot tagged with its run id (etl/storage/lake.py `tag`
 id names a state of every table at once:
 - `open_as_of` reads the warehouse as a run left it (`etl sql --as-of RUN_ID`);
 - `rollback` makes that state current again as a new snapshot (`etl rollback RUN_ID`): the
-  snapshots after it stay, so `--as-of` still reads them until retention expires them.
+  snapshots after it stay, so `--as-of` still reads them until retention expires them. A
+  table added since reads as empty, a column added since as NULL, and a table a
+  `--full-refresh` rebuilt since as it stood then.
 """
 
 from __future__ import annotations
@@ -27,12 +29,17 @@ class UnknownRun(Exception):
     """No snapshot of the warehouse is tagged with this run id."""
 
 
+class RollbackRefused(Exception):
+    """The run's rows cannot be put into the tables as they are now (a column's type changed)."""
+
+
 @dataclass(frozen=True)
 class Rollback:
     run_id: str  # the rollback's own id, in `runs`
     target: lake.Snapshot
     before: dict[str, int]  # rows of each restored table before and after
     after: dict[str, int]
+    publish_error: str | None = None  # committed, but not published: why (the next run publishes)
 
 
 def find(con, run_id: str, alias: str = lake.ALIAS) -> lake.Snapshot:
@@ -74,31 +81,55 @@ def open_current(root: Path):
     return open_as_of(root, None)
 
 
-def rollback(con, target_run: str, rollback_id: str) -> Rollback:
-    """In `con` (the lake attached and in use, under the writer lock): restore every data
-    table to its state after `target_run`, record the rollback in `runs`, commit it as a
+def rollback(con, root: Path, target_run: str, rollback_id: str) -> Rollback:
+    """In `con` (the lake of `root` attached and in use, under the writer lock): restore every
+    data table to its state after `target_run`, record the rollback in `runs`, commit it as a
     snapshot tagged `rollback_id`."""
     target = find(con, target_run)
     started = datetime.now(UTC).replace(tzinfo=None)
     before = lake.table_rows(con, RESTORED)
-    con.begin()
-    for table in RESTORED:
-        # Read the old rows before the delete: inside the transaction, time travel sees it.
-        con.execute(f'create temp table restore as select * from "{table}" at (version => {target.snapshot_id})')
-        con.execute(f'delete from "{table}"')
-        con.execute(f'insert into "{table}" by name select * from restore')
-        con.execute("drop table restore")
-    after = lake.table_rows(con, RESTORED)
-    rows = lake.table_rows(con)
-    rows["runs"] += 1
-    finished = datetime.now(UTC).replace(tzinfo=None)
-    con.execute(sql("load/insert_run"), {
-        "run_id": rollback_id, "started_at": started, "finished_at": finished, "status": "rollback",
-        "exit_code": 0, "full_refresh": False, "documents_new": 0, "documents_skipped": 0,
-        "documents_rejected": 0, "posts_new": 0, "posts_updated": 0,
-        "validation_status": f"rolled back to {target_run}", "expectations_evaluated": 0,
-        "expectations_failed": 0, "table_rows": json.dumps(rows), "etl_version": __version__,
-        "config_file": None, "config_sha256": None, "lists_sha256": None, "suites_sha256": None})
-    lake.tag(con, rollback_id)
-    con.commit()
+    # The target snapshot attached on its own: its tables and columns as they were then,
+    # read unchanged while the transaction below empties the current ones.
+    lake.attach(con, root, read_only=True, snapshot_id=target.snapshot_id, alias=TARGET)
+    try:
+        con.begin()
+        _restore(con, target_run)
+        after = lake.table_rows(con, RESTORED)
+        rows = lake.table_rows(con)
+        rows["runs"] += 1
+        finished = datetime.now(UTC).replace(tzinfo=None)
+        con.execute(sql("load/insert_run"), {
+            "run_id": rollback_id, "started_at": started, "finished_at": finished, "status": "rollback",
+            "exit_code": 0, "full_refresh": False, "documents_new": 0, "documents_skipped": 0,
+            "documents_rejected": 0, "posts_new": 0, "posts_updated": 0,
+            "validation_status": f"rolled back to {target_run}", "expectations_evaluated": 0,
+            "expectations_failed": 0, "table_rows": json.dumps(rows), "etl_version": __version__,
+            "config_file": None, "config_sha256": None, "lists_sha256": None, "suites_sha256": None})
+        lake.tag(con, rollback_id)
+        con.commit()
+    finally:
+        con.execute(f"detach {TARGET}")
     return Rollback(rollback_id, target, before, after)
+
+
+TARGET = "rollback_target"
+
+
+def _restore(con, target_run: str) -> None:
+    """Replace each restored table's rows by the target snapshot's, in the current columns: a
+    table the snapshot lacks is left empty, a column it lacks is NULL (in the open transaction;
+    RollbackRefused, and the transaction rolled back, if a value no longer fits its column)."""
+    import duckdb
+
+    now, then = lake.table_columns(con, lake.ALIAS), lake.table_columns(con, TARGET)
+    for table in RESTORED:
+        con.execute(f'delete from "{table}"')
+        if table not in then:
+            continue
+        try:
+            con.execute(f'insert into "{table}" by name select {lake.select_list(now[table], then[table])} '
+                        f'from {TARGET}."{table}"')
+        except (duckdb.ConversionException, duckdb.BinderException) as e:
+            con.rollback()
+            raise RollbackRefused(f"cannot roll back to run {target_run}: its {table} rows do not fit the table's "
+                                  f"columns since a --full-refresh changed them ({str(e).splitlines()[0]})") from None

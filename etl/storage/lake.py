@@ -109,10 +109,10 @@ def ddl_types(not_null: bool = False) -> dict[str, dict[str, str]]:
     with connect() as con:
         for table in (*TABLES, *INTERNAL_TABLES):
             con.execute(sql(f"tables/{table}"))
-        return _columns(con, "memory", not_null)
+        return table_columns(con, "memory", not_null)
 
 
-def _columns(con, database: str, not_null: bool = False) -> dict[str, dict[str, str]]:
+def table_columns(con, database: str, not_null: bool = False) -> dict[str, dict[str, str]]:
     """The columns and types of the base tables in `database`, in order; with `not_null`,
     the types of NOT NULL columns carry it ("VARCHAR NOT NULL")."""
     out: dict[str, dict[str, str]] = {}
@@ -131,7 +131,7 @@ def evolve(con, alias: str = ALIAS) -> list[str]:
     or that the DDL dropped, is refused: that needs a decision, not an automatic step.
     Returns what it changed, as lines for the log."""
     wanted = ddl_types(not_null=True)
-    have = _columns(con, alias, not_null=True)
+    have = table_columns(con, alias, not_null=True)
     changes: list[str] = []
     for table, columns in wanted.items():
         if table not in have:
@@ -160,7 +160,7 @@ def refuse_newer(con, root: Path, alias: str = ALIAS) -> None:
 
     from etl import __version__
 
-    if "etl_version" not in _columns(con, alias).get("runs", {}):
+    if "etl_version" not in table_columns(con, alias).get("runs", {}):
         return  # written by releases before 0.2.0 only
     found = [v for v, in con.execute(f"select distinct etl_version from {alias}.runs where etl_version is not null")
              .fetchall()]

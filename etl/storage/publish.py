@@ -50,29 +50,35 @@ def table_files(con, table: str, alias: str = ALIAS) -> TableFiles:
     return out
 
 
-def _columns_in(con, files: list[str]) -> set[str]:
-    """Column names found in any of these Parquet files (older files lack later columns)."""
+def _columns_in(con, files: list[str]) -> dict[str, set[str]]:
+    """The column names of each of these Parquet files (older files lack later columns)."""
     if not files:
-        return set()
+        return {}
     listing = ", ".join(f"'{literal(f)}'" for f in files)
-    return {c for c, in con.execute(f"select distinct name from parquet_schema([{listing}])").fetchall()}
+    out: dict[str, set[str]] = {f: set() for f in files}
+    for file, name in con.execute(f"select file_name, name from parquet_schema([{listing}])").fetchall():
+        out.setdefault(file, set()).add(name)
+    return out
 
 
-def view_sql(table: str, columns: dict[str, str], found: set[str], tf: TableFiles) -> str:
-    """A view of one table over its files: each column cast to its DDL type (NULL where no
-    file has it yet), the rows its delete files name left out. Plain read_parquet SQL, so
-    that DuckDB 1.0 re-runs it as the writer means it."""
-    select = select_list(columns, found)
+def view_sql(table: str, columns: dict[str, str], found: dict[str, set[str]], tf: TableFiles) -> str:
+    """A view of one table over its files: each column cast to its DDL type, the rows its
+    delete files name left out. A file written before a column was added reads it as NULL:
+    the files without delete files are read together by name (a column none of them has is
+    a NULL literal), each file with a delete file on its own, with its own columns. Plain
+    read_parquet SQL, so that DuckDB 1.0 re-runs it as the writer means it."""
     parts = []
     whole = [f for f in tf.files if f not in tf.deletes]
     if whole:
         listing = ", ".join(f"'{literal(f)}'" for f in whole)
+        select = select_list(columns, set().union(*(found[f] for f in whole)))
         parts.append(f"select {select} from read_parquet([{listing}], union_by_name = true)")
     for data, delete in tf.deletes.items():
-        parts.append(f"select {select} from read_parquet('{literal(data)}', file_row_number = true) "
-                     f"where file_row_number not in (select pos from read_parquet('{literal(delete)}'))")
+        parts.append(f"select {select_list(columns, found[data])} from read_parquet('{literal(data)}', "
+                     f"file_row_number = true) where file_row_number not in "
+                     f"(select pos from read_parquet('{literal(delete)}'))")
     if not parts:
-        parts.append(f"select {select} where false")
+        parts.append(f"select {select_list(columns, set())} where false")
     return f'create view "{table}" as\n' + "\nunion all\n".join(parts)
 
 
