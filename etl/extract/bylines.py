@@ -75,7 +75,7 @@ def _capitalize(word: str, keep_upper: frozenset[str]) -> str:
     for i, ch in enumerate(low):
         prev = low[i - 1] if i else ""
         after_apostrophe = prev in "'’" and len(re.match(r"[a-z]*", low[i:]).group()) >= 2
-        out.append(ch.upper() if (not prev or prev in "-.(/" or after_apostrophe) else ch)
+        out.append(ch.upper() if (not prev or prev in "-.(/[" or after_apostrophe) else ch)
     return "".join(out)
 
 
