@@ -61,7 +61,7 @@ SHAPES = (
     "byline-commas-in-names", "byline-no-date", "byline-outlet-person-or-channel", "byline-original-post",
     "byline-none", "byline-middle-dot", "byline-em-dash-tight", "byline-slash", "byline-double-colon",
     "byline-pipe-tight", "byline-bullet-numeric-date", "byline-date-after-comma-or-on", "byline-role-by",
-    "byline-unread", "source-punctuated",
+    "byline-unread", "byline-date-first", "source-punctuated",
     "pre-byline-caption", "pre-byline-caption-twice", "pre-byline-credit", "pre-byline-subtitle",
     "pre-byline-dates-and-dashes",
     "title-with-dash", "title-all-caps", "title-with-pipe", "body-line-like-byline",

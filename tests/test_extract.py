@@ -117,6 +117,11 @@ def test_sample_bylines_without_author_and_with_caption(sample):
     ("By Carl Whitfield, June 10, 2025", "Carl Whitfield", None, "June 10, 2025"),
     ("By Owen Mercer on March 4, 2024", "Owen Mercer", None, "March 4, 2024"),
     ("Transcript by Lena Hart | March 3, 2024:", "Lena Hart", None, "March 3, 2024"),
+    # the date first, as WordPress's own themes print it
+    ("Posted on March 3, 2021 by Jane Doe", "Jane Doe", None, "March 3, 2021"),
+    ("March 3, 2021 | By Jane Doe | RT", "Jane Doe", "RT", "March 3, 2021"),
+    ("2021-03-03 · By Jane Doe", "Jane Doe", None, "2021-03-03"),
+    ("Posted on March 3, 2021", None, None, "March 3, 2021"),
     # an outlet holding a dash, a colon or brackets is read whole between the byline's separators
     ("By Ilse Brandt | Euractiv – Brussels Desk | January 26, 2026", "Ilse Brandt", "Euractiv – Brussels Desk",
      "January 26, 2026"),
@@ -148,6 +153,8 @@ def test_bylines(line, author, source, date_text):
     "Translated by Nadia Rahim",  # a role without a date
     "By Kofi Mensah · Updated March 4, 2024 · 4 min read",  # a date inside, none at the end
     "Glenn Greenwald: How the Media Manufactured Consent",  # a colon is no separator
+    "March 3, 2021",  # a date alone
+    "May Day Rally Draws Thousands by the River",
 ])
 def test_not_bylines(line):
     assert parse_byline(line, REF) is None

@@ -192,6 +192,7 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str, list[Post]
             byline=style, date_style=date_style, caption_twice=draw(st.booleans()), by_word=by_word,
             excerpt_marker=draw(st.sampled_from(EXCERPT_MARKERS)), marker_inline=draw(st.booleans()),
             date_joint=draw(st.sampled_from([None, *DATE_JOINTS])) if byline == "by-date" else None,
+            date_first=draw(st.booleans()),
         ))
         strong.append(byline not in ("none", "outlet-alone"))
     if shape.cut_off == "title":  # the dump ends right after the last post's title
@@ -326,6 +327,8 @@ def test_render_footer_and_byline_shapes():
         "By Michael Nevradakis, Ph.D.—The Defender—September 21, 2021")
     assert render_byline(replace(post, source=None), PostShape(byline="middle-dot", date_joint=" on ")) == (
         "By Michael Nevradakis, Ph.D. on September 21, 2021")
+    assert render_byline(post, PostShape(byline="slash", date_first=True)) == (
+        "September 21, 2021 / By Michael Nevradakis, Ph.D. / The Defender")
 
 
 def test_render_cut_footers():

@@ -20,7 +20,7 @@ import re
 from itertools import pairwise
 from typing import NamedTuple
 
-from etl.extract.dates import DATE_RE, parse_date
+from etl.extract.dates import DATE_RE, MONTHS, parse_date
 from etl.reference import Reference
 
 MAX_NAME_WORDS = 10
@@ -48,6 +48,11 @@ BY_RE = re.compile(
     r"|compiled|edited|posted|published)\s+)?by\s+(?P<name>.+)$",
     re.IGNORECASE,
 )
+# `[Posted on] DATE [separator] by NAME…` or `Posted on DATE`: a byline with its date first.
+DATE_FIRST_RE = re.compile(
+    rf"(?P<posted>(?:posted|published) on )?(?P<date>.+?)(?:,? ?(?:[{_ANY_SPACING}{_SPACED}]|::)? ?by (?P<name>.+))?",
+    re.IGNORECASE)
+DATE_WORDS = {m[:3] for m in MONTHS} | {"mon", "tue", "wed", "thu", "fri", "sat", "sun"}  # may start a date
 TRAILING = " .:;"  # may follow a byline's date (`Transcript by A | January 21, 2018:`)
 DIGIT_RE = re.compile(r"\d")
 
@@ -185,6 +190,21 @@ def _names(tokens: list[str], date_kind: str | None, ref: Reference, by: bool
     return author, source, len(pieces) > 2 and not ref.is_known_source(rest)
 
 
+def _date_first(text: str, ref: Reference) -> Byline | None:
+    """A byline with its date first, as WordPress's own themes print it: `Posted on March 3,
+    2021 by A`, `March 3, 2021 | By A | S`, `Posted on March 3, 2021` (a date alone); or None.
+    Only lines starting with a digit, a month or weekday or `Posted` / `Published` are read."""
+    head = text[:10].lower()
+    if not (head[:1].isdigit() or head[:3] in DATE_WORDS or head.startswith(("posted on ", "published"))):
+        return None
+    if (m := DATE_FIRST_RE.fullmatch(text)) is None or not (date_text := m["date"]) or not parse_date(date_text):
+        return None
+    if m["name"] is None:
+        return Byline(None, None, date_text, False) if m["posted"] else None
+    b = parse_byline(f"By {m['name']}", ref)
+    return b._replace(date_text=date_text) if b and not b.date_text else None
+
+
 def parse_byline(text: str, ref: Reference) -> Byline | None:
     """Read a line as a byline (By A | S | D and its variants, module docstring), or None.
 
@@ -195,6 +215,8 @@ def parse_byline(text: str, ref: Reference) -> Byline | None:
     if text[:1] == "©":
         return None
     by = BY_RE.match(text) if "by " in text[:16].lower() else None  # the longest role is 11 letters
+    if not by and (first := _date_first(text, ref)):
+        return first
     if not by and not SEPARATOR_CHAR_RE.search(text):  # one part: a known outlet alone, or none
         return Byline(None, text, None, False) if ref.is_known_source(text) else None
     tokens = _tokens(text)
@@ -235,7 +257,7 @@ def looks_like_byline(text: str, under_title: bool) -> bool:
     title, also one holding a date and a separator."""
     if len(text) > MAX_BYLINE_CHARS or text.count(" ") >= MAX_BYLINE_WORDS:
         return False
-    if text.startswith(("By ", "BY ")):
+    if text.startswith(("By ", "BY ", "Posted on ", "Published on ")):
         return bool(SEPARATOR_RE.search(text) or DIGIT_RE.search(text)) or text[-1] not in ".!?"
     return (under_title and DIGIT_RE.search(text) is not None and SEPARATOR_RE.search(text) is not None
             and DATE_RE.search(text) is not None)

@@ -309,8 +309,9 @@ def _is_title(text: str) -> bool:
 
 def _reads_as_byline(text: str, ref: Reference) -> bool:
     """A dated byline, or `By A | S`: never a title."""
-    if not (SEPARATOR_CHAR_RE.search(text) or "by " in text[:16].lower()) or not MAYBE_STRONG_BYLINE_RE.search(text):
-        return False  # a strong byline has a date or an outlet after a separator, or By with a date
+    if not (SEPARATOR_CHAR_RE.search(text) or "by " in (low := text.lower()) or low.startswith("posted on ")
+            ) or not MAYBE_STRONG_BYLINE_RE.search(text):
+        return False  # a strong byline has a date or an outlet after a separator, or By or Posted on with a date
     b = read_byline(text, ref)
     return b is not None and b.strong
 

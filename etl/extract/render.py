@@ -93,6 +93,7 @@ class PostShape:
     marker_inline: bool = False  # marker at the end of the last paragraph, else on a line of its own
     by_word: bool = True  # False: `Author – Outlet – Date` without "By"
     date_joint: str | None = None  # `By A, D` / `By A on D` (a DATE_JOINTS entry) when there is no outlet
+    date_first: bool = False  # `D | By A | S`: the date first (a By line, not in capitals)
 
 
 def format_date(d: date, style: str = "long") -> str:
@@ -129,6 +130,8 @@ def render_byline(post: Post, shape: PostShape) -> str | None:
                                  else shape.date_style))
     if shape.date_joint and post.author and shape.by_word and not post.source and post.published_on:
         sep = shape.date_joint
+    elif shape.date_first and post.author and shape.by_word and not upper and post.published_on:
+        parts = [parts[-1], *parts[:-1]]
     line = sep.join(parts)
     return line.upper() if upper else line
 
