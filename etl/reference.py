@@ -105,8 +105,14 @@ class Reference:
             return None
         if (site := self._header_lines.get(line)) is not None:
             return site
+        if (first := header_key(line[:3])[:1]) and first not in self._header_first_chars:
+            return None  # a title: its key starts with no part's key (a quick look at 3 characters)
         key = header_key(line)
         return _split_header(key, self._header_parts) if key else None
+
+    @cached_property
+    def _header_first_chars(self) -> frozenset[str]:
+        return frozenset(k[0] for k in self._header_parts)
 
     @cached_property
     def _header_lines(self) -> dict[str, str]:

@@ -17,8 +17,10 @@ from datetime import date
 from functools import cache, lru_cache
 
 from etl.extract.bylines import (
+    DATE_FIRST_STARTS,
     MAX_BYLINE_CHARS,
     SEPARATOR_CHAR_RE,
+    TRAILING,
     Byline,
     looks_like_byline,
     looks_like_person,
@@ -80,7 +82,6 @@ MARKER_LAST_CHARS = f"eEgGyYtTnN.{TEASER_LAST_MARKS}"
 MARKER_BEFORE_CLOSE = {".": ".", ")": "….eEgGyY→»", "]": "….eEgGyY→»"}
 FOOTER_SCAN = "osted by"  # Posted by: in a footer it ends by character 31 (a date of at most 19, " - Posted by")
 FOOTER_SCAN_END = 31
-MAYBE_STRONG_BYLINE_RE = re.compile(r"\d|^by ", re.IGNORECASE)  # a date, or By: what a strong byline has
 COMMENT_START_RE = re.compile(r"^(?P<n>\d{1,4})\.(?:\s+(?P<text>.*))?$")
 COMMENT_END_RE = re.compile(r"^Comment by (?P<author>.+?) \| (?P<date>[^|]+?)(?P<reply> \| Reply)?$")
 LEAVE_REPLY_RE = re.compile(r"^Leave a Reply(?: to .{1,200}?)?(?: Cancel reply)?$", re.MULTILINE)
@@ -309,9 +310,13 @@ def _is_title(text: str) -> bool:
 
 def _reads_as_byline(text: str, ref: Reference) -> bool:
     """A dated byline, or `By A | S`: never a title."""
-    if not (SEPARATOR_CHAR_RE.search(text) or "by " in (low := text.lower()) or low.startswith("posted on ")
-            ) or not MAYBE_STRONG_BYLINE_RE.search(text):
-        return False  # a strong byline has a date or an outlet after a separator, or By or Posted on with a date
+    # A strong byline is By with an outlet, or dated: the date first, or last after a separator
+    # (a digit, or a letter after a time). A cheap look at its start and end first: most are titles.
+    head = text[:16].lower()
+    if not ("by " in head or head[:1].isdigit() or head[:3] in DATE_FIRST_STARTS
+            or (SEPARATOR_CHAR_RE.search(text) and ((end := text.rstrip(TRAILING)[-1:]).isdigit()
+                                                    or (end.isalpha() and ":" in text[-16:])))):
+        return False
     b = read_byline(text, ref)
     return b is not None and b.strong
 
