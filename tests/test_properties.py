@@ -45,9 +45,10 @@ OTHER_SOURCES = ("The National", "Foreign Policy Journal", "Voltaire Network", "
                  "Zero Hedge", "Middle East Monitor", "Amnesty International", "System Update")
 KNOWN_SOURCES = ("Press TV", "RT", "Gold, Goats, & Guns", "Strategic Culture Foundation", "Aletho News", "MEMO",
                  "The Defender", "Antiwar.com", "Al-Manar", "TASS", "Caitlin Johnstone", "ZeroHedge")
-# Outlet names holding a dash, a colon or brackets: read whole between the byline's separators.
+# Outlet names holding a dash, a colon or brackets: read whole between the byline's separators
+# (in capitals too: every word capitalized, so normal_case gives them back).
 PUNCTUATED_SOURCES = ("The Cradle (Beirut)", "Sputnik: World Service", "Consortium News – Washington",
-                      "Middle East Eye [London]", "Tales of the American Empire – YouTube", "Al-Mayadeen English")
+                      "Middle East Eye [London]", "Empire Files – Video Channel", "Al-Mayadeen English")
 ORGANISATIONS = ("Centre for Rural Water Studies", "Observatory of Coastal Fisheries", "Harbour Workers Union",
                  "Institute for Desert Agriculture")  # outlets alone under a title, not in known_sources.txt
 CAPTIONS = ("Ben Wallace in a combative mood in the House of Commons", "Protesters outside the parliament in Athens",
