@@ -205,13 +205,18 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str, list[Post]
     # Without the site's header the parser needs a byline or a footer to see posts at all.
     assume(shape.header != "none" or kind != "home" or any(strong))
     expected_kind = "fragment" if shape.header == "none" else kind
-    expected = list(posts)
-    if shape.cut_off in CUT_FOOTERS:  # rendered whole, then cut: only its fields followed by a | are read
-        last, whole = posts[-1], shape.cut_off == "footer-comments"
-        expected[-1] = replace(last, categories=last.categories if whole else (),
-                               tag_count=last.tag_count if whole else 0, comment_count=None, comments_open=None,
-                               is_complete=False)
-    return posts, shape, post_shapes, expected_kind, expected
+    return posts, shape, post_shapes, expected_kind, _parsed_back(posts, shape)
+
+
+def _parsed_back(posts: list[Post], shape: PageShape) -> list[Post]:
+    """The records a rendered page parses into: those rendered, but for a footer cut off (only
+    its fields followed by a | are read)."""
+    if shape.cut_off not in CUT_FOOTERS:
+        return posts
+    last, whole = posts[-1], shape.cut_off == "footer-comments"
+    return [*posts[:-1], replace(last, categories=last.categories if whole else (),
+                                 tag_count=last.tag_count if whole else 0, comment_count=None, comments_open=None,
+                                 is_complete=False)]
 
 
 def _fields(post: Post) -> dict:
