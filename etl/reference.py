@@ -18,6 +18,7 @@ NON_WORD_RE = re.compile(r"[\W_]+")
 WIDGET_HEADING_MAX_CHARS = 80
 TRAILING_MARKS = " .,:;!?)]}'\"”’»…"  # may end a line after its last word (none has a case or is a letter)
 WORD_RE = re.compile(r"[^\W_]+")
+HEADER_MAX_CHARS = 120  # a page header line (site name and taglines) is at most this long
 
 
 @lru_cache(maxsize=8192)  # names of authors, outlets, categories and sites repeat on every page
@@ -30,6 +31,23 @@ def _text(path: Path) -> str:
     """A list file's text in Unicode NFC, the form the dumps are read in (etl/extract/reader.py):
     a name typed on a Mac (NFD) matches the same name in a dump."""
     return unicodedata.normalize("NFC", path.read_text(encoding="utf-8"))
+
+
+def header_key(text: str) -> str:
+    """The matching key of a page header line: its name_key without accents, & read as "and"
+    (Αληθώς matches ΑΛΗΘΩΣ, News & Analysis matches News and Analysis)."""
+    plain = unicodedata.normalize("NFKD", text)
+    if plain != text:  # accents decomposed: drop them
+        plain = "".join(c for c in plain if not unicodedata.combining(c))
+    return name_key(plain.replace("&", " and "))
+
+
+def _split_header(key: str, parts: dict[str, str]) -> str | None:
+    """The site of the first of the header parts (site names, taglines) that `key` is made of, or None."""
+    for part, site in parts.items():
+        if key.startswith(part) and (len(part) == len(key) or _split_header(key[len(part) :], parts)):
+            return site
+    return None
 
 
 def _lines(path: Path) -> list[str]:
@@ -76,6 +94,37 @@ class Reference:
         exact, tails = self._widget_keys
         key = name_key(line)
         return bool(key) and (key in exact or key.endswith(tails))
+
+    @cached_property
+    def _header_parts(self) -> dict[str, str]:
+        """header_key of every site name and tagline → its site."""
+        parts = {header_key(site): site for site in self.sites}
+        for site, taglines in self.sites.items():
+            parts.update({k: site for t in taglines if (k := header_key(t)) and k not in parts})
+        parts.pop("", None)
+        return parts
+
+    def header_site(self, line: str) -> str | None:
+        """The site whose page header this line belongs to: its name, one of its taglines, or
+        several of them on one line in any order (`Aletho News – ΑΛΗΘΩΣ`), case, accents,
+        spaces and punctuation aside; None for any other line."""
+        if len(line) > HEADER_MAX_CHARS:
+            return None
+        if (site := self._header_lines.get(line)) is not None:
+            return site
+        if (first := header_key(line[:3])[:1]) and first not in self._header_first_chars:
+            return None  # a title: its key starts with no part's key (a quick look at 3 characters)
+        key = header_key(line)
+        return _split_header(key, self._header_parts) if key else None
+
+    @cached_property
+    def _header_first_chars(self) -> frozenset[str]:
+        return frozenset(k[0] for k in self._header_parts)
+
+    @cached_property
+    def _header_lines(self) -> dict[str, str]:
+        """Every site name and tagline as data/sites.toml spells it → its site: most headers."""
+        return {**{t: site for site, taglines in self.sites.items() for t in taglines}, **{s: s for s in self.sites}}
 
     @cached_property
     def _known_sources(self) -> dict[str, str]:

@@ -8,13 +8,8 @@ from datetime import date
 import pytest
 
 from etl.accuracy import DEFAULT_FIXTURES
-from etl.extract.parser import (
-    normal_case,
-    parse_byline,
-    parse_footer,
-    parse_page,
-    split_categories,
-)
+from etl.extract.bylines import normal_case, parse_byline
+from etl.extract.parser import parse_footer, parse_page, split_categories
 from etl.reference import load_reference
 from tests.utils import SAMPLE
 
@@ -105,6 +100,36 @@ def test_sample_bylines_without_author_and_with_caption(sample):
     ("Strategic Culture Foundation", None, "Strategic Culture Foundation", None),  # known outlet, no date
     ("By Daniel McAdams | Ron Paul Institute", "Daniel McAdams", "Ron Paul Institute", None),
     ("By Whitney Webb", "Whitney Webb", None, None),
+    # every separator a theme prints, in any spacing: the date at the end, the outlet between
+    ("By Jonas Ferreira · January 27, 2026", "Jonas Ferreira", None, "January 27, 2026"),
+    ("By Ewa Marchetti — Strategic Culture Foundation — January 24, 2026", "Ewa Marchetti",
+     "Strategic Culture Foundation", "January 24, 2026"),
+    ("Lloyd’s List (Maritime)—January 26, 2026", None, "Lloyd’s List (Maritime)", "January 26, 2026"),
+    ("By Pieter de Wit / Consortium News – Washington / June 11, 2025", "Pieter de Wit",
+     "Consortium News – Washington", "June 11, 2025"),
+    ("By Amadou Diallo::Sahel Observer (Niamey)::September 13, 2023", "Amadou Diallo", "Sahel Observer (Niamey)",
+     "September 13, 2023"),
+    ("By Ewa Marchetti :: RT :: January 24, 2026", "Ewa Marchetti", "RT", "January 24, 2026"),
+    ("By María José Duarte|teleSUR English|June 10, 2025", "María José Duarte", "teleSUR English", "June 10, 2025"),
+    ("NHK World-Japan|2023.09.13", None, "NHK World-Japan", "2023.09.13"),
+    ("Press TV • 24.01.2026", None, "Press TV", "24.01.2026"),
+    ("The Cradle (Beirut) • 11-06-2025", None, "The Cradle (Beirut)", "11-06-2025"),
+    ("By Carl Whitfield, June 10, 2025", "Carl Whitfield", None, "June 10, 2025"),
+    ("By Owen Mercer on March 4, 2024", "Owen Mercer", None, "March 4, 2024"),
+    ("Transcript by Lena Hart | March 3, 2024:", "Lena Hart", None, "March 3, 2024"),
+    # the date first, as WordPress's own themes print it
+    ("Posted on March 3, 2021 by Jane Doe", "Jane Doe", None, "March 3, 2021"),
+    ("March 3, 2021 | By Jane Doe | RT", "Jane Doe", "RT", "March 3, 2021"),
+    ("2021-03-03 · By Jane Doe", "Jane Doe", None, "2021-03-03"),
+    ("Posted on March 3, 2021", None, None, "March 3, 2021"),
+    # an outlet holding a dash, a colon or brackets is read whole between the byline's separators
+    ("By Ilse Brandt | Euractiv – Brussels Desk | January 26, 2026", "Ilse Brandt", "Euractiv – Brussels Desk",
+     "January 26, 2026"),
+    ("By Rhea Sandoval | Sputnik: Opinion | June 11, 2025", "Rhea Sandoval", "Sputnik: Opinion", "June 11, 2025"),
+    ("By Anouk Visser — NL Times [English edition] — 04/03/2024", "Anouk Visser", "NL Times [English edition]",
+     "04/03/2024"),
+    ("Tales of the American Empire – YouTube | May 27, 2021", None, "Tales of the American Empire – YouTube",
+     "May 27, 2021"),  # no By: the outlet is what stands before the date's separator
 ])
 def test_bylines(line, author, source, date_text):
     b = parse_byline(line, REF)
@@ -124,9 +149,40 @@ def test_bylines(line, author, source, date_text):
     "© US Air Force / Lt. Col. Leslie Pratt",  # a credit
     "A | B | C | January 1, 2020",  # too many parts
     "Ben Wallace in a combative mood in the House of Commons",
+    "By the end of the talks on March 3, 2021",  # a sentence, not a name, before the date
+    "Translated by Nadia Rahim",  # a role without a date
+    "By Kofi Mensah · Updated March 4, 2024 · 4 min read",  # a date inside, none at the end
+    "Glenn Greenwald: How the Media Manufactured Consent",  # a colon is no separator
+    "March 3, 2021",  # a date alone
+    "May Day Rally Draws Thousands by the River",
 ])
 def test_not_bylines(line):
     assert parse_byline(line, REF) is None
+
+
+def test_a_by_line_whose_outlet_holds_its_separator_is_read_in_part():
+    b = parse_byline("By Kofi Mensah | Pan-African Review | Opinion | March 2, 2024", REF)
+    assert (b.author, b.source, b.date_text, b.partial) == (
+        "Kofi Mensah", "Pan-African Review | Opinion", "March 2, 2024", True)
+    assert not parse_byline("By Kofi Mensah | Pan-African Review | March 2, 2024", REF).partial
+
+
+@pytest.mark.parametrize(("byline", "author", "published", "unread"), [
+    # read in part: the name after By and the first date, with a warning carrying the line
+    ("By Hanna Lindqvist · 23 Jan 2026 · 6 min read", "Hanna Lindqvist", date(2026, 1, 23), True),
+    ("BY INGRID HOLM · 18 NOV 2025 · 5 MIN READ", "Ingrid Holm", date(2025, 11, 18), True),
+    # a date and a separator right under the title, in no form a byline has: the date is kept
+    ("Gaza | Rafah | Khan Younis | March 2, 2024", None, date(2024, 3, 2), True),
+    # sentences starting with By are no bylines, and get no warning
+    ("By any standard, his treatment amounts to punishment before trial.", None, None, False),
+])
+def test_a_line_that_looks_like_a_byline_keeps_what_can_be_read(byline, author, published, unread):
+    page = page_of("A Title", byline, "A body sentence long enough to be a paragraph of its own, and more.",
+                   "March 5, 2024 Posted by | Civil Liberties | Leave a comment")
+    (post,) = page.posts
+    assert (post.author, post.source, post.published_on) == (author, None, published)
+    warnings = [w for w in page.warnings if w.code == "byline-unread"]
+    assert [(w.line, byline in w.message) for w in warnings] == ([(7, True)] if unread else [])
 
 
 @pytest.mark.parametrize(("name", "expected"), [
@@ -187,12 +243,95 @@ def test_unknown_category_is_a_warning():
 def test_header_variants_and_fragment():
     post = "Title Here\n\nRT | January 8, 2020\n\nBody of the post, long enough to be a sentence.\n\n" \
            "January 8, 2020 Posted by | Video | Leave a comment\n"
-    for header in ("Aletho News\n\nΑΛΗΘΩΣ\n\n", "Aletho News\n\n\n\n", "Aletho News\nCurrent News and Analysis\n"):
+    for header in ("Aletho News\n\nΑΛΗΘΩΣ\n\n", "Aletho News\n\n\n\n", "Aletho News\nCurrent News and Analysis\n",
+                   # the site name, subtitle and tagline of other years: in any order and number, on one
+                   # line or several, spelled otherwise, with the day's date among them
+                   "Aletho News\n\nΑΛΗΘΩΣ\n\nCurrent News and Analysis\n\n", "ΑΛΗΘΩΣ\nAletho News\n",
+                   "Current News and Analysis\nAletho News\nΑΛΗΘΩΣ\nTuesday, March 5, 2024\n",
+                   "Aletho News – ΑΛΗΘΩΣ\n\nCurrent News & Analysis\n\n", "ALETHO NEWS | Αληθώς\n\n",
+                   "Current News and Analysis\n\n"):
         page = parse_page(header + post, REF)
         assert (page.site_name, page.page_kind, [p.title for p in page.posts]) == (
-            "Aletho News", "listing", ["Title Here"])
+            "Aletho News", "listing", ["Title Here"]), header
     page = parse_page(post, REF)
     assert (page.site_name, page.page_kind, [p.title for p in page.posts]) == (None, "fragment", ["Title Here"])
+    # a date alone heads no page: without the site's name or a tagline it is the first line of a fragment
+    assert parse_page("Tuesday, March 5, 2024\n\n" + post, REF).site_name is None
+
+
+def test_a_header_line_at_the_end_of_the_dump_is_no_post():
+    page = page_of("A Title", "RT | March 4, 2024", "A body sentence long enough to be a paragraph of its own.",
+                   "March 5, 2024 Posted by | Militarism | Leave a comment", "Aletho News")
+    assert [p.title for p in page.posts] == ["A Title"] and page.posts[0].is_complete
+    assert [(w.code, w.line) for w in page.warnings] == [("ignored-line", 13)]
+
+
+FIRST = "The body sentence is here and it is long enough to be a paragraph of text."
+
+
+@pytest.mark.parametrize("ending", ["– Read article", "Read more", "Read More »", "Continue →", "[…]", "[...]",
+                                    "(more…)", "| Read more", "… Read the full story", "Keep reading →",
+                                    "Continue reading this article", "… continue", "… Full article"])
+@pytest.mark.parametrize("inline", [False, True])
+def test_teaser_endings(ending, inline):
+    """Every common teaser ending, at the end of the teaser's paragraph or on a line of its own,
+    ends the post (not complete) and is not kept in its body."""
+    teaser = [f"{FIRST} {ending}"] if inline else [FIRST, ending]
+    page = page_of("First Title", "By A Smith | RT | March 3, 2020", *teaser,
+                   "Second Title", "Press TV – March 2, 2020", "Another sentence of the second teaser, and more.",
+                   "… continue")
+    assert [(p.title, p.is_complete, p.body) for p in page.posts] == [
+        ("First Title", False, FIRST), ("Second Title", False, "Another sentence of the second teaser, and more.")]
+
+
+@pytest.mark.parametrize("footer", [True, False])
+def test_teaser_endings_inside_a_post_do_not_end_it(footer):
+    """A quotation cut with […] or a `Read more` link above another paragraph, and any teaser
+    ending on a page with footers (but for the strong … continue / … Full article), stay in the body."""
+    body = ["He said the talks would go on, and then added: “We will not stop […]",
+            "A second paragraph of the same post, which is long enough to read as a body paragraph.",
+            "Read more",
+            "A third paragraph, again long enough to be body text of the post, and it goes on."]
+    end = ["March 5, 2024 Posted by | Militarism | Leave a comment"] if footer else [
+        "Next Title", "Press TV – March 2, 2024", "A sentence of the next post, and more of it here."]
+    page = page_of("A Title", "RT | March 4, 2024", *body, *end)
+    assert page.posts[0].body == "\n\n".join(body) and page.posts[0].is_complete
+    assert len(page.posts) == (1 if footer else 2)
+
+
+POST = ("A Title", "RT | March 4, 2024", "A body sentence long enough to be a paragraph of its own, and more.")
+
+
+@pytest.mark.parametrize(("footer", "categories", "tags"), [
+    ("March 5, 2024 Posted by | Civil Liberties, Ethnic Cleansing, Raci", (), 0),  # inside the categories
+    ("March 5, 2024 Posted by | Civil Liberties, Militarism | , , | 4 Comm", ("Civil Liberties", "Militarism"), 3),
+    ("March 5, 2024 Posted by | Militarism | , ,", ("Militarism",), 0),  # the tag links may be cut too
+    ("March 5, 2024 Posted by | Militarism | Comments O", ("Militarism",), 0),
+    ("March 5, 2024 Post", (), 0),  # inside "Posted by"
+    ("March 5, 2024 – Posted by", (), 0),
+])
+def test_a_footer_cut_off_by_the_end_of_the_dump(footer, categories, tags):
+    """Only the fields followed by a | are whole; the post is not complete; a warning carries the line."""
+    page = page_of(*POST, footer)
+    (post,) = page.posts
+    assert (post.posted_on, post.categories, post.tag_count, post.comment_count, post.comments_open,
+            post.is_complete) == (date(2024, 3, 5), categories, tags, None, None, False)
+    assert page.page_kind == "listing"
+    assert [(w.code, w.line, footer in w.message) for w in page.warnings] == [("footer-cut-off", 11, True)]
+
+
+def test_a_whole_footer_at_the_end_of_the_dump_is_complete():
+    page = page_of(*POST, "March 5, 2024 Posted by | Militarism | , | Comments Off on A Title")
+    assert page.posts[0].is_complete and page.warnings == []
+    # a footer without its comment field is whole above the thread of a single page
+    single = fixture("single-dash-footer-2016-09-16")
+    assert single.posts[0].is_complete and "footer-cut-off" not in {w.code for w in single.warnings}
+
+
+def test_a_post_without_any_date_gets_a_warning():
+    page = fixture("home-2026-01-28")
+    assert [(w.line, w.code) for w in page.warnings if w.code == "undated-post"] == [(31, "undated-post")]
+    assert page.posts[3].title == "Video: A Week at the Rafah Crossing" and page.posts[3].published_on is None
 
 
 def test_single_newline_reads_like_blank_lines():

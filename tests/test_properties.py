@@ -14,7 +14,17 @@ from hypothesis import strategies as st
 from etl.accuracy import DEFAULT_FIXTURES
 from etl.extract.parser import Comment, Page, Post, parse_page
 from etl.extract.reader import decode
-from etl.extract.render import EXCERPT_MARKERS, HEADERS, PageShape, PostShape, format_date, render_page
+from etl.extract.render import (
+    BYLINE_STYLES,
+    CUT_FOOTERS,
+    DATE_JOINTS,
+    EXCERPT_MARKERS,
+    HEADERS,
+    PageShape,
+    PostShape,
+    format_date,
+    render_page,
+)
 from etl.reference import load_reference
 from etl.transform import word_count
 from tests.utils import SAMPLE
@@ -35,6 +45,10 @@ OTHER_SOURCES = ("The National", "Foreign Policy Journal", "Voltaire Network", "
                  "Zero Hedge", "Middle East Monitor", "Amnesty International", "System Update")
 KNOWN_SOURCES = ("Press TV", "RT", "Gold, Goats, & Guns", "Strategic Culture Foundation", "Aletho News", "MEMO",
                  "The Defender", "Antiwar.com", "Al-Manar", "TASS", "Caitlin Johnstone", "ZeroHedge")
+# Outlet names holding a dash, a colon or brackets: read whole between the byline's separators
+# (in capitals too: every word capitalized, so normal_case gives them back).
+PUNCTUATED_SOURCES = ("The Cradle (Beirut)", "Sputnik: World Service", "Consortium News – Washington",
+                      "Middle East Eye [London]", "Empire Files – Video Channel", "Al-Mayadeen English")
 ORGANISATIONS = ("Centre for Rural Water Studies", "Observatory of Coastal Fisheries", "Harbour Workers Union",
                  "Institute for Desert Agriculture")  # outlets alone under a title, not in known_sources.txt
 CAPTIONS = ("Ben Wallace in a combative mood in the House of Commons", "Protesters outside the parliament in Athens",
@@ -76,8 +90,9 @@ def titles(draw) -> str:
 
 
 @st.composite
-def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
-    """Post records consistent with a page shape, the shape, and the expected page kind."""
+def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str, list[Post]]:
+    """Post records consistent with a page shape, the shape, the expected page kind and the
+    records the page parses into (those rendered, but for a footer cut off)."""
     kind = draw(st.sampled_from(["listing", "home", "single"]))
     shape = PageShape(
         kind=kind,
@@ -86,8 +101,9 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
     )
     n = 1 if kind == "single" else draw(st.integers(1 if kind == "home" else 2, 5))
     if kind != "single":
-        cut = draw(st.sampled_from([False, True, "title"] if kind == "listing" and n >= 2 else [False, True]))
-        shape = replace(shape, cut_off=cut, widgets=draw(st.booleans()))
+        cuts = [False, True, "title", *CUT_FOOTERS] if kind == "listing" and n >= 2 else [False, True]
+        shape = replace(shape, cut_off=draw(st.sampled_from(cuts)))
+        shape = replace(shape, widgets=shape.cut_off not in CUT_FOOTERS and draw(st.booleans()))  # nothing after a cut
     if kind != "home":
         shape = replace(shape, footer_dash=draw(st.booleans()))
     if kind == "single":
@@ -97,11 +113,12 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
     post_shapes: list[PostShape] = []
     strong: list[bool] = []  # the byline can start a post on a page without footers
     for i in range(n):
-        footer = kind != "home" and not (shape.cut_off and i == n - 1)
+        cut_footer = shape.cut_off in CUT_FOOTERS and i == n - 1  # the post's footer is written, cut off
+        footer = kind != "home" and (not (shape.cut_off and i == n - 1) or cut_footer)
         day -= timedelta(days=draw(st.integers(0, 3)))
         byline = draw(st.sampled_from(["by-source-date", "by-date", "source-date", "source-only", "by-source",
                                        "outlet-alone", "none"]))
-        style = draw(st.sampled_from(["pipe", "en-dash", "hyphen", "bullets", "upper-bullets"]))
+        style = draw(st.sampled_from(sorted(BYLINE_STYLES)))
         if style == "upper-bullets" and not byline.startswith("by"):
             style = "bullets"
         date_style = draw(st.sampled_from(["long", "zero-padded", "abbreviated", "dotted", "iso",
@@ -118,9 +135,12 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
         elif byline == "outlet-alone":
             source = draw(st.sampled_from(ORGANISATIONS))
         elif byline in ("by-source-date", "source-date", "by-source"):
-            source = draw(st.sampled_from(KNOWN_SOURCES + OTHER_SOURCES))
+            source = draw(st.sampled_from(KNOWN_SOURCES + OTHER_SOURCES + PUNCTUATED_SOURCES))
         else:
             source = None
+        by_word = not (byline == "by-source-date" and style != "upper-bullets" and draw(st.booleans()))
+        if source and " – " in source and BYLINE_STYLES[style][0].strip() in "–—-" and not (author and by_word):
+            style = "pipe"  # S1 – S2 – D: which dash is the byline's? (docs/input-formats.md, known limits)
         if style == "upper-bullets" and source:
             source = REF.canonical_source(source)
         dated = byline in ("by-source-date", "by-date", "source-date")
@@ -135,7 +155,7 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
             credits = draw(st.lists(st.sampled_from(CREDITS), max_size=1))
         body = draw(st.lists(st.sampled_from(SENTENCES), min_size=0 if footer and byline != "outlet-alone" else 1,
                              max_size=3))
-        if shape.cut_off and i == n - 1:
+        if shape.cut_off and i == n - 1 and not cut_footer:
             body = [*body[:-1], body[-1].rsplit(" ", 3)[0]]  # cut in the middle of a sentence
         open_ = draw(st.booleans()) if footer else None
         comments: tuple[Comment, ...] = ()
@@ -148,6 +168,9 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
             comment_count = count  # the footer or the thread (ended by the form or "closed") tells
         else:  # "Comments Off" only for a post without comments
             comment_count = draw(st.integers(0, 30)) if open_ else 0 if footer else None
+        categories = tuple(draw(st.lists(st.sampled_from(REF.categories), min_size=1, max_size=3, unique=True))
+                           ) if footer else ()
+        tag_count = draw(st.integers(0, 9)) if footer else 0
         posts.append(Post(
             line=0,
             title=draw(titles()),
@@ -159,18 +182,18 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
             published_on_guess=guess,
             body="\n\n".join(body),
             posted_on=day if footer else None,
-            categories=tuple(draw(st.lists(st.sampled_from(REF.categories), min_size=1, max_size=3, unique=True)))
-            if footer else (),
-            tag_count=draw(st.integers(0, 9)) if footer else 0,
+            categories=categories,
+            tag_count=tag_count,
             comment_count=comment_count,
             comments_open=open_,
             is_complete=footer,
             comments=comments,
         ))
-        by_word = not (byline == "by-source-date" and style != "upper-bullets" and draw(st.booleans()))
         post_shapes.append(PostShape(
             byline=style, date_style=date_style, caption_twice=draw(st.booleans()), by_word=by_word,
             excerpt_marker=draw(st.sampled_from(EXCERPT_MARKERS)), marker_inline=draw(st.booleans()),
+            date_joint=draw(st.sampled_from([None, *DATE_JOINTS])) if byline == "by-date" else None,
+            date_first=draw(st.booleans()),
         ))
         strong.append(byline not in ("none", "outlet-alone"))
     if shape.cut_off == "title":  # the dump ends right after the last post's title
@@ -182,7 +205,18 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str]:
     # Without the site's header the parser needs a byline or a footer to see posts at all.
     assume(shape.header != "none" or kind != "home" or any(strong))
     expected_kind = "fragment" if shape.header == "none" else kind
-    return posts, shape, post_shapes, expected_kind
+    return posts, shape, post_shapes, expected_kind, _parsed_back(posts, shape)
+
+
+def _parsed_back(posts: list[Post], shape: PageShape) -> list[Post]:
+    """The records a rendered page parses into: those rendered, but for a footer cut off (only
+    its fields followed by a | are read)."""
+    if shape.cut_off not in CUT_FOOTERS:
+        return posts
+    last, whole = posts[-1], shape.cut_off == "footer-comments"
+    return [*posts[:-1], replace(last, categories=last.categories if whole else (),
+                                 tag_count=last.tag_count if whole else 0, comment_count=None, comments_open=None,
+                                 is_complete=False)]
 
 
 def _fields(post: Post) -> dict:
@@ -192,15 +226,16 @@ def _fields(post: Post) -> dict:
 @PROPERTY
 @given(pages())
 def test_rendered_posts_parse_back(page):
-    posts, shape, post_shapes, kind = page
+    posts, shape, post_shapes, kind, expected = page
     text = render_page(posts, shape, post_shapes)
     parsed = parse_page(text, REF)
     assert parsed.page_kind == kind, text
     assert parsed.site_name == (None if shape.header == "none" else "Aletho News")
-    assert [_fields(p) for p in parsed.posts] == [_fields(p) for p in posts], text
+    assert [_fields(p) for p in parsed.posts] == [_fields(p) for p in expected], text
     assert [word_count(p.body) for p in parsed.posts] == [len(p.body.split()) for p in parsed.posts]
     codes = {w.code for w in parsed.warnings}
-    assert ("incomplete-post" in codes) == bool(shape.cut_off)
+    assert ("incomplete-post" in codes) == (shape.cut_off in (True, "title"))
+    assert ("footer-cut-off" in codes) == (shape.cut_off in CUT_FOOTERS)
     assert ("ambiguous-date" in codes) == any(p.published_on_guess for p in posts)
 
 
@@ -252,6 +287,10 @@ STRUCTURAL = [
     "By Tyler Durden – ZeroHedge – 01/07/2020", "BY A • B • JANUARY 1, 2020", "RT", "By", "By contrast, no.",
     "Press TV – 31/02/2020", "By A | B | C | D", "© Reuters", "Category Archives: Video", "« Older Entries",
     "February 30, 2020 Posted by | X | 99999999999999999999 Comments", "00/00/0000", "9999-99-99",
+    "By A · B · C · D", "X—January 1, 2020", "By A::B::2020.13.45", "By A|B|C|D|E", "A / B / 31-02-2020",
+    "By A on 2020-01-01", "By A, Jan. 9, 2020", "Transcript by A | 01/07/2020:", "By A · 9 Jan 2020 · 5 min read",
+    "January 8, 2020 Posted by | Vid", "January 8, 2020 Pos", "January 8, 2020 Posted by | X | , , | 3 Comm",
+    "– Read article", "Read more »", "[…]", "(more…)", "Continue →", "Aletho News | ΑΛΗΘΩΣ", "Tuesday, March 5, 2024",
 ]
 
 
@@ -290,6 +329,24 @@ def test_render_footer_and_byline_shapes():
     assert render_byline(replace(post, author=None), PostShape(byline="en-dash", date_style="slash-day-first")) == (
         "The Defender – 21/09/2021")
     assert render_byline(replace(post, author=None, source=None), PostShape()) is None
+    assert render_byline(post, PostShape(byline="em-dash-tight")) == (
+        "By Michael Nevradakis, Ph.D.—The Defender—September 21, 2021")
+    assert render_byline(replace(post, source=None), PostShape(byline="middle-dot", date_joint=" on ")) == (
+        "By Michael Nevradakis, Ph.D. on September 21, 2021")
+    assert render_byline(post, PostShape(byline="slash", date_first=True)) == (
+        "September 21, 2021 / By Michael Nevradakis, Ph.D. / The Defender")
+
+
+def test_render_cut_footers():
+    from etl.extract.render import cut_footer
+
+    post = Post(line=0, title="A | B", posted_on=date(2021, 9, 22), categories=("Militarism", "Video"), tag_count=3,
+                comment_count=12, comments_open=True)
+    assert cut_footer(post, "footer") == "September 22, 2021 Posted by | Milit"
+    assert cut_footer(post, "footer-comments") == "September 22, 2021 Posted by | Militarism, Video | , , | 12 Comm"
+    closed = replace(post, comment_count=0, comments_open=False)
+    assert cut_footer(closed, "footer-comments", dash=True) == (
+        "September 22, 2021 - Posted by | Militarism, Video | , , | Comment")
 
 
 @pytest.mark.parametrize("shape", [

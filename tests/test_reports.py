@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from etl.accuracy import DEFAULT_FIXTURES
 from etl.report import ReportError, get_report, list_reports, parse_params, parse_report, query
 from tests.corpus import second_dump
 from tests.utils import ROOT, connect, etl, etl_here, expectation_count, table_counts
@@ -285,6 +286,27 @@ def test_extraction_warnings(sample_warehouse):
     assert report(sample_warehouse, "extraction_warnings") == [{
         "code": "ambiguous-date", "warnings": 2, "documents": 1,
         "example": "byline date '01/07/2020' read month-first"}]
+
+
+def test_extraction_warnings_list_unread_bylines_undated_posts_and_cut_footers(tmp_path):
+    """Three fixture dumps (tests/fixtures/dumps): a byline read in part and a video without
+    any date on the home page; a byline read in part, a dump cut inside its last footer, a
+    slash date read day-first and an archive heading on the category page; a dump cut inside
+    the comment field of its last footer on the fragment."""
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    for name in ("home-2026-01-28", "listing-category-2024-03-05", "fragment-2023-09-14"):
+        shutil.copy(DEFAULT_FIXTURES / "dumps" / f"{name}.txt", dumps)
+    wh = tmp_path / "warehouse"
+    result = etl("run", "-w", wh, dumps)
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = report(wh, "extraction_warnings")
+    assert [(r["code"], r["warnings"], r["documents"]) for r in rows] == [
+        ("byline-unread", 2, 2), ("footer-cut-off", 2, 2), ("ambiguous-date", 1, 1), ("ignored-line", 1, 1),
+        ("undated-post", 1, 1)]
+    example = {r["code"]: r["example"] for r in rows}
+    assert "'By Hanna Lindqvist · 23 Jan 2026 · 6 min read'" in example["byline-unread"]
+    assert "'March 5, 2024 Post'" in example["footer-cut-off"]
 
 
 @pytest.mark.quick

@@ -23,8 +23,8 @@ _WEEKDAY = r"(?:(?:mon|tues?|wed(?:nes)?|thu(?:rs)?|fri|sat(?:ur)?|sun)(?:day)?\
 _ORDINAL = r"(?:st|nd|rd|th)?"
 _MONTH_NAME = rf"(?P<month>[a-z]{{3,9}})\.?\s+(?P<day>\d{{1,2}}){_ORDINAL},?\s+(?P<year>\d{{4}})"
 _DAY_MONTH = rf"(?P<dday>\d{{1,2}}){_ORDINAL}\s+(?P<dmonth>[a-z]{{3,9}})\.?,?\s+(?P<dyear>\d{{4}})"
-_NUMERIC = r"(?P<a>\d{1,2})(?P<sep>[/.])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})"
-_ISO = r"(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
+_NUMERIC = r"(?P<a>\d{1,2})(?P<sep>[/.-])(?P<b>\d{1,2})(?P=sep)(?P<y>\d{4})"
+_ISO = r"(?P<iy>\d{4})(?P<isep>[-/.])(?P<im>\d{1,2})(?P=isep)(?P<id>\d{1,2})"  # year first: 2020-01-09, 2020/1/9
 _TIME = r"(?:,?\s+(?:at\s+)?\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?(?:\s+[a-z]{2,4})?)?"
 DATE_RE = re.compile(rf"{_WEEKDAY}(?:{_MONTH_NAME}|{_DAY_MONTH}|{_NUMERIC}|{_ISO}){_TIME}", re.IGNORECASE)
 MONTH_FIRST, DAY_FIRST = "month-first", "day-first"
@@ -48,12 +48,13 @@ def parse_date(text: str, near: date | None = None) -> tuple[date, str | None] |
     """Read a whole string as one date.
 
     Month names (January 9, 2020; SEPTEMBER 07, 2011; Jan. 9 2020; 9 January 2020, with
-    or without a weekday before and a time after), ISO dates (2020-01-09), dotted dates
-    (15.10.2015: day-first) and slash dates (01/07/2020).
+    or without a weekday before and a time after), year-first dates (2020-01-09, 2020/01/09,
+    2020.01.09), dotted dates (15.10.2015: day-first) and slash or dashed dates (01/07/2020,
+    01-07-2020).
 
     Returns (date, guess) where guess is None when the reading was certain, or the
-    reading taken ("month-first" / "day-first") for an ambiguous slash date such as
-    01/07/2020. An ambiguous date takes the reading closest to `near` (the post's
+    reading taken ("month-first" / "day-first") for an ambiguous slash (or dashed) date
+    such as 01/07/2020. An ambiguous date takes the reading closest to `near` (the post's
     footer date), preferring readings not more than two days after it; without `near`,
     month-first. Returns None if `text` is not a date.
     """

@@ -16,30 +16,31 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache, lru_cache
 
+from etl.extract.bylines import (
+    DATE_FIRST_STARTS,
+    MAX_BYLINE_CHARS,
+    SEPARATOR_CHAR_RE,
+    TRAILING,
+    Byline,
+    looks_like_byline,
+    looks_like_person,
+    partial_byline,
+    read_byline,
+)
 from etl.extract.dates import parse_date
 from etl.reference import WIDGET_HEADING_MAX_CHARS, Reference, name_key
 
 MAX_LINES_BEFORE_BYLINE = 5  # captions, credits and subtitles between title and byline
-MAX_NAME_WORDS = 10
 MAX_HEADING_WORDS = 30  # a title or caption is at most this long
-MAX_BYLINE_CHARS = 300  # a longer line is body text, never a byline
+MAX_HEADER_LINES = 6  # the page header: site name, subtitle, taglines, a date
 MAX_OUTLET_WORDS = 6  # an outlet's name alone under a title is at most this long
-NAME_PARTICLES = {"and", "de", "da", "del", "della", "di", "do", "dos", "du", "van", "von", "der", "den", "ter",
-                  "al", "el", "bin", "ibn", "la", "le", "y", "e", "of", "the", "&", "for", "on", "in", "at"}
-
-# Byline separators: | and • (spaces around them optional), dashes with spaces around them
-# (Al-Manar, Hayes-Smith); the same as \s*[|•]\s*|\s+[–—-]\s+, written to fail fast.
-SEPARATOR_RE = re.compile(r"\s+(?:[|•]\s*|[–—-]\s+)|[|•]\s*")
-SEPARATOR_CHAR_RE = re.compile(r"[|•–—-]")  # a line without one is one part
-# A byline (a cleaned line) has at most this many words: By + 10 words of name, 10 of outlet,
-# a date of 8 (weekday, month, day, year, at, time, am/pm, zone), two separators of 1.
-MAX_BYLINE_WORDS = 33
-BY_RE = re.compile(r"^by\s+(?P<name>.+)$", re.IGNORECASE)
 # `DATE Posted by | fields`, also `DATE - Posted by | …` (a dash between date and "Posted by").
 FOOTER_RE = re.compile(
     r"^(?P<date>[A-Za-z]{3,9}\.? \d{1,2}, \d{4})(?: [-–—])? Posted by[^|\n]*\|(?P<rest>[^\n]*)$",
     re.IGNORECASE | re.MULTILINE,
 )
+# The last line of a dump cut off inside a footer's "Posted by": its date and what is left.
+CUT_FOOTER_RE = re.compile(r"(?P<date>[A-Za-z]{3,9}\.? \d{1,2}, \d{4})(?: [-–—])? (?P<rest>P[^|]*)")
 # The comment field, last in a footer; it may be missing. "Comments Off on <title>" (the title may hold |).
 COMMENT_FIELD_RE = re.compile(
     r"(?:^|\|)\s*(?P<comments>Leave a comment|(?P<count>\d[\d,]*|One|No) (?:Comments?|Responses?)"
@@ -52,13 +53,35 @@ COMMENT_FIELD_RE = re.compile(
 EXCERPT_END_RE = re.compile(
     r"(?:…|\.\.\.)[^\S\n]*(?:continue(?: reading)?|full article)[^\S\n]*(?:→|»)?[^\S\n]*$", re.IGNORECASE)
 CONTINUE_LINE_RE = re.compile(r"continue reading[^\S\n]*(?:→|»)?[^\S\n]*$", re.IGNORECASE)
+# The other teaser endings themes print: `– Read article`, `| Read more`, `Read more »`,
+# `Continue →`, `[…]`, `(more…)`, `Read more` after a sentence, a line `Read the full story`.
+# They may also end a paragraph inside a post (a quotation cut with […], a link to read more),
+# so they end a post only on a page without footers, above a line that can be a title or at
+# the end of the dump.
+_TEASER_WORDS = (r"(?:continue(?: reading)?(?: (?:the|this) (?:article|story|post|entry))?|read more|read on"
+                 r"|keep reading|read (?:the )?rest(?: of (?:the|this) (?:article|story|post|entry))?"
+                 r"|read (?:the )?(?:(?:full|whole|entire|complete|original) )?(?:article|story|post|piece|report)"
+                 r"(?: here)?|full (?:article|story|post|text|report))")
+_TEASER_TRAIL = r"\s*(?:→|»|›|>>|…|\.\.\.)"
+TEASER_END_RE = re.compile(  # after … – | a sentence, or alone; before an arrow; in brackets
+    rf"(?:(?:^|\s*(?:…|\.\.\.)|(?:^|\s+)[–—-]|\s*\||(?<=[.!?\"”’)])\s)\s*{_TEASER_WORDS}(?:{_TEASER_TRAIL})?"
+    rf"|(?:^|\s){_TEASER_WORDS}{_TEASER_TRAIL}"
+    rf"|\s*[\[(]\s*(?:…|\.\.\.|more\s*(?:…|\.\.\.)?|{_TEASER_WORDS}(?:{_TEASER_TRAIL})?)\s*[\])])\s*$",
+    re.IGNORECASE)
 # Lines that may end an excerpt or be a footer are told by a cheap look at the line (its last
 # character, a literal near its start); only those are read by the full expression.
 # The last character of a cleaned line that ends in an excerpt marker (e, g: no other case forms).
 EXCERPT_LAST_CHARS = "eEgG→»"
+# ... or in a teaser ending: its last word (in lower case) or mark; a line ending in "." only after "...".
+TEASER_LAST_WORDS = ("continue", "reading", "article", "story", "post", "entry", "more", "read on", "rest", "piece",
+                     "report", "text", "here")
+TEASER_LAST_MARKS = "→»›>…])"
+TEASER_FIRST_WORDS = ("read", "continue", "keep", "full")  # may start a teaser ending in brackets
+MARKER_LAST_CHARS = f"eEgGyYtTnN.{TEASER_LAST_MARKS}"
+# ... and the character before a last ".", ")" or "]" (`Read more...`, `(more…)`, `[Read more]`, not `(AP)`).
+MARKER_BEFORE_CLOSE = {".": ".", ")": "….eEgGyY→»", "]": "….eEgGyY→»"}
 FOOTER_SCAN = "osted by"  # Posted by: in a footer it ends by character 31 (a date of at most 19, " - Posted by")
 FOOTER_SCAN_END = 31
-MAYBE_STRONG_BYLINE_RE = re.compile(r"\d|^by ", re.IGNORECASE)  # a date, or By: what a strong byline has
 COMMENT_START_RE = re.compile(r"^(?P<n>\d{1,4})\.(?:\s+(?P<text>.*))?$")
 COMMENT_END_RE = re.compile(r"^Comment by (?P<author>.+?) \| (?P<date>[^|]+?)(?P<reply> \| Reply)?$")
 LEAVE_REPLY_RE = re.compile(r"^Leave a Reply(?: to .{1,200}?)?(?: Cancel reply)?$", re.MULTILINE)
@@ -124,25 +147,13 @@ class Page:
 
 
 @dataclass(frozen=True)
-class Byline:
-    author: str | None
-    source: str | None
-    date_text: str | None
-    has_by: bool
-
-    @property
-    def strong(self) -> bool:
-        """A byline that cannot be a sentence: dated, or By with an outlet."""
-        return bool(self.date_text or (self.has_by and self.source))
-
-
-@dataclass(frozen=True)
 class Footer:
     posted_on: date | None
     categories_text: str
     tag_count: int
     comment_count: int | None  # None: no comment field
     comments_open: bool | None  # None: no comment field
+    cut: bool = False  # the dump ends inside it: only its fields followed by a | are whole
 
 
 Line = tuple[int, str]  # (line number, text with whitespace collapsed)
@@ -151,85 +162,6 @@ Line = tuple[int, str]  # (line number, text with whitespace collapsed)
 def clean_line(line: str) -> str:
     """Collapse all whitespace, non-breaking spaces included, to single spaces."""
     return " ".join(line.split())
-
-
-def _capitalize(word: str, keep_upper: frozenset[str]) -> str:
-    """SMITH → Smith, O'NEILL → O'Neill, PH.D. → Ph.D., HAYES-SMITH → Hayes-Smith, CHILDREN'S → Children's;
-    words in `keep_upper` (data/upper_case_words.txt) stay as they are."""
-    if word.strip(".,()").upper() in keep_upper:
-        return word
-    low = word.lower()
-    out = []
-    for i, ch in enumerate(low):
-        prev = low[i - 1] if i else ""
-        after_apostrophe = prev in "'’" and len(re.match(r"[a-z]*", low[i:]).group()) >= 2
-        out.append(ch.upper() if (not prev or prev in "-.(/" or after_apostrophe) else ch)
-    return "".join(out)
-
-
-def normal_case(name: str, keep_upper: frozenset[str] = frozenset()) -> str:
-    """A name printed in capitals (BY JOHN SMITH) in normal capitalization."""
-    if not name.isupper():
-        return name
-    return " ".join(_capitalize(w, keep_upper) for w in name.split())
-
-
-def _is_name(text: str) -> bool:
-    words = text.split()
-    return 0 < len(words) <= MAX_NAME_WORDS and parse_date(text) is None
-
-
-def _looks_like_person(name: str) -> bool:
-    """`By Meryl Nass, MD` names someone; `By contrast, the army…` starts a sentence."""
-    words = name.split()
-    if len(words) > 8 or name[-1] in "!?:;":
-        return False
-    if name.endswith(".") and len(words[-1]) > 5 and "." not in words[-1][:-1]:
-        return False
-    return all(w[0].isupper() or not w[0].isalpha() or w.lower() in NAME_PARTICLES for w in words)
-
-
-def parse_byline(text: str, ref: Reference) -> Byline | None:
-    """Read a line as a byline (By A | S | D and its variants), or None.
-
-    Separators are | and • (spaces around them optional), – and - (with spaces around
-    them: names contain hyphens), never commas: author and outlet names contain commas.
-    A byline printed in capitals (BY A • S • D) gives its names in normal capitalization
-    (a known outlet in its known spelling).
-    """
-    if text.startswith("©"):
-        return None
-    parts = SEPARATOR_RE.split(text) if SEPARATOR_CHAR_RE.search(text) else [text]
-    if len(parts) > 3:
-        return None
-    by = BY_RE.match(parts[0])
-    if len(parts) == 1 and not by and not ref.is_known_source(text):
-        return None  # one part: only `By Name` or a known outlet alone
-    names = [by["name"], *parts[1:]] if by else parts
-    date_text = None
-    if len(parts) >= 2 and parse_date(parts[-1]) is not None:
-        date_text = parts[-1].strip()
-        names = names[:-1]
-    if not all(_is_name(n) for n in names):
-        return None
-    if by:
-        author, source = names[0].strip(), (names[1].strip() if len(names) > 1 else None)
-        if not (date_text or source or _looks_like_person(author)):
-            return None
-    elif len(names) == 2 and date_text:
-        author, source = (n.strip() for n in names)
-    elif len(names) == 1 and (date_text or ref.is_known_source(names[0])):
-        author, source = None, names[0].strip()
-    else:
-        return None
-    if source and text.isupper() and (by or any(c.isalpha() for c in date_text or "")):
-        source = ref.known_spelling(source) or normal_case(source, ref.upper_case_words)
-    return Byline(
-        author=normal_case(author, ref.upper_case_words) if author else None,
-        source=source,
-        date_text=date_text,
-        has_by=bool(by),
-    )
 
 
 def parse_footer(text: str) -> Footer | None:
@@ -307,31 +239,57 @@ def _split_categories(text: str, known: tuple[str, ...]) -> tuple[tuple[str, ...
     return tuple(dict.fromkeys(found)), tuple(unknown)
 
 
-def _find_byline(lines: list[Line], ref: Reference) -> tuple[int, Byline] | None:
+def _find_byline(lines: list[Line], ref: Reference) -> tuple[tuple[int, Byline] | None, list[Byline | None]]:
     """The byline among the lines after a title: a `By …` line with a date or outlet
     first, then one naming a known outlet, then the last dated one (captions above it may
-    hold dates and dashes), then a bare `By Name`."""
+    hold dates and dashes), then a bare `By Name`; and the lines read, as bylines or None."""
     candidates = []
+    read: list[Byline | None] = []
     for k, (_, text) in enumerate(lines[: MAX_LINES_BEFORE_BYLINE + 1]):
         if len(text) > MAX_BYLINE_CHARS:
             break
-        b = _byline(text, ref)
+        b = read_byline(text, ref)
+        read.append(b)
         if b and b.has_by and b.strong:
-            return k, b  # the first of these is taken whatever follows
+            return (k, b), read  # the first of these is taken whatever follows
         if b:
             candidates.append((k, b))
     known = [c for c in candidates if c[1].source and ref.is_known_source(c[1].source)]
-    if known:
-        return known[0]
     dated = [c for c in candidates if c[1].date_text]
-    if dated:
-        return dated[-1]
-    return candidates[0] if candidates else None
+    return (known[0] if known else dated[-1] if dated else candidates[0] if candidates else None), read
+
+
+def _head_byline(rest: list[Line], ref: Reference) -> tuple[tuple[int, Byline] | None, list[ParseWarning]]:
+    """The byline among the lines under a title (its index, the byline) and a byline-unread
+    warning for each line above it (for the first lines, when there is none) that looks like a
+    byline but reads as none, and for a byline read in part. Without a byline, the first such
+    line gives what can be read of it (its date, the name after By)."""
+    found, read = _find_byline(rest, ref)
+    if found and found[0] == 0 and not found[1].partial:
+        return found, []  # the byline directly under the title, read whole: most posts
+    unread = [k for k, b in enumerate(read[: found[0]] if found else read)
+              if b is None and looks_like_byline(rest[k][1], k == 0)]
+    if found is None and unread:
+        partial = partial_byline(rest[unread[0]][1], ref)
+        found = (unread[0], partial) if partial.author or partial.date_text else None
+    warnings = [ParseWarning(rest[k][0], "byline-unread", f"looks like a byline, not read: {rest[k][1][:200]!r}")
+                for k in unread if not (found and k == found[0])]
+    if found and found[1].partial:
+        no, text = rest[found[0]]
+        b = found[1]
+        warnings.append(ParseWarning(no, "byline-unread", f"byline read in part (author {b.author!r}, outlet "
+                                                          f"{b.source!r}, date {b.date_text!r}): {text[:200]!r}"))
+    return found, warnings
 
 
 def _ends_sentence(text: str) -> bool:
     """Ends in . , ; or :, perhaps followed by closing quotes and brackets."""
     return text.rstrip(CLOSING_MARKS)[-1:] in (".", ",", ";", ":")
+
+
+def _is_sentence(text: str) -> bool:
+    """Ends in . ! or ?, perhaps followed by closing quotes and brackets."""
+    return text.rstrip(CLOSING_MARKS)[-1:] in (".", "!", "?")
 
 
 def _words(text: str) -> int:
@@ -350,24 +308,22 @@ def _is_title(text: str) -> bool:
     return words <= MAX_HEADING_WORDS and not (words > 20 and _ends_sentence(text))
 
 
-def _byline(text: str, ref: Reference) -> Byline | None:
-    """parse_byline of a cleaned line, a long one (a paragraph) rejected without reading it."""
-    if len(text) > MAX_BYLINE_CHARS or _words(text) > MAX_BYLINE_WORDS:
-        return None
-    return parse_byline(text, ref)
-
-
 def _reads_as_byline(text: str, ref: Reference) -> bool:
     """A dated byline, or `By A | S`: never a title."""
-    if not (SEPARATOR_CHAR_RE.search(text) and MAYBE_STRONG_BYLINE_RE.search(text)):
-        return False  # a strong byline has two parts or more
-    b = _byline(text, ref)
+    # A strong byline is By with an outlet, or dated: the date first, or last after a separator
+    # (a digit, or a letter after a time). A cheap look at its start and end first: most are titles.
+    head = text[:16].lower()
+    if not ("by " in head or head[:1].isdigit() or head[:3] in DATE_FIRST_STARTS
+            or (SEPARATOR_CHAR_RE.search(text) and ((end := text.rstrip(TRAILING)[-1:]).isdigit()
+                                                    or (end.isalpha() and ":" in text[-16:])))):
+        return False
+    b = read_byline(text, ref)
     return b is not None and b.strong
 
 
 def _starts_post(text: str, ref: Reference) -> bool:
     """A byline that starts a post on a page without footers: dated, By with an outlet, or a known outlet."""
-    b = _byline(text, ref)
+    b = read_byline(text, ref)
     return b is not None and (b.strong or bool(b.source and ref.is_known_source(b.source)))
 
 
@@ -394,13 +350,25 @@ def _split_at_bylines(segment: list[Line], ref: Reference) -> list[list[Line]]:
     the line above the byline, or above the captions, credits and repeated lines there;
     a line that reads as a byline is never a title."""
     starts = [0]
+    first = True  # the first byline of the segment is still to come
     for b in range(2, len(segment)):
         if not _starts_post(segment[b][1], ref):
             continue
+        if first and _first_posts_own(segment, b, ref):
+            first = False
+            continue
+        first = False
         t = _title_above(segment, b, starts[-1])
         if t > starts[-1] + 1 and not _reads_as_byline(segment[t][1], ref):
             starts.append(t)
     return [segment[a:z] for a, z in zip(starts, [*starts[1:], len(segment)], strict=False)]
+
+
+def _first_posts_own(segment: list[Line], b: int, ref: Reference) -> bool:
+    """The first byline of a segment (segment[b], below its second line) is the first post's
+    own when only captions stand between them (no sentence, no byline), within reach."""
+    return (b <= MAX_LINES_BEFORE_BYLINE + 1 and not any(_is_sentence(t) for _, t in segment[1:b])
+            and not _starts_post(segment[1][1], ref))
 
 
 @dataclass(frozen=True)
@@ -424,10 +392,10 @@ def _outlet_alone(body: list[Line], ref: Reference, cut_off: bool) -> tuple[str 
     if not body:
         return None, []
     no, text = body[0]
-    if not (_words(text) <= MAX_OUTLET_WORDS and _is_heading(text) and _looks_like_person(text)):
+    if not (_words(text) <= MAX_OUTLET_WORDS and _is_heading(text) and looks_like_person(text)):
         return None, []
     below = _without_marker(body[1][1]) if len(body) >= 2 else ""
-    cut_paragraph = cut_off and len(body) == 2 and not _looks_like_person(below)
+    cut_paragraph = cut_off and len(body) == 2 and not looks_like_person(below)
     if below and (_is_body(below) or cut_paragraph) and not ref.is_widget_heading(text):
         return text, [ParseWarning(no, "possible-byline", f"{text!r} alone under the title read as the outlet: "
                                                       "if it is one, add it to data/known_sources.txt")]
@@ -444,33 +412,48 @@ def _footer_fields(footer: Footer | None, title_line: int, ref: Reference
                                 f"category {fragment!r} is not in data/known_categories.txt") for fragment in unknown]
 
 
-def _excerpt_marker(text: str) -> re.Match | None:
-    """The excerpt marker ("… continue", "… Full article") ending a cleaned line: searched in its
+def _excerpt_marker(text: str) -> tuple[re.Match, bool] | None:
+    """The excerpt marker ending a cleaned line, and whether it is one of the strong ones ("…
+    continue", "… Full article": a teaser ending, TEASER_END_RE, otherwise): searched in its
     tail only, and only when the line ends as a marker does."""
-    if text[-1:] not in EXCERPT_LAST_CHARS:
-        return None
+    last = text[-1:]
+    if last in EXCERPT_LAST_CHARS and (marker := _strong_marker(text)):
+        return marker, True
+    if _may_end_teaser(text, last):
+        marker = TEASER_END_RE.search(text, max(0, len(text) - EXCERPT_END_MAX))
+        return (marker, False) if marker else None
+    return None
+
+
+def _strong_marker(text: str) -> re.Match | None:
+    """The strong excerpt marker ("… continue", "… Full article") ending a line that ends in e,
+    g, → or »."""
     if len(text) <= EXCERPT_END_MAX and (line := CONTINUE_LINE_RE.match(text)):
         return line
     return EXCERPT_END_RE.search(text, max(0, len(text) - EXCERPT_END_MAX))
 
 
-def _ends_excerpt(text: str) -> bool:
-    """Ends in an excerpt marker."""
-    return _excerpt_marker(text) is not None
+def _may_end_teaser(text: str, last: str) -> bool:
+    """A cheap look at a line's end: could it end in a teaser ending (TEASER_END_RE)?"""
+    if last in ")]":  # `(more…)`, `[…]`, `[Read more]`, not `(AP)` or a title's `(2345)`
+        inner = text[text.rfind("(" if last == ")" else "[") + 1 : -1].strip().lower()
+        return inner.endswith(("…", "...", "more")) or inner.startswith(TEASER_FIRST_WORDS)
+    if last == ".":
+        return text.endswith("...")
+    return last in TEASER_LAST_MARKS or text[-9:].lower().endswith(TEASER_LAST_WORDS)
 
 
 def _without_marker(text: str) -> str:
     """A cleaned line without the excerpt marker ending it, if any."""
     marker = _excerpt_marker(text)
-    return text if marker is None else text[: marker.start()].rstrip()
+    return text if marker is None else text[: marker[0].start()].rstrip()
 
 
 def _strip_marker(body_lines: list[str]) -> list[str]:
     """Without its "… continue" / "… Full article" marker (an excerpt's last line)."""
-    marker = _excerpt_marker(body_lines[-1]) if body_lines else None
-    if marker is None:
+    if not body_lines:
         return body_lines
-    last = body_lines[-1][: marker.start()].rstrip()
+    last = _without_marker(body_lines[-1])
     return [*body_lines[:-1], last] if last else body_lines[:-1]
 
 
@@ -483,14 +466,14 @@ def _build_post(lines: list[Line], footer: Footer | None, complete: bool, ref: R
                 cut_off: bool = False) -> _Built:
     """A post from its lines (title first); `cut_off`: the dump ends inside it."""
     (title_line, title), rest = lines[0], lines[1:]
-    found = _find_byline(rest, ref)
+    found, warnings = _head_byline(rest, ref)
     pre, byline = ([], None) if found is None else (rest[: found[0]], found[1])
     body = rest if found is None else rest[found[0] + 1 :]
-    warnings: list[ParseWarning] = []
     outlet = None
     if byline is None:
-        outlet, warnings = _outlet_alone(body, ref, cut_off)
+        outlet, alone = _outlet_alone(body, ref, cut_off)
         body = body[1:] if outlet else body
+        warnings += alone
     posted_on = footer.posted_on if footer else None
     published, guess = None, None
     if byline and byline.date_text:
@@ -597,22 +580,49 @@ def _clean_lines(text: str) -> list[Line]:
     return [(n, " ".join(c.split()) if "  " in c else c) for n, c in lines] if "  " in joined else lines
 
 
-def _footers(lines: list[Line]) -> dict[int, Footer]:
+def _footers(lines: list[Line]) -> tuple[dict[int, Footer], list[ParseWarning]]:
     """The footer lines of a page by line number: lines with "Posted by" where a footer has it, read
-    by FOOTER_RE."""
-    return {no: _footer(m["date"], m["rest"]) for no, text in lines
-            if text.find(FOOTER_SCAN, 0, FOOTER_SCAN_END) >= 0 and (m := FOOTER_RE.fullmatch(text))}
+    by FOOTER_RE; and the last line of the dump read as a footer the dump cuts off (with a warning)."""
+    footers = {no: _footer(m["date"], m["rest"]) for no, text in lines
+               if text.find(FOOTER_SCAN, 0, FOOTER_SCAN_END) >= 0 and (m := FOOTER_RE.fullmatch(text))}
+    cut = _cut_footer(lines[-1][1], footers.get(lines[-1][0])) if lines else None
+    if cut is None:
+        return footers, []
+    no, text = lines[-1]
+    footers[no] = cut
+    return footers, [ParseWarning(no, "footer-cut-off", "the dump ends inside this footer: categories, tags and "
+                                  f"comments are unknown past its last whole field: {text[:200]!r}")]
+
+
+def _cut_footer(text: str, footer: Footer | None) -> Footer | None:
+    """The last line of a dump as a footer cut off mid-field, or None: a footer without its
+    comment field (`… Posted by | Ethnic Cleansing, Raci`), or a date followed by the start of
+    "Posted by" (`August 25, 2022 Pos`). Only the fields followed by a | are read."""
+    if footer is not None:
+        if footer.comment_count is not None:
+            return None
+        m = FOOTER_RE.fullmatch(text)
+        rest = m["rest"][: max(0, m["rest"].rfind("|"))]
+        return replace(_footer(m["date"], rest), cut=True)
+    m = CUT_FOOTER_RE.fullmatch(text)
+    if m is None or not (m["rest"].lower().startswith("posted by") or "posted by".startswith(m["rest"].lower())):
+        return None
+    posted = parse_date(m["date"])
+    return Footer(posted[0] if posted else None, "", 0, None, None, cut=True)
 
 
 def _header(lines: list[Line], ref: Reference) -> tuple[str | None, list[Line], list[ParseWarning]]:
-    """The site name (and tagline) heading the dump, and an archive heading under it, removed."""
-    site = None
-    sites = {name.casefold(): name for name in ref.sites}
-    if lines and lines[0][1].casefold() in sites:
-        site = sites[lines[0][1].casefold()]
-        lines = lines[1:]
-        if lines and lines[0][1].casefold() in {t.casefold() for t in ref.sites[site]}:
-            lines = lines[1:]
+    """The page header heading the dump, and an archive heading under it, removed. The header
+    is its first lines that are the site's name or taglines (data/sites.toml), in any order
+    and number, several on one line too, or a date printed among them."""
+    site, n = None, 0
+    for _, text in lines[:MAX_HEADER_LINES]:
+        found = ref.header_site(text)
+        if found is None and not (text[-1].isdigit() and parse_date(text)):
+            break
+        site, n = site or found, n + 1
+    if site is not None:
+        lines = lines[n:]
     if lines and ARCHIVE_HEADING_RE.match(lines[0][1]):
         heading = ParseWarning(lines[0][0], "ignored-line", f"page heading ignored: {lines[0][1][:60]!r}")
         return site, lines[1:], [heading]
@@ -712,10 +722,17 @@ class _Segment:
 
 
 def _scan(lines: list[Line], footers: dict[int, Footer]) -> tuple[dict[int, Footer], set[int]]:
-    """The footers by line index, and the indexes of lines ending an excerpt ("… continue":
-    only lines ending in e, g, → or » are read)."""
-    return ({i: footers[no] for i, (no, _) in enumerate(lines) if no in footers},
-            {i for i, (_, t) in enumerate(lines) if t[-1] in EXCERPT_LAST_CHARS and _ends_excerpt(t)})
+    """The footers by line index, and the indexes of lines ending an excerpt: a strong marker
+    anywhere, a teaser ending (TEASER_END_RE) on a page without footers above a line that can
+    be a title or at its end. Only lines whose last character may end a marker are read."""
+    by_index = {i: footers[no] for i, (no, _) in enumerate(lines) if no in footers}
+    if by_index:  # only the strong markers count
+        return by_index, {i for i, (_, t) in enumerate(lines) if t[-1] in EXCERPT_LAST_CHARS and _strong_marker(t)}
+    markers = {i: marker[1] for i, (_, t) in enumerate(lines)
+               if (c := t[-1]) in MARKER_LAST_CHARS and (c not in ".)]" or t[-2:-1] in MARKER_BEFORE_CLOSE[c])
+               and (marker := _excerpt_marker(t))}
+    return by_index, {i for i, strong in markers.items()
+                      if strong or i + 1 == len(lines) or _is_heading(lines[i + 1][1])}
 
 
 def _segments(lines: list[Line], footers: dict[int, Footer], excerpt_ends: set[int]
@@ -729,7 +746,7 @@ def _segments(lines: list[Line], footers: dict[int, Footer], excerpt_ends: set[i
     for i in sorted({*footers, *(i for i in excerpt_ends if i + 1 not in footers)}):
         if i in footers:
             if i > start:
-                segments.append(_Segment(lines[start:i], footers[i], True))
+                segments.append(_Segment(lines[start:i], footers[i], not footers[i].cut, footers[i].cut))
             else:
                 warnings.append(ParseWarning(lines[i][0], "ignored-line", "footer without a post above it"))
             start = i + 1
@@ -766,7 +783,8 @@ def _tail_posts(tail: list[Line], split: bool, ref: Reference) -> tuple[list[_Bu
     if len(tail) > 1:
         built, warnings = _segment_posts(_Segment(tail, None, False, cut_off=True), split, ref)
         return built, [*warnings, cut]
-    if _is_heading(text) and not _reads_as_byline(text, ref) and not ref.is_widget_heading(text):
+    if (_is_heading(text) and not _reads_as_byline(text, ref) and not ref.is_widget_heading(text)
+            and ref.header_site(text) is None):
         return [_build_post(tail, None, False, ref)], [cut]
     return [], [ParseWarning(no, "ignored-line", f"trailing line ignored: {text[:60]!r}")]
 
@@ -790,10 +808,14 @@ def _apply_thread(post: Post, single: _Single) -> tuple[Post, list[ParseWarning]
 
 
 def _dated(posts: list[Post], date_texts: list[str | None]) -> tuple[list[Post], list[ParseWarning]]:
-    """Ambiguous dates resolved across the page, each with a warning."""
+    """Ambiguous dates resolved across the page, each with a warning; a warning for each post
+    left without any date."""
     posts = _resolve_page_dates(posts, date_texts)
-    return posts, [ParseWarning(p.line, "ambiguous-date", f"byline date {d!r} read {p.published_on_guess}")
-                   for p, d in zip(posts, date_texts, strict=True) if p.published_on_guess]
+    ambiguous = [ParseWarning(p.line, "ambiguous-date", f"byline date {d!r} read {p.published_on_guess}")
+                 for p, d in zip(posts, date_texts, strict=True) if p.published_on_guess]
+    undated = [ParseWarning(p.line, "undated-post", "no date: the dump has neither a dated byline nor a footer for "
+                            f"{p.title[:60]!r}") for p in posts if p.published_on is None and p.posted_on is None]
+    return posts, [*ambiguous, *undated]
 
 
 def _collect(results: Iterable[tuple[list[_Built], list[ParseWarning]]]) -> tuple[list[_Built], list[ParseWarning]]:
@@ -808,7 +830,8 @@ def _collect(results: Iterable[tuple[list[_Built], list[ParseWarning]]]) -> tupl
 def parse_page(text: str, ref: Reference) -> Page:
     """Parse the text of one dump into its posts, with warnings for what was odd."""
     site, lines, warnings = _header(_clean_lines(text), ref)
-    page_footers = _footers(lines)
+    page_footers, cut_footer = _footers(lines)
+    warnings += cut_footer
     lines, single = _split_thread(lines, page_footers)
     lines, nav = _drop_navigation(lines)
     lines, widgets = _drop_widgets(lines, ref)

@@ -12,7 +12,9 @@ shape. For the text to parse back into the same records:
   (is_complete False, ended by the excerpt marker) except a post directly followed by
   one whose byline is dated or names a known outlet: that one is shown in full;
 - with `cut_off`, the last post is written without its footer or excerpt marker (the
-  crawler stopped inside it);
+  crawler stopped inside it); with `cut_off="footer"` / `"footer-comments"` its footer is
+  cut inside the categories / the comment field (its record should then have no categories
+  / no comment count, and is_complete False);
 - a single page holds one post; its `comments` become the thread, followed by the
   reply form while comments are open, else by "Comments are closed."; a footer says
   "Comments Off" only for a closed post without comments (count 0); on a single page it
@@ -48,7 +50,15 @@ BYLINE_STYLES = {
     "hyphen": (" - ", False),       # S - D
     "bullets": (" • ", False),
     "upper-bullets": (" • ", True),  # BY A • S • MONTH D, YYYY
+    "middle-dot": (" · ", False),    # By A · S · D
+    "em-dash": (" — ", False),
+    "em-dash-tight": ("—", False),   # S—D
+    "slash": (" / ", False),
+    "double-colon": (" :: ", False),
+    "pipe-tight": ("|", False),      # By A|S|D
 }
+# What may stand between a By name and its date instead of a separator (no outlet between).
+DATE_JOINTS = (", ", " on ")
 DATE_STYLES = ("long", "zero-padded", "upper", "abbreviated", "dotted", "iso", "slash-month-first",
                "slash-day-first")
 EXCERPT_MARKERS = ("… continue", "… Full article")
@@ -66,7 +76,9 @@ class PageShape:
     kind: str = "listing"  # listing | home | single
     header: str = "greek"  # greek | empty | current | none
     paragraph_break: str = "\n\n"  # a blank line, or "\n": one newline throughout
-    cut_off: bool | str = False  # the dump ends inside the last post ("title": right after its title)
+    # The dump ends inside the last post: True in its body, "title" right after its title,
+    # "footer" inside its footer's categories, "footer-comments" inside its comment field.
+    cut_off: bool | str = False
     footer_dash: bool = False  # `DATE - Posted by | …`
     comment_field: bool = True  # False: single-page footers without the comment field
     widgets: bool = False  # sidebar widget blocks after the posts
@@ -80,6 +92,8 @@ class PostShape:
     excerpt_marker: str = "… continue"  # home-page excerpts: "… continue" or "… Full article"
     marker_inline: bool = False  # marker at the end of the last paragraph, else on a line of its own
     by_word: bool = True  # False: `Author – Outlet – Date` without "By"
+    date_joint: str | None = None  # `By A, D` / `By A on D` (a DATE_JOINTS entry) when there is no outlet
+    date_first: bool = False  # `D | By A | S`: the date first (a By line, not in capitals)
 
 
 def format_date(d: date, style: str = "long") -> str:
@@ -114,6 +128,10 @@ def render_byline(post: Post, shape: PostShape) -> str | None:
     if post.published_on:
         parts.append(format_date(post.published_on, "upper" if upper and shape.date_style == "long"
                                  else shape.date_style))
+    if shape.date_joint and post.author and shape.by_word and not post.source and post.published_on:
+        sep = shape.date_joint
+    elif shape.date_first and post.author and shape.by_word and not upper and post.published_on:
+        parts = [parts[-1], *parts[:-1]]
     line = sep.join(parts)
     return line.upper() if upper else line
 
@@ -132,6 +150,22 @@ def render_footer(post: Post, dash: bool = False, comment_field: bool = True) ->
     else:
         comments = f"{post.comment_count} Comment{'s' if post.comment_count != 1 else ''}"
     return f"{posted}{' -' if dash else ''} Posted by | " + " | ".join([*fields, comments] if comment_field else fields)
+
+
+CUT_FOOTERS = ("footer", "footer-comments")
+CUT_COMMENT_FIELD = 7  # characters of the comment field left: none of its forms is whole so short
+
+
+def cut_footer(post: Post, where: str, dash: bool = False) -> str:
+    """A post's footer as the end of a dump cuts it: inside the first category ("footer") or
+    inside the comment field ("footer-comments"), so only the fields before are whole."""
+    whole = render_footer(post, dash)
+    if where == "footer":
+        head = whole[: whole.index(" | ") + 3]
+        return head + post.categories[0][: max(1, len(post.categories[0]) // 2)]
+    last = whole.rindex(" | ") if not (post.comments_open is False and not post.comment_count) else \
+        whole.index(" | Comments Off")
+    return whole[: last + 3 + CUT_COMMENT_FIELD].rstrip()
 
 
 def render_thread(comments: Sequence[Comment], comments_open: bool, paragraph_break: str) -> list[str]:
@@ -187,11 +221,14 @@ def render_page(posts: Sequence[Post], shape: PageShape = PageShape(),
     blocks: list[str] = []
     for i, (post, post_shape) in enumerate(zip(posts, post_shapes, strict=True)):
         cut = shape.cut_off and i == len(posts) - 1
+        footer_cut = cut and shape.cut_off in CUT_FOOTERS
         lines = render_post(
             post, post_shape,
-            footer=shape.kind != "home" and not cut,
+            footer=shape.kind != "home" and (not cut or footer_cut),
             marker=shape.kind == "home" and not post.is_complete and not cut, page=shape,
         )
+        if footer_cut:
+            lines[-1] = cut_footer(post, shape.cut_off, shape.footer_dash)
         blocks.append(shape.paragraph_break.join(lines))
     if shape.kind == "single" and posts:
         first = posts[0]
