@@ -53,7 +53,7 @@ SHAPES = (
     # page kinds and layout
     "page-listing", "page-home", "page-single", "page-fragment",
     "header-greek-tagline", "header-empty-tagline", "header-current-news", "header-none",
-    "header-three-lines", "header-any-order",
+    "header-three-lines", "header-any-order", "header-new-tagline",
     "paragraphs-blank-line", "paragraphs-single-newline", "cut-off-last-post", "cut-off-title-only",
     "excerpt-continue", "excerpt-full-article", "excerpt-read-more", "excerpt-bracket", "comment-thread",
     # bylines

@@ -204,3 +204,38 @@ def test_no_header_line_becomes_a_post_on_any_fixture_or_real_page():
         checked += 1
     # 20 fixtures and 58 real pages have a header and posts
     assert checked >= (75 if (REAL_PAGES / "gold").is_dir() else 18)
+
+
+# A year's header with a tagline data/sites.toml does not list: under the site's name and
+# subtitle, between them, or in capitals.
+NEW_TAGLINES = (
+    "Aletho News\n\nΑΛΗΘΩΣ\n\nIndependent Voices Since 2009\n\n",
+    "Aletho News\nNews Nobody Else Prints\nΑΛΗΘΩΣ\n",
+    "ALETHO NEWS\n\nTHE OTHER SIDE OF THE STORY\n\n",
+)
+
+
+@pytest.mark.quick
+def test_a_tagline_the_list_does_not_know_never_becomes_a_silent_post():
+    """Under every header of NEW_TAGLINES, every page with a header reads the same posts as
+    under its own (the tagline with an `unknown-tagline` warning); where the first post has
+    lines between its title and byline, the tagline may be read as its title, never silently
+    (a `possible-tagline` warning)."""
+    ref = load_reference()
+    same = warned = 0
+    for name, text, gold in _every_page():
+        if gold["site_name"] is None or not gold["posts"]:
+            continue
+        page = parse_page(text, ref)
+        rest = "\n".join(text.splitlines()[_line_of(text, gold["posts"][0]["title"]) - 1 :])
+        for header in NEW_TAGLINES:
+            again = parse_page(header + rest, ref)
+            codes = {w.code for w in again.warnings}
+            if _posts(again) == _posts(page):
+                assert "unknown-tagline" in codes, (name, header)
+                same += 1
+            else:
+                assert "possible-tagline" in codes, (name, header)
+                assert _posts(again)[1:] == _posts(page)[1:], (name, header)
+                warned += 1
+    assert same > 5 * warned  # the tagline is read as one on most pages

@@ -33,6 +33,10 @@ from etl.reference import WIDGET_HEADING_MAX_CHARS, Reference, name_key
 MAX_LINES_BEFORE_BYLINE = 5  # captions, credits and subtitles between title and byline
 MAX_HEADING_WORDS = 30  # a title or caption is at most this long
 MAX_HEADER_LINES = 6  # the page header: site name, subtitle, taglines, a date
+MAX_TAGLINE_WORDS = 6  # a tagline the sites list does not know is at most this long
+MAX_TITLE_UNDER_TAGLINE_WORDS = 15  # and the title under it (a subtitle is often longer)
+QUOTE_MARKS = ("\"“‘'«", "\"”’'»")  # a line inside these is a quote, not a title
+WORD_RE = re.compile(r"[^\W\d_]+")
 MAX_OUTLET_WORDS = 6  # an outlet's name alone under a title is at most this long
 # `DATE Posted by | fields`, also `DATE - Posted by | …` (a dash between date and "Posted by").
 FOOTER_RE = re.compile(
@@ -614,19 +618,70 @@ def _cut_footer(text: str, footer: Footer | None) -> Footer | None:
 def _header(lines: list[Line], ref: Reference) -> tuple[str | None, list[Line], list[ParseWarning]]:
     """The page header heading the dump, and an archive heading under it, removed. The header
     is its first lines that are the site's name or taglines (data/sites.toml), in any order
-    and number, several on one line too, or a date printed among them."""
+    and number, several on one line too, or a date printed among them; and, under a site's
+    name, the taglines a year's header prints that the list does not know (`_new_taglines`)."""
     site, n = None, 0
-    for _, text in lines[:MAX_HEADER_LINES]:
+    for i, (_, text) in enumerate(lines[:MAX_HEADER_LINES]):
         found = ref.header_site(text)
-        if found is None and not (text[-1].isdigit() and parse_date(text)):
+        if found is not None or (text[-1].isdigit() and parse_date(text)):
+            site, n = site or found, i + 1  # a known header line: every line above it is the header's
+        elif site is None or not _may_be_tagline(text, ref):
             break
-        site, n = site or found, n + 1
+    warnings: list[ParseWarning] = []
     if site is not None:
+        below, warnings = _new_tagline_below(lines[n:n + 3], ref)
+        n += below
+        warnings += [ParseWarning(no, "unknown-tagline", f"header line read as a tagline of {site} that "
+                                  f"sites.toml does not list (add it there): {text[:120]!r}")
+                     for no, text in lines[:n] if ref.header_site(text) is None and not parse_date(text)]
         lines = lines[n:]
     if lines and ARCHIVE_HEADING_RE.match(lines[0][1]):
         heading = ParseWarning(lines[0][0], "ignored-line", f"page heading ignored: {lines[0][1][:60]!r}")
-        return site, lines[1:], [heading]
-    return site, lines, []
+        return site, lines[1:], [*warnings, heading]
+    return site, lines, warnings
+
+
+def _may_be_tagline(text: str, ref: Reference) -> bool:
+    """Could be a line of a page header: short, no sentence, no byline, no archive's heading."""
+    return (_words(text) <= MAX_TAGLINE_WORDS and not _ends_sentence(text) and not _is_sentence(text)
+            and not ARCHIVE_HEADING_RE.match(text) and not _reads_as_byline(text, ref))
+
+
+def _new_tagline_below(below: list[Line], ref: Reference) -> tuple[int, list[ParseWarning]]:
+    """1 when the first of the lines under a header is a tagline the list does not know: a
+    short line in title case (or capitals), directly above a title-like line and its byline.
+    (A first post's own subtitle, the other reading of such lines, is a sentence, a quote, or
+    a line longer than a title below a title longer than a tagline: the real pages and the
+    fixtures have no other.) Such a line over a title-like line and anything else but a
+    byline may be either: it is read as the first post's title, with a `possible-tagline`
+    warning."""
+    if len(below) < 3 or not (_may_be_tagline(below[0][1], ref) and _title_case(below[0][1])):
+        return 0, []
+    (no, tagline), (_, title), (_, byline) = below[:3]
+    if (_words(title) <= MAX_TITLE_UNDER_TAGLINE_WORDS and _may_be_title(title) and not _quote_or_credit(title)
+            and _starts_post(byline, ref)):
+        return 1, []
+    if _is_heading(title) and _may_be_title(title) and not _starts_post(title, ref):
+        return 0, [ParseWarning(no, "possible-tagline", f"first line under the header, read as the first post's "
+                                f"title, may be a tagline sites.toml does not list: {tagline[:120]!r}")]
+    return 0, []
+
+
+def _quote_or_credit(text: str) -> bool:
+    """A line that is a quotation from end to end, or a photo credit: a subtitle, not a title."""
+    return text.startswith("©") or (text[:1] in QUOTE_MARKS[0] and text.rstrip(".,;:!?")[-1:] in QUOTE_MARKS[1])
+
+
+def _may_be_title(text: str) -> bool:
+    """Does not end like a clause that goes on (, ; or :): a title may ask, exclaim, or end
+    in an abbreviation (`Talks in Oct./Nov.`)."""
+    return text.rstrip(CLOSING_MARKS)[-1:] not in (",", ";", ":")
+
+
+def _title_case(text: str) -> bool:
+    """Every word of four letters or more starts with a capital (and there is one)."""
+    long_words = [w for w in WORD_RE.findall(text) if len(w) >= 4]
+    return bool(long_words) and all(w[0].isupper() for w in long_words)
 
 
 @dataclass(frozen=True)
