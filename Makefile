@@ -25,7 +25,7 @@ test-quick: $(STAMP)
 	$(BIN)/pytest -m quick
 
 accuracy: $(STAMP)
-	$(BIN)/python -m etl.accuracy
+	$(BIN)/python -m tests.accuracy
 
 dashboard: $(STAMP)
 	$(BIN)/etl dashboard

@@ -25,7 +25,7 @@ own `random.Random` seeded by (seed, day, page), never from the global random st
 
 Files are named `aletho-<kind>-<YYYY-MM-DD>[-n].txt` (kind: listing, home, single,
 archive), and `aletho-s<site>-<kind>-…` from the second site (site 1) on. Every page follows
-the rules of etl/extract/render.py, so it parses back into the records it was rendered from;
+the rules of tests/render.py, so it parses back into the records it was rendered from;
 `verify(paths)` checks that (and that the files are what the generator writes) with
 etl.extract.parse_page.
 """
@@ -48,10 +48,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from etl.extract.parser import Comment, Post, parse_page  # noqa: E402
-from etl.extract.render import PageShape, PostShape, render_page  # noqa: E402
+from etl.extract.parser import Comment, Post, parse_page, tagline_shaped  # noqa: E402
 from etl.reference import load_reference  # noqa: E402
 from etl.settings import sample_input  # noqa: E402
+from tests.render import PageShape, PostShape, render_page  # noqa: E402
 
 EPOCH = date(2000, 1, 1)  # day 0 of `generate`
 SITE_DAYS = (date(2100, 1, 1) - EPOCH).days  # a site's days: 2000-01-01 to 2099-12-31, as the expectations allow
@@ -137,6 +137,13 @@ class Doc:
     posts: list[Post]
     shape: PageShape
     post_shapes: list[PostShape]
+
+    def __post_init__(self) -> None:
+        """Under a page header, a first post whose title reads like a tagline has no caption:
+        the parser would read that title as the header's tagline (docs/input-formats.md)."""
+        first = self.posts[0] if self.posts else None
+        if first and first.subtitle and self.shape.header != "none" and tagline_shaped(first.title, load_reference()):
+            object.__setattr__(self, "posts", [replace(first, subtitle=None), *self.posts[1:]])
 
     def text(self) -> str:
         return render_page(self.posts, self.shape, self.post_shapes)

@@ -9,7 +9,9 @@ import sys
 
 import pytest
 
-from etl.accuracy import (
+from etl.extract.parser import parse_page
+from etl.reference import load_reference, name_key
+from tests.accuracy import (
     DEFAULT_FIXTURES,
     FIELDS,
     REAL_EXTRA_FIELDS,
@@ -24,8 +26,6 @@ from etl.accuracy import (
     measure_real,
     real_gold,
 )
-from etl.extract.parser import parse_page
-from etl.reference import load_reference, name_key
 from tests.utils import ROOT, SAMPLE
 
 
@@ -48,7 +48,7 @@ def test_every_field_is_right_on_every_fixture(report):
 @pytest.mark.quick
 def test_every_shape_is_covered(report):
     assert set(SHAPES) <= report.shapes
-    assert report.shapes <= set(SHAPES), "a gold file names a shape that is not in etl.accuracy.SHAPES"
+    assert report.shapes <= set(SHAPES), "a gold file names a shape that is not in tests.accuracy.SHAPES"
 
 
 @pytest.mark.quick
@@ -66,7 +66,7 @@ def test_several_fixtures_per_page_kind_and_the_sample_included():
 
 
 def test_command_prints_the_table_and_exits_0():
-    result = subprocess.run([sys.executable, "-m", "etl.accuracy"], cwd=ROOT, capture_output=True, text=True,
+    result = subprocess.run([sys.executable, "-m", "tests.accuracy"], cwd=ROOT, capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "== fixtures" in result.stdout and "== real pages" in result.stdout
@@ -148,7 +148,7 @@ def test_real_gold_format_is_converted_with_its_alternatives():
 
 
 def test_command_reports_both_sets_or_says_why_not(tmp_path):
-    result = subprocess.run([sys.executable, "-m", "etl.accuracy", "--real-pages", str(tmp_path / "none")],
+    result = subprocess.run([sys.executable, "-m", "tests.accuracy", "--real-pages", str(tmp_path / "none")],
                             cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert "== fixtures" in result.stdout and "== real pages" in result.stdout
     assert "real pages: skipped" in result.stdout

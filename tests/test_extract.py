@@ -7,10 +7,10 @@ from datetime import date
 
 import pytest
 
-from etl.accuracy import DEFAULT_FIXTURES
 from etl.extract.bylines import normal_case, parse_byline
 from etl.extract.parser import parse_footer, parse_page, split_categories
 from etl.reference import load_reference
+from tests.accuracy import DEFAULT_FIXTURES
 from tests.utils import SAMPLE
 
 pytestmark = pytest.mark.quick  # the parser: pure functions

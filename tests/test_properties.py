@@ -4,7 +4,6 @@ text whatever makes it raise."""
 from __future__ import annotations
 
 import random
-import re
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -12,10 +11,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from etl.accuracy import DEFAULT_FIXTURES
-from etl.extract.parser import Comment, Page, Post, parse_page
+from etl.extract.parser import Comment, Page, Post, parse_page, tagline_shaped
 from etl.extract.reader import decode
-from etl.extract.render import (
+from etl.reference import load_reference
+from etl.transform import word_count
+from tests.accuracy import DEFAULT_FIXTURES
+from tests.render import (
     BYLINE_STYLES,
     CUT_FOOTERS,
     DATE_JOINTS,
@@ -26,8 +27,6 @@ from etl.extract.render import (
     format_date,
     render_page,
 )
-from etl.reference import load_reference
-from etl.transform import word_count
 from tests.utils import SAMPLE
 
 pytestmark = pytest.mark.slow
@@ -207,14 +206,9 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str, list[Post]
     assume(shape.header != "none" or kind != "home" or any(strong))
     # Right under the header, a short title in title case over a caption and the byline reads as
     # a tagline the sites list does not know, over the title (docs/input-formats.md, known limits).
-    assume(shape.header == "none" or not (posts[0].subtitle and _tagline_shaped(posts[0].title)))
+    assume(shape.header == "none" or not (posts[0].subtitle and tagline_shaped(posts[0].title, REF)))
     expected_kind = "fragment" if shape.header == "none" else kind
     return posts, shape, post_shapes, expected_kind, _parsed_back(posts, shape)
-
-
-def _tagline_shaped(title: str) -> bool:
-    long_words = [w for w in re.findall(r"[^\W\d_]+", title) if len(w) >= 4]
-    return title.count(" ") < 6 and bool(long_words) and all(w[0].isupper() for w in long_words)
 
 
 def _parsed_back(posts: list[Post], shape: PageShape) -> list[Post]:
@@ -321,7 +315,7 @@ def test_never_raises_on_mixed_structural_lines(lines):
 # --- the renderer, on concrete records -------------------------------------------------
 
 def test_render_footer_and_byline_shapes():
-    from etl.extract.render import render_byline, render_footer
+    from tests.render import render_byline, render_footer
 
     post = Post(line=0, title="Turkey Expels Israeli Ambassador | Downgrades Ties", author="Michael Nevradakis, Ph.D.",
                 source="The Defender", published_on=date(2021, 9, 21), posted_on=date(2021, 9, 22),
@@ -347,7 +341,7 @@ def test_render_footer_and_byline_shapes():
 
 
 def test_render_cut_footers():
-    from etl.extract.render import cut_footer
+    from tests.render import cut_footer
 
     post = Post(line=0, title="A | B", posted_on=date(2021, 9, 22), categories=("Militarism", "Video"), tag_count=3,
                 comment_count=12, comments_open=True)

@@ -71,7 +71,7 @@ def test_rejected_documents_get_rows():
 
 def test_comment_thread_comes_from_the_posts_own_page():
     """The listing copy comes first and is kept; its page shows no thread, the single page does."""
-    from etl.extract.render import PageShape, render_page
+    from tests.render import PageShape, render_page
     from tests.utils import ROOT
 
     single_text = (ROOT / "tests" / "fixtures" / "dumps" / "single-2022-08-18.txt").read_text(encoding="utf-8")
@@ -97,7 +97,7 @@ def _assert_word_counts(dumps: list[Path], at_least: int) -> None:
 
 def test_word_count_of_parsed_bodies_is_whitespace_split(tmp_path):
     """transform.word_count counts spaces and paragraph breaks: right for the bodies the parser writes."""
-    from etl.accuracy import DEFAULT_FIXTURES
+    from tests.accuracy import DEFAULT_FIXTURES
 
     messy = tmp_path / "messy.txt"
     messy.write_text("Aletho News\n\nA  Title\n\nBy\tA. Writer | RT | May 1, 2020\n\n"
@@ -106,7 +106,7 @@ def test_word_count_of_parsed_bodies_is_whitespace_split(tmp_path):
 
 
 def test_word_count_of_real_bodies_is_whitespace_split():
-    from etl.accuracy import REAL_PAGES
+    from tests.accuracy import REAL_PAGES
 
     if not REAL_PAGES.is_dir():
         pytest.skip(f"real pages absent: {REAL_PAGES} (../shared/data/real-pages relative to the repository root)")

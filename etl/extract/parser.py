@@ -655,16 +655,23 @@ def _new_tagline_below(below: list[Line], ref: Reference) -> tuple[int, list[Par
     fixtures have no other.) Such a line over a title-like line and anything else but a
     byline may be either: it is read as the first post's title, with a `possible-tagline`
     warning."""
-    if len(below) < 3 or not (_may_be_tagline(below[0][1], ref) and _title_case(below[0][1])):
+    if len(below) < 3 or not tagline_shaped(below[0][1], ref):
         return 0, []
     (no, tagline), (_, title), (_, byline) = below[:3]
     if (_words(title) <= MAX_TITLE_UNDER_TAGLINE_WORDS and _may_be_title(title) and not _quote_or_credit(title)
             and _starts_post(byline, ref)):
         return 1, []
-    if _is_heading(title) and _may_be_title(title) and not _starts_post(title, ref):
+    if _is_heading(title) and _may_be_title(title) and not _quote_or_credit(title) and not _starts_post(title, ref):
         return 0, [ParseWarning(no, "possible-tagline", f"first line under the header, read as the first post's "
                                 f"title, may be a tagline sites.toml does not list: {tagline[:120]!r}")]
     return 0, []
+
+
+def tagline_shaped(text: str, ref: Reference) -> bool:
+    """Could be a tagline the sites list does not know, right under a page header: short, in
+    title case or capitals, no sentence, no byline. A first post's title of this shape over a
+    caption and a byline reads as such a tagline over a title (docs/input-formats.md)."""
+    return _may_be_tagline(text, ref) and _title_case(text)
 
 
 def _quote_or_credit(text: str) -> bool:

@@ -1,6 +1,6 @@
 """How right is the extractor? Field-level accuracy on hand-annotated dumps.
 
-    python -m etl.accuracy [FIXTURES_DIR] [--real-pages DIR | --no-real-pages]   (make accuracy)
+    python -m tests.accuracy [FIXTURES_DIR] [--real-pages DIR | --no-real-pages]   (make accuracy)
 
 Two sets, reported separately:
 
@@ -34,7 +34,7 @@ from pathlib import Path
 from etl.extract.parser import Post, parse_page
 from etl.reference import Reference, load_reference, name_key
 
-ROOT = Path(__file__).resolve().parent.parent  # the checkout (a development tool: make accuracy)
+ROOT = Path(__file__).resolve().parent.parent  # the checkout: a development tool (make accuracy), not in the package
 
 DEFAULT_FIXTURES = ROOT / "tests" / "fixtures"
 REAL_PAGES = ROOT.parent / "shared" / "data" / "real-pages"  # ../shared/data/real-pages
@@ -375,7 +375,7 @@ def format_report(report: Report) -> str:
     return "\n".join(lines)
 
 
-USAGE = "usage: python -m etl.accuracy [FIXTURES_DIR] [--real-pages DIR | --no-real-pages]"
+USAGE = "usage: python -m tests.accuracy [FIXTURES_DIR] [--real-pages DIR | --no-real-pages]"
 
 
 def _parse_args(args: list[str]) -> tuple[Path, Path | None] | None:
