@@ -164,7 +164,9 @@ def add_datasource(context, con, name: str = DATASOURCE):
 
 
 def sqlalchemy_engine(con):
-    """A plain SQLAlchemy engine on `con` (as GX builds it), to inspect relations."""
+    """A plain SQLAlchemy engine on `con` (as GX builds it, reflecting with DESCRIBE), to inspect
+    relations. (duckdb-engine's own reflection does not see temporary views under SQLAlchemy 2.)"""
     import sqlalchemy as sa
 
+    _patch_reflection()
     return sa.create_engine("duckdb:///:memory:", **engine_kwargs(con))
