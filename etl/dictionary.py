@@ -40,15 +40,14 @@ class Relation:
 def ddl_catalog():
     """An empty in-memory database built from the DDL in sql/ (what every run executes), with
     the BI file's own view etl_snapshot."""
-    from etl.schemas import TABLES, connect_memory, sql
-    from etl.storage.lake import Snapshot, create_views
-    from etl.storage.publish import snapshot_view
+    from etl.schemas import TABLES, connect_memory, snapshot_view, sql
+    from etl.storage.lake import create_views
 
     con = connect_memory()
     for table in TABLES:
         con.execute(sql(f"tables/{table}"))
     create_views(con)
-    con.execute(snapshot_view(Snapshot(0, "")))
+    con.execute(snapshot_view(0, ""))
     return con
 
 

@@ -48,6 +48,11 @@ def literal(text: Path | str) -> str:
     return str(text).replace("'", "''")
 
 
+def snapshot_view(snapshot_id: int, run_id: str) -> str:
+    """The view etl_snapshot of the BI file (sql/published/etl_snapshot.sql), showing one snapshot."""
+    return sql("published/etl_snapshot").format(snapshot_id=int(snapshot_id), run_id=literal(run_id))
+
+
 def connect_memory():
     """An empty in-memory DuckDB, opened like the warehouse (offline)."""
     return connect()

@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 
 from etl.duck import connect
-from etl.schemas import TABLES, literal, sql
+from etl.schemas import TABLES, literal, snapshot_view
 from etl.storage.lake import ALIAS, Snapshot, create_views, ddl_types, select_list
 
 PUBLISHED_NAME = "published.duckdb"
@@ -97,11 +97,6 @@ def _comments() -> list[str]:
     return out
 
 
-def snapshot_view(snapshot: Snapshot) -> str:
-    """The view etl_snapshot of the BI file (sql/published/etl_snapshot.sql), showing `snapshot`."""
-    return sql("published/etl_snapshot").format(snapshot_id=int(snapshot.snapshot_id), run_id=literal(snapshot.run_id))
-
-
 def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str, TableFiles]:
     """Write published.duckdb and snapshot.json for the lake's current snapshot (attached to
     `con` as `alias`), which a run tagged `snapshot`."""
@@ -137,7 +132,7 @@ def snapshot_views(con, files: dict[str, TableFiles], snapshot: Snapshot) -> Non
         tf = files.get(table, TableFiles())
         con.execute(view_sql(table, columns[table], _columns_in(con, tf.files), tf))
     create_views(con)
-    con.execute(snapshot_view(snapshot))
+    con.execute(snapshot_view(snapshot.snapshot_id, snapshot.run_id))
 
 
 def seal(paths: Iterable[str | Path]) -> None:
