@@ -18,13 +18,15 @@ WRITER_CONFIG = {"threads": 1, "enable_external_file_cache": False}
 # DuckDB's allocator (its own jemalloc) keeps the pages a query freed for about a second
 # before it gives them back; at 100 ms, a run's peak is 100-150 MB lower at 1.5 GB of input,
 # at the same speed (at 0 ms the DuckDB steps took 1.7x as long). jemalloc reads it when
-# DuckDB's library loads: a run, an upgrade or a rollback imports this module first.
-os.environ.setdefault("DUCKDB_JE_MALLOC_CONF", "dirty_decay_ms:100,muzzy_decay_ms:0")
+# DuckDB's library loads, so connect() sets it before its first `import duckdb` of the process
+# (a command opens its connections through connect(); nothing is set at import time).
+ALLOCATOR_ENV = ("DUCKDB_JE_MALLOC_CONF", "dirty_decay_ms:100,muzzy_decay_ms:0")
 
 
 def connect(path: Path | str = ":memory:", read_only: bool = False, spill_to: Path | None = None):
     """A DuckDB connection with extension auto-install and auto-load off (works offline).
     A writer passes `spill_to`: DuckDB then keeps to WRITER_MEMORY and spills there."""
+    os.environ.setdefault(*ALLOCATOR_ENV)
     import duckdb
 
     config: dict[str, object] = dict(DUCKDB_CONFIG)

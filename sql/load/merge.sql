@@ -2,8 +2,8 @@
 -- warehouse's tables, inside the run's one DuckLake transaction. The table format has no
 -- key constraints: each statement keeps its table's key unique itself.
 -- Posts are never duplicated: a post already stored is kept, unless the stored copy is an
--- excerpt or cut off and the staged copy is complete; then the post's text and its
--- categories are replaced by the complete copy (document_id, line_number and run_id keep
+-- excerpt or cut off and the staged copy is complete; then the post (every column
+-- but three) and its categories are replaced by the complete copy (document_id, line_number and run_id keep
 -- pointing at the copy that first brought the post).
 
 -- The new posts, with the seq of their kept copy (chosen_posts has one row per staged post):
@@ -44,22 +44,19 @@ anti join tags as t on s.tag_id = t.tag_id;
 delete from post_tags
 where post_id in (select u.post_id from merge_upgraded_posts as u);
 
-update posts
-set
-    title = s.title,
-    subtitle = s.subtitle,
-    image_credit = s.image_credit,
-    published_on = s.published_on,
-    published_on_guess = s.published_on_guess,
-    posted_on = s.posted_on,
-    body = s.body,
-    word_count = s.word_count,
-    tag_count = s.tag_count,
-    is_complete = s.is_complete
+-- A completed post: every column of the complete copy but the three that name where the post
+-- was first seen. Replaced as a whole row, so that no column of the DDL can be left out.
+create or replace temp table merge_completed_posts as
+select s.* replace (p.document_id as document_id, p.line_number as line_number, p.run_id as run_id)
 from staged_posts as s
-where
-    posts.post_id = s.post_id
-    and posts.post_id in (select u.post_id from merge_upgraded_posts as u);
+inner join posts as p on s.post_id = p.post_id
+where s.post_id in (select u.post_id from merge_upgraded_posts as u);
+
+delete from posts
+where post_id in (select u.post_id from merge_upgraded_posts as u);
+
+insert into posts by name
+select * from merge_completed_posts;
 
 -- The columns of staged_posts (sql/stage/posts.sql).
 insert into posts by name
