@@ -259,6 +259,18 @@ def test_header_variants_and_fragment():
     assert parse_page("Tuesday, March 5, 2024\n\n" + post, REF).site_name is None
 
 
+def test_a_page_cut_inside_its_first_post_has_no_kind():
+    """Under the header, a post without footer, excerpt end or thread reads the same on the home
+    page, a listing and a single post: the kind is None (unknown), not a guess."""
+    post = "Title Here\n\nRT | January 8, 2020\n\nBody of the post, long enough to be a sentence.\n"
+    page = parse_page("Aletho News\n\n" + post, REF)
+    assert (page.site_name, page.page_kind, [p.title for p in page.posts]) == ("Aletho News", None, ["Title Here"])
+    footer = "\nJanuary 8, 2020 Posted by | Video | Leave a comment\n"
+    assert parse_page("Aletho News\n\n" + post + footer, REF).page_kind == "listing"
+    excerpt = post.replace("sentence.", "sentence. … continue")
+    assert parse_page("Aletho News\n\n" + excerpt, REF).page_kind == "home"
+
+
 def test_a_header_line_at_the_end_of_the_dump_is_no_post():
     page = page_of("A Title", "RT | March 4, 2024", "A body sentence long enough to be a paragraph of its own.",
                    "March 5, 2024 Posted by | Militarism | Leave a comment", "Aletho News")

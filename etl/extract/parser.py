@@ -145,7 +145,7 @@ class ParseWarning:
 @dataclass
 class Page:
     site_name: str | None
-    page_kind: str  # listing | home | single | fragment
+    page_kind: str | None  # listing | home | single | fragment; None: the dump does not tell
     posts: list[Post] = field(default_factory=list)
     warnings: list[ParseWarning] = field(default_factory=list)
 
@@ -919,6 +919,15 @@ def parse_page(text: str, ref: Reference) -> Page:
     if single and posts:
         posts[0], thread_warnings = _apply_thread(posts[0], single)
         warnings += thread_warnings
-    kind = "fragment" if site is None else "single" if single else "listing" if footers else "home"
+    kind = _page_kind(site, single, footers, excerpt_ends)
     warnings.sort(key=lambda w: w.line)
     return Page(site_name=site, page_kind=kind, posts=posts, warnings=warnings)
+
+
+def _page_kind(site: str | None, single: bool, footers: dict, excerpt_ends: set[int]) -> str | None:
+    """What the page is, as far as the dump shows: a fragment (no header), a single post (its
+    comment thread), a listing (footers), the home page (excerpts); None when the dump ends
+    before any of them (a page cut inside its first post reads the same on all three)."""
+    if site is None:
+        return "fragment"
+    return "single" if single else "listing" if footers else "home" if excerpt_ends else None

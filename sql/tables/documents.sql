@@ -18,7 +18,7 @@ comment on column documents.path is 'Path of the file as given to etl run, or fo
 comment on column documents.size_bytes is 'Size of the file in bytes (NULL if unreadable).';
 comment on column documents.encoding is 'Detected text encoding: utf-8, utf-8-sig (with BOM), cp1252 or latin-1.';
 comment on column documents.site_name is 'Site name from the page header (first line), NULL if the dump has no header.';
-comment on column documents.page_kind is 'listing (posts with footers), home (excerpts), single (one post and its comment thread) or fragment (no page header).';
+comment on column documents.page_kind is 'listing (posts with footers), home (excerpts), single (one post and its comment thread) or fragment (no page header); NULL when the dump ends before anything that tells (a page cut inside its first post), and for a rejected document.';
 comment on column documents.post_count is 'Posts found in the document.';
 comment on column documents.warning_count is 'Extraction warnings (see document_warnings).';
 comment on column documents.status is 'loaded or rejected.';
