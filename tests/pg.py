@@ -88,3 +88,56 @@ def start_server(folder: Path) -> PgServer | None:
     server = PgServer(folder).init()
     server.start()
     return server
+
+
+def use_postgres(wh: Path, server: PgServer) -> str:
+    """Make `wh` a warehouse whose catalog is a new database of `server` (the data under
+    `wh/data`): its catalog.json names it, so every `etl` command on `-w wh` uses it."""
+    from etl.storage.catalog import PostgresCatalog, write_marker
+
+    url = server.new_database()
+    write_marker(wh, PostgresCatalog(url, wh / "data"))
+    return url
+
+
+def copy_catalog(url: str) -> str:
+    """A new database made from the one `url` names (CREATE DATABASE … TEMPLATE), its URL."""
+    import time
+
+    import psycopg
+
+    base, _, db = url.rpartition("/")
+    copy = "lake_" + secrets.token_hex(4)
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with psycopg.connect(f"{base}/postgres", autocommit=True) as con:
+                con.execute(f'create database "{copy}" template "{db}"')
+            return f"{base}/{copy}"
+        except psycopg.errors.ObjectInUse:  # a process that read it has not hung up yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+# The lake's catalogs a test module runs on when it overrides a fixture with `params=CATALOGS`:
+# the SQLite file in the folder, and a database of a real PostgreSQL (the `pg_server` fixture).
+CATALOGS = ("sqlite", "postgresql")
+
+
+def new_warehouse(catalog: str, wh: Path, request) -> Path:
+    """The folder `wh` for a new warehouse whose catalog is `catalog`: a new PostgreSQL
+    database (named in its catalog.json) for "postgresql"; the folder's own file otherwise."""
+    if catalog == "postgresql":
+        use_postgres(wh, request.getfixturevalue("pg_server"))
+    return wh
+
+
+def build_sample(catalog: str, request, tmp_path_factory) -> Path:
+    """A warehouse of the bundled sample, built by the real CLI, on `catalog`."""
+    from tests.utils import etl
+
+    wh = new_warehouse(catalog, tmp_path_factory.mktemp("sample") / "warehouse", request)
+    result = etl("run", "--warehouse", wh)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return wh

@@ -9,7 +9,7 @@ tags, schema history, file lists and statistics, options. The data files stay as
 (the catalog names them relative to its data path); they are copied only when the new data
 path is another folder.
 
-Not kept: nothing in the catalog. Outside it, `lake.sqlite` moves to `.legacy/lake.sqlite`
+Not kept: nothing in the catalog. Outside it, `lake.sqlite` is renamed `lake.sqlite.migrated`
 (a run can no longer write to it: the folder names its new catalog in catalog.json), and
 published.duckdb and snapshot.json are written again for the new catalog (the same
 snapshot). The logs stay in the warehouse folder.
@@ -25,9 +25,9 @@ from etl.duck import connect
 from etl.schemas import literal
 from etl.storage import lake
 from etl.storage.catalog import CatalogError, PostgresCatalog, SqliteCatalog, write_marker
-from etl.storage.upgrade import LEGACY_DIR
 
-NOT_KEPT = ("lake.sqlite moves to .legacy/lake.sqlite (kept, no longer written)",
+MIGRATED_NAME = "lake.sqlite.migrated"
+NOT_KEPT = (f"lake.sqlite is renamed {MIGRATED_NAME} (kept, no longer written)",
             "published.duckdb and snapshot.json are written again, for the same snapshot",
             "logs/ stays in the warehouse folder, as it is")
 
@@ -97,11 +97,9 @@ def _copy(con, source: SqliteCatalog, target: PostgresCatalog) -> Migrated:
 
 
 def retire(source: SqliteCatalog, target: PostgresCatalog) -> Path:
-    """Name the new catalog in the folder, then move lake.sqlite under .legacy/."""
+    """Name the new catalog in the folder, then rename lake.sqlite to lake.sqlite.migrated."""
     write_marker(source.root, target)
-    legacy = source.root / LEGACY_DIR
-    legacy.mkdir(exist_ok=True)
-    moved = legacy / source.path.name
+    moved = source.path.with_name(MIGRATED_NAME)
     source.path.replace(moved)
     return moved
 
