@@ -30,6 +30,14 @@ app = typer.Typer(
 
 Warehouse = Annotated[Path | None, typer.Option(
     "--warehouse", "-w", help="Warehouse folder. Default: the project config's, else ./warehouse.")]
+CatalogUrl = Annotated[str | None, typer.Option(
+    "--catalog", envvar="ETL_CATALOG", show_envvar=True,
+    help="The lake's catalog: postgresql://user@host[:port]/db (password from PGPASSWORD or ~/.pgpass). "
+         "Default: the config's, else the warehouse folder's own (lake.sqlite).")]
+DataPath = Annotated[Path | None, typer.Option(
+    "--data-path", envvar="ETL_DATA_PATH", show_envvar=True,
+    help="Where the lake's Parquet files are (with --catalog: storage every host mounts). "
+         "Default: the config's, else <warehouse>/data.")]
 ConfigFile = Annotated[Path | None, typer.Option(
     "--config", help="The project config (etl.toml). Default: $ETL_CONFIG, else etl.toml in this "
                      "folder or the nearest parent; none: the defaults.")]
@@ -61,6 +69,19 @@ def _config(path: Path | None) -> Config:
 
 def _warehouse(warehouse: Path | None, config: Path | None) -> Path:
     return warehouse or _config(config).warehouse
+
+
+def _store(warehouse: Path | None, config: Path | None, catalog: str | None, data_path: Path | None):
+    """The warehouse the command works on (etl/storage/warehouse.py), its catalog and data path
+    from the options, else the config, else the folder's own; exit 2 naming a bad catalog."""
+    from etl.storage.catalog import CatalogError
+    from etl.storage.warehouse import Warehouse
+
+    cfg = _config(config)
+    try:
+        return Warehouse.named(warehouse or cfg.warehouse, catalog or cfg.catalog, data_path or cfg.data_path)
+    except CatalogError as e:
+        raise _fail(str(e)) from None
 
 
 class Format(StrEnum):
@@ -136,6 +157,8 @@ def run(
     ] = None,
     warehouse: Warehouse = None,
     config: ConfigFile = None,
+    catalog: CatalogUrl = None,
+    data_path: DataPath = None,
     full_refresh: Annotated[bool, typer.Option(help="Rebuild the warehouse from the given inputs only.")] = False,
     retry_rejected: Annotated[bool, typer.Option(help="Read again documents an earlier run rejected.")] = False,
     wait: Annotated[bool, typer.Option(help="Wait for a running writer instead of exiting with 4.")] = False,
@@ -165,7 +188,7 @@ def run(
     fmt = log_format or LogFormat(cfg.log_format)
     log = _logger(fmt)
     result = _run_or_exit(
-        inputs, warehouse or cfg.warehouse, full_refresh=full_refresh, retry_rejected=retry_rejected,
+        inputs, _store(warehouse, config, catalog, data_path), full_refresh=full_refresh, retry_rejected=retry_rejected,
         wait=wait, max_bytes=max_bytes or cfg.max_bytes, log=log, progress=_progress(fmt),
         jobs=jobs or cfg.jobs, retention_days=cfg.retention_days if retention_days is None else retention_days,
         scheduler=scheduler or cfg.scheduler, config_file=cfg.path, lists_dir=cfg.lists_dir,
@@ -183,10 +206,11 @@ def _run_or_exit(*args, log, **kwargs):
     import traceback
 
     from etl.executors import ClusterError
-    from etl.load import LegacyWarehouse, WarehouseBusy
     from etl.pipeline import EXIT_BUSY, EXIT_ERROR, AfterCommit
     from etl.pipeline import run as run_pipeline
+    from etl.storage.catalog import CatalogError
     from etl.storage.lake import NewerRelease, SchemaConflict
+    from etl.storage.warehouse import LegacyWarehouse, WarehouseBusy
 
     try:
         return run_pipeline(*args, log=log, **kwargs)
@@ -203,6 +227,9 @@ def _run_or_exit(*args, log, **kwargs):
         log("run crashed", error=str(e), exit_code=EXIT_ERROR, committed=True, traceback=traceback.format_exc())
         raise _fail(f"internal error after run {e.run_id} committed (its data is in the warehouse; `etl status` "
                     f"shows whether it is published, the next run publishes it): {e}", EXIT_ERROR) from None
+    except CatalogError as e:  # the catalog cannot be opened, or the writer lock was lost: no password in it
+        log("catalog failed", error=str(e), exit_code=EXIT_ERROR)
+        raise _fail(f"{e}; nothing published" if "nothing committed" not in str(e) else str(e), EXIT_ERROR) from None
     except ClusterError as e:  # the cluster, not the input: say which scheduler and what happened
         log("cluster failed", scheduler=e.scheduler, error=str(e), exit_code=EXIT_ERROR)
         raise _fail(f"{e}; nothing published", EXIT_ERROR) from None
@@ -242,22 +269,23 @@ def _summary_text(s: RunSummary) -> str:
 
 
 @contextlib.contextmanager
-def _reader(warehouse: Path, as_of: str | None = None, failed: str = ""):
+def _reader(warehouse, as_of: str | None = None, failed: str = ""):
     """The warehouse opened for reading, confined and read statements only
     (etl/storage/readers.py). Failing to open it, a refused statement or a failed one: one
     `error:` line (after `failed`), exit 1."""
     import duckdb
 
-    from etl.load import NoWarehouse
+    from etl.storage.catalog import CatalogError
     from etl.storage.history import UnknownRun
     from etl.storage.readers import NotARead, Unreadable, open_reader
+    from etl.storage.warehouse import NoWarehouse
 
     if as_of is not None and not as_of.strip():
         raise _fail("--as-of needs a run id (`etl report run_history` lists them)")
     try:
         with open_reader(warehouse, as_of) as con:
             yield con
-    except (NoWarehouse, UnknownRun, Unreadable, NotARead) as e:
+    except (NoWarehouse, UnknownRun, Unreadable, NotARead, CatalogError) as e:
         raise _fail(f"{failed}{e}", 1) from None
     except duckdb.Error as e:
         raise _fail(f"{failed}{str(e).splitlines()[0]}", 1) from None
@@ -265,7 +293,7 @@ def _reader(warehouse: Path, as_of: str | None = None, failed: str = ""):
 
 def _output(output: Path | None) -> Path | None:
     """--output as given, refused (exit 2) where it names a file a warehouse writes itself."""
-    from etl.load import own_file
+    from etl.storage.warehouse import own_file
 
     owned = own_file(output) if output else None
     if owned:
@@ -282,14 +310,16 @@ def sql_command(
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     as_of: Annotated[str | None, typer.Option(
         "--as-of", help="A run id: query the warehouse as that run left it (time travel).")] = None,
+    catalog: CatalogUrl = None,
+    data_path: DataPath = None,
 ) -> None:
     """Run a query on the published warehouse (or, with --as-of, on an earlier run's snapshot).
     Read statements only (exit 1 for any other); the query reads no file outside the warehouse's data."""
-    warehouse = _warehouse(warehouse, config)
+    wh = _store(warehouse, config, catalog, data_path)
     from etl.report import query as run_query
     from etl.report import render
 
-    with _reader(warehouse, as_of) as con:
+    with _reader(wh, as_of) as con:
         columns, rows = run_query(con, query)
     typer.echo(render(columns, rows, format.value))
 
@@ -302,12 +332,14 @@ def report(
     format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
     param: Annotated[list[str] | None, typer.Option("--param", "-p", help="name=value, repeatable.")] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file.")] = None,
+    catalog: CatalogUrl = None,
+    data_path: DataPath = None,
 ) -> None:
     """Run a named report from sql/reports/ on the published warehouse (read-only), or list them.
 
     Parameters are converted to their declared type and bound as query parameters; an
     unknown or malformed one exits 2."""
-    warehouse = _warehouse(warehouse, config)
+    wh = _store(warehouse, config, catalog, data_path)
     from etl.report import ALIASES, ReportError, get_report, list_reports, parse_params, query, render, report_list
 
     output = _output(output)
@@ -328,7 +360,7 @@ def report(
         raise _fail(str(e)) from None
     if name in ALIASES:
         typer.echo(f"note: {rep.description}", err=True)
-    with _reader(warehouse, failed=f"report {name} failed: ") as con:
+    with _reader(wh, failed=f"report {name} failed: ") as con:
         columns, rows = query(con, rep.sql, values)
     _emit(render(columns, rows, format.value), output, f"{len(rows)} rows")
 
@@ -372,15 +404,18 @@ def dashboard(
     warehouse: Warehouse = None,
     config: ConfigFile = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Default: <warehouse>/dashboard.html.")] = None,
+    catalog: CatalogUrl = None,
+    data_path: DataPath = None,
 ) -> None:
     """Write one self-contained HTML page (inline SVG charts, no script, works offline) about the warehouse."""
-    warehouse = _warehouse(warehouse, config)
+    wh = _store(warehouse, config, catalog, data_path)
+    warehouse = wh.root
     import duckdb
 
     from etl.dashboard import write_dashboard
 
     output = _output(output) or warehouse / "dashboard.html"
-    with _reader(warehouse) as con:
+    with _reader(wh) as con:
         try:
             path = write_dashboard(con, warehouse, output)
         except duckdb.CatalogException as e:
@@ -422,26 +457,31 @@ def rollback(
     warehouse: Warehouse = None,
     config: ConfigFile = None,
     wait: Annotated[bool, typer.Option(help="Wait for a running writer instead of exiting with 4.")] = False,
+    catalog: CatalogUrl = None,
+    data_path: DataPath = None,
 ) -> None:
     """Make the warehouse as RUN_ID left it current again, as a new snapshot: later runs stay
     in the history (`etl sql --as-of`), and their input files are read again by the next run."""
-    warehouse = _warehouse(warehouse, config)
+    wh = _store(warehouse, config, catalog, data_path)
     import duckdb
 
-    from etl.load import LegacyWarehouse, NoWarehouse, WarehouseBusy
     from etl.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED
     from etl.pipeline import rollback as run_rollback
+    from etl.storage.catalog import CatalogError
     from etl.storage.history import RollbackRefused, UnknownRun
     from etl.storage.lake import NewerRelease, SchemaConflict
+    from etl.storage.warehouse import LegacyWarehouse, NoWarehouse, WarehouseBusy
 
     try:
-        done = run_rollback(warehouse, run_id, wait=wait, log=_logger(LogFormat.text))
+        done = run_rollback(wh, run_id, wait=wait, log=_logger(LogFormat.text))
     except WarehouseBusy as busy:
         raise _fail(str(busy), EXIT_BUSY) from None
     except NewerRelease as refused:
         raise _fail(f"{refused}; nothing changed", EXIT_ERROR) from None
     except (NoWarehouse, LegacyWarehouse, UnknownRun, RollbackRefused, SchemaConflict) as e:
         raise _fail(str(e), 1) from None
+    except CatalogError as e:
+        raise _fail(f"rollback to {run_id} failed: {e}", EXIT_ERROR) from None
     except (OSError, duckdb.Error) as e:  # the warehouse cannot be written (a read-only mount) or read
         raise _fail(f"rollback to {run_id} failed: {type(e).__name__}: {str(e).splitlines()[0]} "
                     "(`etl status` shows what is published)", EXIT_ERROR) from None
@@ -465,10 +505,10 @@ def upgrade(
     release keyed from text that was not NFC (posts: from their dumps, where they are)."""
     cfg = _config(config)
     warehouse = warehouse or cfg.warehouse
-    from etl.load import WarehouseBusy
     from etl.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED, upgrade_keys
     from etl.pipeline import upgrade as run_upgrade
     from etl.storage.lake import NewerRelease
+    from etl.storage.warehouse import WarehouseBusy
 
     try:
         done = run_upgrade(warehouse, wait=wait, log=_logger(LogFormat.text))
@@ -493,9 +533,10 @@ def upgrade(
 
 
 @app.command()
-def status(warehouse: Warehouse = None, config: ConfigFile = None, limit: int = 10) -> None:
+def status(warehouse: Warehouse = None, config: ConfigFile = None, limit: int = 10,
+           catalog: CatalogUrl = None, data_path: DataPath = None) -> None:
     """Recent runs and what the warehouse holds (and a committed run readers do not see yet)."""
-    warehouse = _warehouse(warehouse, config)
+    warehouse = _store(warehouse, config, catalog, data_path)
     from etl.report import query, render
     from etl.schemas import sql
 
@@ -509,13 +550,10 @@ def status(warehouse: Warehouse = None, config: ConfigFile = None, limit: int = 
         typer.echo(f"\n{pending}")
 
 
-def _unpublished(warehouse: Path) -> str | None:
+def _unpublished(wh) -> str | None:
     """The line `etl status` prints about a committed snapshot readers do not see (also on
     stderr, where there is no published one to show yet)."""
-    from etl.load import Warehouse
-    from etl.storage.state import unpublished
-
-    if Warehouse(warehouse).is_legacy() or (found := unpublished(warehouse)) is None:
+    if wh.is_legacy() or (found := wh.unpublished()) is None:
         return None
     shown = f"snapshot {found.published.snapshot_id} of run {found.published.run_id}" if found.published else "nothing"
     if found.published == found.snapshot:  # the same snapshot, published for the folder's earlier place
@@ -524,9 +562,48 @@ def _unpublished(warehouse: Path) -> str | None:
         line = (f"NOT PUBLISHED: snapshot {found.snapshot.snapshot_id} (run {found.snapshot.run_id}) is committed, "
                 f"but readers see {shown}: {found.reason}.")
     line += " The next `etl run` publishes it."
-    if not (Path(warehouse) / "published.duckdb").exists():
+    if not wh.published.exists():
         typer.echo(line, err=True)
     return line
+
+
+catalog_app = typer.Typer(help="The lake's catalog: move it into PostgreSQL.", no_args_is_help=True)
+app.add_typer(catalog_app, name="catalog")
+
+
+@catalog_app.command("migrate")
+def catalog_migrate(
+    to: Annotated[str, typer.Option("--to", help="postgresql://user@host[:port]/db: an empty database "
+                                                  "(the password from PGPASSWORD or ~/.pgpass).")],
+    warehouse: Warehouse = None,
+    config: ConfigFile = None,
+    data_path: DataPath = None,
+    wait: Annotated[bool, typer.Option(help="Wait for a running writer instead of exiting with 4.")] = False,
+) -> None:
+    """Move the warehouse's SQLite catalog (lake.sqlite) into a PostgreSQL database, its
+    history kept: every snapshot, run tag, schema change and file list is copied row for row
+    (`--as-of` and rollback reach every run as before). Not kept: lake.sqlite moves to
+    .legacy/ and is no longer written; published.duckdb and snapshot.json are written again;
+    logs/ stays in the folder. With --data-path, the data files are copied there."""
+    warehouse = _warehouse(warehouse, config)
+    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, migrate_catalog
+    from etl.storage.catalog import CatalogError
+    from etl.storage.migrate import NOT_KEPT
+    from etl.storage.warehouse import NoWarehouse, WarehouseBusy
+
+    try:
+        done = migrate_catalog(warehouse, to, data_path, wait=wait, log=_logger(LogFormat.text))
+    except WarehouseBusy as busy:
+        raise _fail(str(busy), EXIT_BUSY) from None
+    except NoWarehouse as e:
+        raise _fail(str(e), 1) from None
+    except CatalogError as e:
+        raise _fail(f"catalog migrate: {e}", EXIT_ERROR) from None
+    typer.echo(f"moved the catalog of {warehouse} into {to}: {done.snapshots} snapshots, "
+               + ", ".join(f"{t} {n}" for t, n in sorted(done.rows.items())))
+    typer.echo("kept: every snapshot (times, run tags), schema change, file list and option; the data files")
+    for line in NOT_KEPT:
+        typer.echo(f"not kept: {line}")
 
 
 if __name__ == "__main__":

@@ -560,7 +560,7 @@ def render_charts(charts: list[Chart]) -> dict[str, str]:
 
 def write_dashboard(con, warehouse: Path, output: Path) -> Path:
     """The dashboard of the warehouse that `con` reads (etl/storage/readers.py), written to `output`."""
-    from etl.load import Warehouse
+    from etl.storage.warehouse import Warehouse
 
     data = collect_dashboard(con, Warehouse(warehouse).logs, str(warehouse))
     html = build_dashboard(data, render_charts(dashboard_charts(data)))
@@ -571,8 +571,8 @@ def write_dashboard(con, warehouse: Path, output: Path) -> Path:
 
 def write_validation_report(warehouse: Path, run_id: str | None, output: Path | None) -> Path:
     """The report of one run (the newest log by default); raises NoRun for an unknown id."""
-    from etl.load import NoWarehouse, Warehouse
     from etl.storage.readers import open_reader
+    from etl.storage.warehouse import NoWarehouse, Warehouse
 
     wh = Warehouse(warehouse)
     run_id = run_id or latest_log_id(wh.logs)

@@ -6,6 +6,7 @@ what the steps share: the warehouse, the run's DuckDB connection, its log and it
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import shutil
@@ -17,21 +18,24 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from etl import load, rekey
+from etl import rekey
 from etl.duck import connect
 from etl.executors import extract
 from etl.extract import Rejected
 from etl.failpoints import corrupt, failpoint
 from etl.inputs import Known, found, select
+from etl.load import merge
 from etl.project import Provenance, provenance
 from etl.reference import Reference, load_reference
 from etl.schemas import DATA_TABLES, INTERNAL_TABLES, TABLES, sql
 from etl.settings import DEFAULT_MAX_BYTES, default_expectations_dir, default_lists_dir
-from etl.storage import history, lake
+from etl.storage import history
+from etl.storage import migrate as migrating
 from etl.storage import upgrade as upgrading
-from etl.storage.maintain import DEFAULT_RETENTION_DAYS, check_retention, maintain
-from etl.storage.publish import published_snapshot
-from etl.storage.state import publish_or_record
+from etl.storage.catalog import CatalogError, PostgresCatalog, SqliteCatalog, parse_url
+from etl.storage.maintain import DEFAULT_RETENTION_DAYS, check_retention
+from etl.storage.migrate import Migrated
+from etl.storage.warehouse import NoWarehouse, Warehouse
 from etl.summary import Documents, Failure, Places, Posts, Rejection, RunSummary, Validation
 from etl.transform import file_index, materialize, open_stage, set_aside, set_aside_copies, stage
 from etl.validate import Outcome as Checked
@@ -175,7 +179,7 @@ class Outcome:
                 "expectations_evaluated": len(self.checked), "expectations_failed": self.failed_count,
                 "table_rows": json.dumps(rows), **asdict(made_by)}
 
-    def summary(self, wh: load.Warehouse, rows: dict[str, int], timings: dict[str, float],
+    def summary(self, wh: Warehouse, rows: dict[str, int], timings: dict[str, float],
                 publish_error: str | None = None) -> RunSummary:
         assert self.finished is not None
         b = self.batch
@@ -192,13 +196,13 @@ class Outcome:
         )
 
 
-def run(paths: list[Path], warehouse: Path, *, max_bytes: int, log: Log, wait: bool = False,
+def run(paths: list[Path], warehouse: Path | Warehouse, *, max_bytes: int, log: Log, wait: bool = False,
         progress: Progress | None = None, ref: Reference | None = None, **options) -> RunResult:
     """Load the documents in `paths` into the warehouse: one snapshot, published, or
     nothing at all. `options` are RunOptions' fields."""
     opts = RunOptions(max_bytes=max_bytes, **options)
-    wh = load.Warehouse(warehouse)
-    with load.writer_lock(wh, wait, new_run_id) as run_id:
+    wh = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
+    with wh.writer(wait, new_run_id) as run_id:
         wh.refuse_legacy()
         with _Run(wh, run_id, opts, ref or load_reference(opts.lists_dir), log, progress) as r:
             try:
@@ -218,7 +222,7 @@ def run(paths: list[Path], warehouse: Path, *, max_bytes: int, log: Log, wait: b
 class _Run:
     """The steps of one run, in the order `run` calls them."""
 
-    def __init__(self, wh: load.Warehouse, run_id: str, opts: RunOptions, ref: Reference, log: Log,
+    def __init__(self, wh: Warehouse, run_id: str, opts: RunOptions, ref: Reference, log: Log,
                  progress: Progress | None) -> None:
         self.wh, self.run_id, self.opts, self.ref, self.log, self.progress = wh, run_id, opts, ref, log, progress
         self.timer = Timer()
@@ -227,40 +231,28 @@ class _Run:
         self.known = Known()  # the documents in the warehouse the run does not read again
 
     def __enter__(self) -> _Run:
-        for stale in load.clean_stale(self.wh):
+        for stale in self.wh.clean_stale():
             self.log("cleaned", path=str(stale))
-        self.log("run started", run_id=self.run_id, warehouse=str(self.wh.root), full_refresh=self.opts.full_refresh)
+        self.log("run started", run_id=self.run_id, warehouse=str(self.wh.root), full_refresh=self.opts.full_refresh,
+                 **({} if self.wh.catalog.in_folder else {"catalog": self.wh.catalog.display,
+                                                            "data_path": str(self.wh.data)}))
         (self.tmp / "spill").mkdir(parents=True)
         self.con = connect(spill_to=self.tmp / "spill")
         return self
 
     def __exit__(self, *exc) -> None:
+        # A transaction a failure left open is rolled back before the close: closing it open
+        # after its catalog connection was lost aborts the process (DuckLake 1.5.5).
+        with contextlib.suppress(Exception):
+            self.con.rollback()
         self.con.close()
         shutil.rmtree(self.tmp, ignore_errors=True)
 
     def open(self) -> None:
         """Attach the lake (created on the first run), bring its tables in step with the DDL,
         delete what a killed run left, and publish its latest snapshot if a killed run did not."""
-        con, new = self.con, not lake.exists(self.wh.root)
-        lake.attach(con, self.wh.root)
-        lake.refuse_newer(con, self.wh.root)
-        con.execute(f"use {lake.ALIAS}")
-        lake.configure(con)
-        if new:
-            self.log("warehouse created", tables=len(lake.evolve(con)))
-        elif not self.opts.full_refresh:
-            for change in lake.evolve(con):
-                self.log("schema", change=change)
-        con.execute(f"call ducklake_delete_orphaned_files('{lake.ALIAS}', cleanup_all => true)")
-        if lake.latest(con) and published_snapshot(self.wh.root) != lake.current(con).snapshot_id:
-            # Not a step this run depends on: if it fails, the run goes on and publishes its own.
-            failed = publish_or_record(con, self.wh.root)
-            if failed:
-                self.log("publish failed", snapshot=lake.current(con).snapshot_id, error=failed,
-                         note="an earlier committed snapshot stays unpublished; this run publishes its own")
-            else:
-                self.log("published", snapshot=published_snapshot(self.wh.root),
-                         reason="a killed run had not published it, or publishing had failed, or the folder moved")
+        self.wh.open(self.con, self.log, evolve=not self.opts.full_refresh)
+        self.wh.recover(self.con, self.log)
 
     def read(self, paths: list[Path]) -> Batch:
         """Find the input files, leave out those read before, and extract the others: the
@@ -346,7 +338,7 @@ class _Run:
         try:
             if self.opts.full_refresh:
                 _drop_tables(con)
-                lake.evolve(con)
+                self.wh.evolve(con)
                 rekey.mark(con, self.run_id)
             else:
                 self._upgrade_keys()
@@ -355,8 +347,7 @@ class _Run:
             con.rollback()
             raise
         failpoint("load")
-        lake.tag(con, self.run_id)
-        con.commit()
+        self.wh.commit(con, self.run_id)
         failpoint("commit")
         self.timer("load")
         return rows
@@ -372,14 +363,14 @@ class _Run:
 
     def _write(self, outcome: Outcome) -> dict[str, int]:
         con = self.con
-        outcome.posts_new, outcome.posts_updated = load.merge(con)
+        outcome.posts_new, outcome.posts_updated = merge(con)
         if outcome.checked:  # the row-level expectations ran: there were new documents
             outcome.checked = outcome.checked + _validated_tables(con, self.opts.expectations_dir, self.tmp / "staged")
         con.register("staged_validation_results", _validation_rows(self.run_id, outcome.checked))
         con.execute(sql("load/insert_validation_results"))
         con.unregister("staged_validation_results")
         con.execute(sql("load/input_files"))
-        rows = lake.table_rows(con)
+        rows = self.wh.table_rows(con)
         rows["runs"] += 1
         outcome.finished = _now()
         made_by = provenance(self.opts.config_file, self.opts.lists_dir, self.opts.expectations_dir)
@@ -391,7 +382,7 @@ class _Run:
         run's data is committed by then: a failed maintenance is logged (the next run retries);
         a failed publish too, and returned (why), and the next run publishes."""
         try:
-            done = maintain(self.con, self.wh.root, self.opts.retention_days)
+            done = self.wh.maintain(self.con, self.opts.retention_days)
         except Exception as e:
             self.log("maintenance failed", error=f"{type(e).__name__}: {str(e).strip().splitlines()[0]}",
                      note="the run is committed; the next run retries")
@@ -399,7 +390,7 @@ class _Run:
             if done.compacted or done.deleted_files:
                 self.log("maintained", compacted=",".join(done.compacted), expired=done.expired_snapshots,
                          deleted_files=done.deleted_files)
-        failed = publish_or_record(self.con, self.wh.root)
+        failed = self.wh.publish(self.con)
         if failed:
             self.log("publish failed", error=failed,
                      note="the run is committed; readers keep the previous snapshot until a run publishes")
@@ -424,7 +415,7 @@ class _Run:
 
     def _result(self, summary: RunSummary) -> RunResult:
         try:
-            path = load.write_log(self.wh, self.run_id, summary.to_dict())
+            path = self.wh.write_log(self.run_id, summary.to_dict())
         except OSError as e:  # e.g. a full disk: the run's outcome stands, the log says so
             self.log("run log not written", error=f"{type(e).__name__}: {e}")
         else:
@@ -492,20 +483,16 @@ def _validation_rows(run_id: str, outcomes: list[Checked]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=arrow_schemas()["validation_results"])
 
 
-def rollback(warehouse: Path, target_run: str, *, wait: bool, log: Log) -> history.Rollback:
+def rollback(warehouse: Path | Warehouse, target_run: str, *, wait: bool, log: Log) -> history.Rollback:
     """Make the state `target_run` left current again, as a new snapshot; publish it."""
-    wh = load.Warehouse(warehouse)
-    if not lake.exists(wh.root):
-        raise load.NoWarehouse(f"no warehouse at {wh.root}: run `etl run` first")
-    with load.writer_lock(wh, wait, new_run_id) as rollback_id, connect() as con:
+    wh = warehouse if isinstance(warehouse, Warehouse) else Warehouse(warehouse)
+    if not wh.exists():
+        raise NoWarehouse(f"no warehouse at {wh.root}: run `etl run` first")
+    with wh.writer(wait, new_run_id) as rollback_id, connect() as con:
         wh.refuse_legacy()
-        lake.attach(con, wh.root)
-        lake.refuse_newer(con, wh.root)
-        con.execute(f"use {lake.ALIAS}")
-        for change in lake.evolve(con):  # as a run would: the restored tables are the DDL's
-            log("schema", change=change)
-        done = history.rollback(con, wh.root, target_run, rollback_id)
-        failed = publish_or_record(con, wh.root)
+        wh.open(con, log, configure=False)  # evolved as a run would: the restored tables are the DDL's
+        done = wh.rollback(con, target_run, rollback_id)
+        failed = wh.publish(con)
         log("rolled back", run_id=rollback_id, to=target_run, snapshot=done.target.snapshot_id,
             **({"publish_failed": failed} if failed else {}))
         return replace(done, publish_error=failed)
@@ -516,19 +503,15 @@ def upgrade_keys(warehouse: Path, *, wait: bool, log: Log, lists_dir: Path | Non
     """`etl upgrade` of a DuckLake warehouse: the key upgrade of etl/rekey.py, or, done, its
     pending posts' dumps read again (with the reference lists in `lists_dir`); published
     (None: no DuckLake, or nothing to do)."""
-    wh = load.Warehouse(warehouse)
-    if wh.is_legacy() or not lake.exists(wh.root):
+    wh = Warehouse(warehouse)
+    if wh.is_legacy() or not wh.exists():
         return None
-    with load.writer_lock(wh, wait, new_run_id) as upgrade_id, connect() as con:
-        lake.attach(con, wh.root)
-        lake.refuse_newer(con, wh.root)
-        con.execute(f"use {lake.ALIAS}")
-        lake.configure(con)
-        lake.evolve(con)
+    with wh.writer(wait, new_run_id) as upgrade_id, connect() as con:
+        wh.open(con, lambda *a, **k: None)
         con.begin()
         done = rekey.upgrade(con, upgrade_id, load_reference(lists_dir), max_bytes, retry=True)
         con.commit()
-        if done is not None and lake.latest(con) and (failed := publish_or_record(con, wh.root)):
+        if done is not None and wh.known_runs(con) and (failed := wh.publish(con)):
             log("publish failed", error=failed, note="the key upgrade is committed; the next run publishes it")
         if done:
             log("upgraded keys", warehouse=str(wh.root), **done.fields())
@@ -538,12 +521,44 @@ def upgrade_keys(warehouse: Path, *, wait: bool, log: Log, lists_dir: Path | Non
 def upgrade(warehouse: Path, *, wait: bool, log: Log) -> upgrading.Upgraded | None:
     """Convert a warehouse of an earlier release into the DuckLake, or finish such an upgrade
     that was interrupted (None: nothing to do)."""
-    wh = load.Warehouse(warehouse)
-    if not wh.is_legacy() and not upgrading.half_done(wh.root):
+    wh = Warehouse(warehouse)
+    if not wh.is_legacy() and not wh.upgrade_half_done():
         return None
-    with load.writer_lock(wh, wait, new_run_id), connect(spill_to=wh.tmp / "upgrade") as con:
-        done = upgrading.upgrade(con, wh.root)
+    with wh.writer(wait, new_run_id), connect(spill_to=wh.tmp / "upgrade") as con:
+        done = wh.upgrade_legacy(con)
         if done is not None:
             log("upgraded", warehouse=str(wh.root), run_id=done.run_id, legacy=str(done.moved_to),
                 finished=done.finished, **({"publish_failed": done.publish_error} if done.publish_error else {}))
         return done
+
+
+def migrate_catalog(warehouse: Path, url: str, data_path: Path | None, *, wait: bool, log: Log) -> Migrated:
+    """`etl catalog migrate`: move the SQLite catalog of the warehouse at `warehouse` into the
+    PostgreSQL database `url` (etl/storage/migrate.py), under the folder's lock and the
+    database's, verify every run's snapshot through both, retire lake.sqlite, and publish."""
+    wh = Warehouse(warehouse)
+    if not isinstance(wh.catalog, SqliteCatalog):
+        raise CatalogError(f"the warehouse {wh.root} is already in catalog {wh.catalog.display}")
+    if not wh.exists():
+        raise NoWarehouse(f"no warehouse at {wh.root}: run `etl run` first")
+    parse_url(url)
+    target = PostgresCatalog(url, Path(data_path) if data_path else wh.root / "data")
+    with wh.writer(wait, new_run_id), target.writer_lock(wait), connect() as con:
+        wh.refuse_legacy()
+        done = migrating.migrate(con, wh.catalog, target)
+        log("copied catalog", to=url, snapshots=done.snapshots, rows=sum(done.rows.values()),
+            data_copied=done.data_copied)
+        differ = migrating.verify(wh.catalog, target)
+        if differ:
+            raise CatalogError(f"the copy in {url} differs from {wh.catalog.display}: {', '.join(differ[:5])}; "
+                               "the warehouse still uses its SQLite catalog (empty the database to try again)")
+        log("verified", snapshots=len(Warehouse(wh.root, target).runs()))
+        moved = migrating.retire(wh.catalog, target)
+        log("retired", catalog=str(moved))
+    moved_wh = Warehouse(wh.root, target)
+    with moved_wh.writer(wait, new_run_id), connect() as con:
+        moved_wh.open(con, log)
+        failed = moved_wh.publish(con)
+        if failed:
+            log("publish failed", error=failed, note="the next run publishes")
+    return done

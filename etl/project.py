@@ -55,6 +55,8 @@ class Config:
     summary_json: Path | None = None
     lists: Path | None = None  # None: the package's lists
     expectations: Path | None = None  # None: the package's suites
+    catalog: str | None = None  # a PostgreSQL catalog URL (no password); None: the SQLite one in the warehouse
+    data_path: Path | None = None  # where the lake's Parquet files are; None: <warehouse>/data
 
     @property
     def lists_dir(self) -> Path:
@@ -166,6 +168,8 @@ _READERS = {
     "summary_json": _optional_path,
     "lists": _path,
     "expectations": _path,
+    "catalog": _text,
+    "data_path": _optional_path,
 }
 
 
@@ -219,6 +223,14 @@ scheduler = ""
 
 # Files larger than this many bytes are rejected.
 max_bytes = {max_bytes}
+
+# The lake's catalog: "" = lake.sqlite in the warehouse folder; or a PostgreSQL database,
+# "postgresql://user@host:5432/db" (the password from PGPASSWORD or ~/.pgpass, never here).
+catalog = ""
+
+# Where the lake's Parquet files are ("" = <warehouse>/data): with a PostgreSQL catalog, a
+# folder every host mounts.
+data_path = ""
 
 # Log lines on stderr: "text" or "json" (one JSON object per line).
 log_format = "text"

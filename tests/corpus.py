@@ -208,7 +208,17 @@ def kill(proc: subprocess.Popen) -> None:
 
 
 def copy_warehouse(src: Path, dst: Path) -> Path:
+    """A copy of the warehouse folder; of its PostgreSQL catalog too, if it has one (a new
+    database, named in the copy's catalog.json with the copy's data folder)."""
     shutil.copytree(src, dst, symlinks=True)
+    from etl.storage.catalog import PostgresCatalog, read_marker, write_marker
+
+    marker = read_marker(dst)
+    if marker:
+        from tests.pg import copy_catalog
+
+        (dst / "catalog.json").unlink()
+        write_marker(dst, PostgresCatalog(copy_catalog(marker["catalog"]), dst / "data"))
     return dst
 
 

@@ -32,6 +32,7 @@ from tests.corpus import (
     wait_for_line,
     write,
 )
+from tests.pg import CATALOGS, use_postgres
 from tests.utils import etl, parquet_counts, parquet_matches_database, rows, snapshot, start_etl, table_counts
 
 FAILPOINTS = ("extract", "validate", "load", "commit")
@@ -60,8 +61,17 @@ def orphans(warehouse: Path) -> list:
                            ).fetchall()
 
 
-@pytest.fixture(scope="module")
-def crashes(tmp_path_factory) -> dict:
+@pytest.fixture(scope="module", params=CATALOGS)
+def crashes(request, tmp_path_factory) -> dict:
+    """Every case on each catalog: the SQLite file, a PostgreSQL database (a new one for each
+    warehouse; a copied warehouse gets a copy of its database)."""
+    server = request.getfixturevalue("pg_server") if request.param == "postgresql" else None
+
+    def new(wh: Path) -> Path:
+        if server is not None:
+            use_postgres(wh, server)
+        return wh
+
     root = tmp_path_factory.mktemp("crash")
     dumps = root / "dumps"
     nights = nightly_dumps(dumps)  # Jan 7, 8, 9
@@ -74,7 +84,7 @@ def crashes(tmp_path_factory) -> dict:
     def build_base():
         """The finished run the "finished" case starts from: the first two nights."""
         try:
-            first = etl("run", nights[0], nights[1], "--warehouse", base)
+            first = etl("run", nights[0], nights[1], "--warehouse", new(base))
             assert first.returncode == 0, first.stdout + first.stderr
             return state(base)
         finally:
@@ -84,8 +94,8 @@ def crashes(tmp_path_factory) -> dict:
         if case == "finished":
             built.wait()
             assert (base / "published.duckdb").exists(), "the base run failed"
-            copy_warehouse(base, wh)
-        return wh
+            return copy_warehouse(base, wh)
+        return new(wh)
 
     def reference(case: str):
         """A run never killed, to compare with: the same inputs from the same starting point."""

@@ -23,6 +23,7 @@ from etl.settings import DEFAULT_MAX_BYTES
 from etl.summary import Documents
 from tests.cluster import cluster, free_port
 from tests.corpus import home_page, nightly_dumps, sample_posts, wait_for_line, write
+from tests.pg import CATALOGS, new_warehouse
 from tests.utils import ROOT, SAMPLE, etl, rows, snapshot, start_etl, table_counts
 
 FIXTURES = ROOT / "tests" / "fixtures" / "dumps"
@@ -107,8 +108,12 @@ def local_runs(dumps, tmp_path_factory) -> LocalRuns:
     return LocalRuns(results, tables)
 
 
-def test_local_cluster_builds_the_same_tables_as_a_local_run(local_runs, dumps, tmp_path, monkeypatch):
-    """Two runs (the second skips what the first loaded) on a LocalCluster, and on this machine."""
+@pytest.mark.parametrize("catalog", CATALOGS)
+def test_local_cluster_builds_the_same_tables_as_a_local_run(local_runs, dumps, tmp_path, monkeypatch, catalog,
+                                                            request):
+    """Two runs (the second skips what the first loaded) on a LocalCluster, and on this machine;
+    into a lake whose catalog is SQLite, or PostgreSQL (the local runs' is SQLite)."""
+    new_warehouse(catalog, tmp_path / "dask", request)
     from distributed import LocalCluster
 
     monkeypatch.setattr(workers, "TASK_BYTES", 1)  # a task per file: many tasks, on both workers

@@ -13,6 +13,7 @@ from etl import duck
 from etl.storage import lake
 from etl.storage.maintain import maintain
 from tests.corpus import copy_warehouse
+from tests.pg import CATALOGS, build_sample
 from tests.utils import (
     ROOT,
     SAMPLE,
@@ -27,6 +28,12 @@ from tests.utils import (
 )
 
 LEGACY = ROOT / "tests" / "fixtures" / "legacy-warehouse"  # built from the sample by the release before DuckLake
+
+
+@pytest.fixture(scope="module", params=CATALOGS)
+def sample_warehouse(request, tmp_path_factory) -> Path:
+    """The tests of this module run on both catalogs: the sample, built on each."""
+    return build_sample(request.param, request, tmp_path_factory)
 
 
 @pytest.fixture(scope="module")

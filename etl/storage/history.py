@@ -19,6 +19,7 @@ from pathlib import Path
 from etl import __version__, duck
 from etl.schemas import INTERNAL_TABLES, TABLES, sql
 from etl.storage import lake
+from etl.storage.catalog import Catalog, resolve
 from etl.storage.publish import snapshot_views, table_files
 
 # Tables a rollback restores; `runs` and `validation_results` keep every run's history.
@@ -51,19 +52,20 @@ def find(con, run_id: str, alias: str = lake.ALIAS) -> lake.Snapshot:
     return found[-1]
 
 
-def open_as_of(root: Path, run_id: str | None):
+def open_as_of(root: Path, run_id: str | None, catalog: Catalog | None = None):
     """An in-memory connection whose tables and views are the warehouse as run `run_id` left
     it (None: as the latest run left it): the views a published file would hold, over that
     snapshot's files (a table or column the snapshot predates reads as empty or NULL). The
     lake is detached before it returns: the connection reaches no catalog, only files."""
+    catalog = catalog or resolve(root)
     con = duck.connect()
     try:
-        lake.attach(con, root, read_only=True)
+        lake.attach_catalog(con, catalog, read_only=True)
         if run_id is None:
             target, alias = lake.current(con), lake.ALIAS
         else:
             target, alias = find(con, run_id), "as_of"
-            lake.attach(con, root, read_only=True, snapshot_id=target.snapshot_id, alias=alias)
+            lake.attach_catalog(con, catalog, read_only=True, snapshot_id=target.snapshot_id, alias=alias)
         present = {t for t, in con.execute("select table_name from duckdb_tables() where database_name = ?",
                                             [alias]).fetchall()}
         files = {t: table_files(con, t, alias) for t in TABLES if t in present}
@@ -81,7 +83,7 @@ def open_current(root: Path):
     return open_as_of(root, None)
 
 
-def rollback(con, root: Path, target_run: str, rollback_id: str) -> Rollback:
+def rollback(con, root: Path, target_run: str, rollback_id: str, catalog: Catalog | None = None) -> Rollback:
     """In `con` (the lake of `root` attached and in use, under the writer lock): restore every
     data table to its state after `target_run`, record the rollback in `runs`, commit it as a
     snapshot tagged `rollback_id`."""
@@ -90,7 +92,7 @@ def rollback(con, root: Path, target_run: str, rollback_id: str) -> Rollback:
     before = lake.table_rows(con, RESTORED)
     # The target snapshot attached on its own: its tables and columns as they were then,
     # read unchanged while the transaction below empties the current ones.
-    lake.attach(con, root, read_only=True, snapshot_id=target.snapshot_id, alias=TARGET)
+    lake.attach_catalog(con, catalog or resolve(root), read_only=True, snapshot_id=target.snapshot_id, alias=TARGET)
     try:
         con.begin()
         _restore(con, target_run)

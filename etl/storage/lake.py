@@ -1,11 +1,14 @@
-"""The table format: a DuckLake (SQLite catalog, Parquet data) under the warehouse folder.
+"""The table format: a DuckLake (a catalog, Parquet data) of the warehouse.
 
 DuckLake owns snapshots, time travel, schema evolution, compaction and expiry; this module
 only opens it the project's way (offline, the extensions from their pip packages) and keeps
-its tables in step with the DDL in sql/tables/.
+its tables in step with the DDL in sql/tables/. Which catalog, and where the data files are,
+is etl/storage/catalog.py's (by default):
 
     <warehouse>/lake.sqlite                    the catalog: snapshots, schemas, file lists
     <warehouse>/data/main/<table>/*.parquet    the data files (and delete files) it lists
+
+etl/storage/warehouse.py (`Warehouse`) is the one object the rest of etl calls.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from pathlib import Path
 from etl.duck import connect
 from etl.schemas import INTERNAL_TABLES, TABLES, literal, sql
 from etl.settings import sql_dir
+from etl.storage.catalog import CATALOG_NAME, DATA_NAME, Catalog, resolve
 
-CATALOG_NAME = "lake.sqlite"
-DATA_NAME = "data"
+__all__ = ["CATALOG_NAME", "DATA_NAME"]
+
 ALIAS = "lake"
 
 
@@ -42,8 +46,9 @@ class Snapshot:
 
 
 def _extensions() -> tuple[Path, Path]:
-    """The DuckLake and SQLite extension files of their pip packages. The SQLite one is
-    loaded from a copy named sqlite_scanner.duckdb_extension: DuckDB derives the entry
+    """The DuckLake and SQLite extension files of their pip packages (every catalog loads
+    both: the SQLite one also reads `lake.sqlite` for `etl catalog migrate`). The SQLite one
+    is loaded from a copy named sqlite_scanner.duckdb_extension: DuckDB derives the entry
     point from the file name."""
     import duckdb_extension_ducklake
     import duckdb_extension_sqlite
@@ -68,13 +73,20 @@ def _extensions() -> tuple[Path, Path]:
 
 def attach(con, root: Path, *, read_only: bool = False, snapshot_id: int | None = None,
            alias: str = ALIAS) -> None:
-    """Attach the warehouse's DuckLake to `con` as `alias` (created if missing unless
-    read-only), at its latest snapshot or at `snapshot_id`."""
-    ducklake, sqlite = _extensions()
-    con.execute(f"load '{literal(ducklake)}'")
-    con.execute(f"load '{literal(sqlite)}'")
-    # The data path is where the folder is now (a copied or moved warehouse keeps working).
-    options = [f"data_path '{literal(root.resolve() / DATA_NAME)}/'", "override_data_path true",
+    """Attach the DuckLake of the warehouse at `root` to `con` as `alias` (created if missing
+    unless read-only), at its latest snapshot or at `snapshot_id`."""
+    attach_catalog(con, resolve(root), read_only=read_only, snapshot_id=snapshot_id, alias=alias)
+
+
+def attach_catalog(con, catalog: Catalog, *, read_only: bool = False, snapshot_id: int | None = None,
+                   alias: str = ALIAS) -> None:
+    """Attach the DuckLake whose catalog is `catalog` (see `attach`)."""
+    for extension in _extensions():
+        con.execute(f"load '{literal(extension)}'")
+    for extension in catalog.extensions():
+        con.execute(f"load '{literal(extension)}'")
+    # The data path is where the data is now (a copied or moved warehouse keeps working).
+    options = [f"data_path '{literal(catalog.data_path)}/'", "override_data_path true",
                "data_inlining_row_limit 0"]
     if read_only:
         options.append("read_only")
@@ -82,8 +94,8 @@ def attach(con, root: Path, *, read_only: bool = False, snapshot_id: int | None 
         con.execute("set preserve_insertion_order = false")
     if snapshot_id is not None:
         options.append(f"snapshot_version {int(snapshot_id)}")
-    catalog = literal(root.resolve() / CATALOG_NAME)
-    con.execute(f"attach 'ducklake:sqlite:{catalog}' as {alias} ({', '.join(options)})")
+    catalog.check()
+    con.execute(f"attach 'ducklake:{literal(catalog.attach_target())}' as {alias} ({', '.join(options)})")
 
 
 # Written into the catalog by every writer: DuckDB buffers a row group per thread while it
@@ -94,12 +106,16 @@ OPTIONS = {"parquet_row_group_size": "16384", "parquet_row_group_size_bytes": "8
 
 
 def configure(con, alias: str = ALIAS) -> None:
+    """Write OPTIONS into the catalog, only those not set so already (each write is a catalog
+    update that two writers at once would conflict on)."""
+    have = dict(con.execute(f"select option_name, value from {alias}.options() where scope = 'GLOBAL'").fetchall())
     for name, value in OPTIONS.items():
-        con.execute(f"call {alias}.set_option(?, ?)", [name, value])
+        if have.get(name) != value:
+            con.execute(f"call {alias}.set_option(?, ?)", [name, value])
 
 
 def exists(root: Path) -> bool:
-    return (root / CATALOG_NAME).exists()
+    return resolve(root).exists()
 
 
 @cache

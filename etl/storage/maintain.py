@@ -27,7 +27,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from etl.schemas import INTERNAL_TABLES, TABLES
-from etl.storage.lake import ALIAS, DATA_NAME, latest
+from etl.storage.catalog import Catalog, resolve
+from etl.storage.lake import ALIAS, latest
 from etl.storage.publish import MANIFEST_NAME, published_snapshot
 
 DEFAULT_RETENTION_DAYS = 7
@@ -60,7 +61,8 @@ def retention_cutoff(days: float, now: datetime | None = None) -> datetime | Non
         return None
 
 
-def maintain(con, root: Path, retention_days: float = DEFAULT_RETENTION_DAYS, alias: str = ALIAS) -> Maintenance:
+def maintain(con, root: Path, retention_days: float = DEFAULT_RETENTION_DAYS, alias: str = ALIAS,
+             catalog: Catalog | None = None) -> Maintenance:
     """Compact, rewrite and expire as the rules above say, in the lake of `root` attached to
     `con` as `alias`. Each step commits on its own."""
     cutoff = retention_cutoff(retention_days)
@@ -81,7 +83,7 @@ def maintain(con, root: Path, retention_days: float = DEFAULT_RETENTION_DAYS, al
     expired = con.execute(f"call ducklake_expire_snapshots('{alias}', versions => ?)", [expiring]).fetchall() \
         if expiring else []
     deleted_files = con.execute(f"call ducklake_cleanup_old_files('{alias}', older_than => ?)",
-                                [_cleanup_before(con, root, cutoff, alias)]).fetchall()
+                                [_cleanup_before(con, root, cutoff, alias, catalog or resolve(root))]).fetchall()
     return Maintenance(tuple(compacted), len(expired), len(deleted_files))
 
 
@@ -95,14 +97,14 @@ def _expiring(con, root: Path, cutoff: datetime, alias: str) -> list[int]:
         [cutoff]).fetchall() if s not in keep]
 
 
-def _cleanup_before(con, root: Path, cutoff: datetime, alias: str) -> datetime:
+def _cleanup_before(con, root: Path, cutoff: datetime, alias: str, catalog: Catalog) -> datetime:
     """What to pass ducklake_cleanup_old_files so that it deletes no file scheduled for
     deletion at `cutoff` or later, nor any file snapshot.json names: `cutoff`, or just before
     the day of the first such file. (DuckLake 1.5.5 compares the schedule times of its SQLite
     catalog as text, and deletes every file scheduled on the day it is given, at any hour:
     measured, see docs/storage.md. Whole days are right whichever way it compares.)"""
     named = _published_files(root)
-    data = root.resolve() / DATA_NAME
+    data = catalog.data_path
     kept = [start for path, relative, start in con.execute(
         f"select path, path_is_relative, schedule_start::timestamptz "
         f"from __ducklake_metadata_{alias}.ducklake_files_scheduled_for_deletion").fetchall()

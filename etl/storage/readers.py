@@ -25,12 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from etl.duck import connect
-from etl.load import NoWarehouse, Warehouse
 from etl.schemas import literal
-from etl.storage import lake
-from etl.storage.history import open_as_of
-from etl.storage.lake import DATA_NAME
-from etl.storage.publish import published_snapshot
+from etl.storage.warehouse import NoWarehouse, Warehouse
 
 READ_STATEMENTS = ("SELECT",)
 
@@ -77,36 +73,38 @@ class Reader:
         self.close()
 
 
-def confine(con, root: Path) -> None:
-    """From now on `con` reads the warehouse's data files and nothing else, and can change no
-    setting. (DuckDB takes `allowed_directories` only by SET, and only while external access
-    is on: hence the order.)"""
-    data = literal(root.resolve() / DATA_NAME)
+def confine(con, data: Path) -> None:
+    """From now on `con` reads the warehouse's data files (under `data`) and nothing else, and
+    can change no setting. (DuckDB takes `allowed_directories` only by SET, and only while
+    external access is on: hence the order.)"""
+    data = literal(data)
     con.execute(f"set allowed_directories = ['{data}/']")
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")
 
 
-def open_reader(root: Path, as_of: str | None = None) -> Reader:
-    """A Reader of the warehouse at `root`: the published snapshot, or with `as_of` the one run
-    `as_of` left (time travel). Raises NoWarehouse (LegacyWarehouse), UnknownRun or Unreadable."""
+def open_reader(root: Path | Warehouse, as_of: str | None = None) -> Reader:
+    """A Reader of the warehouse at `root` (a folder, or a Warehouse naming its catalog): the
+    published snapshot, or with `as_of` the one run `as_of` left (time travel). Raises
+    NoWarehouse (LegacyWarehouse), UnknownRun or Unreadable."""
     import duckdb
 
-    wh = Warehouse(root)
+    wh = root if isinstance(root, Warehouse) else Warehouse(root)
     wh.refuse_legacy()
-    if not (lake.exists(wh.root) if as_of is not None else wh.published.exists()):
+    # A folder copied or moved since it published (its BI file names the files of the old
+    # place), or a host that has only the catalog and the data path: the same snapshot is
+    # read through the DuckLake.
+    published = as_of is None and wh.published_snapshot() is not None
+    if not (wh.published.exists() if as_of is None and wh.catalog.in_folder else wh.exists()):
         raise NoWarehouse(f"no warehouse at {wh.root}: run `etl run` first")
-    # A folder copied or moved since it published: its BI file names the files of the old
-    # place, so the same snapshot is read through the DuckLake, until the next run publishes.
-    published = as_of is None and published_snapshot(wh.root) is not None
     try:
-        con = _published(wh.published) if published else open_as_of(wh.root, as_of)
+        con = _published(wh.published) if published else wh.open_snapshot(as_of)
     except (duckdb.Error, OSError) as e:
         what, hint = (wh.published, f"; `etl run -w {wh.root}` publishes it again") if published else \
-            (f"the DuckLake in {wh.root}", "")
+            (f"the DuckLake of {wh.root} (catalog {wh.catalog.display})", "")
         raise Unreadable(f"cannot read {what}: {str(e).splitlines()[0]}{hint}") from None
     try:
-        confine(con, wh.root)
+        confine(con, wh.data)
     except Exception:
         con.close()
         raise

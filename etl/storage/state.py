@@ -17,6 +17,7 @@ from pathlib import Path
 
 from etl.duck import connect
 from etl.storage import lake
+from etl.storage.catalog import Catalog, resolve
 from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME, publish
 
 FAILED_NAME = "publish-failed.json"
@@ -58,13 +59,14 @@ def _record(root: Path, snapshot: lake.Snapshot, reason: str) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def unpublished(root: Path) -> Unpublished | None:
+def unpublished(root: Path, catalog: Catalog | None = None) -> Unpublished | None:
     """The lake's newest snapshot if readers do not see it (None if they do, or if no run has
     committed yet), read-only."""
-    if not lake.exists(root):
+    catalog = catalog or resolve(root)
+    if not catalog.exists():
         return None
     with connect() as con:
-        lake.attach(con, root, read_only=True)
+        lake.attach_catalog(con, catalog, read_only=True)
         if lake.latest(con) is None:
             return None
         newest = lake.current(con)
