@@ -295,6 +295,52 @@ def sql_command(
 
 
 @app.command()
+def search(
+    query: Annotated[str, typer.Argument(help='Words (all required), "a phrase", -excluded, a OR b.')],
+    warehouse: Warehouse = None,
+    config: ConfigFile = None,
+    source: Annotated[str | None, typer.Option(help="Only this source (case ignored; % is a wildcard).")] = None,
+    author: Annotated[str | None, typer.Option(help="Only this author (case ignored; % is a wildcard).")] = None,
+    category: Annotated[str | None, typer.Option(help="Only posts in this category (case ignored).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only posts dated on or after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only posts dated on or before YYYY-MM-DD.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many results.")] = 10,
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="A run id: search the warehouse as that run left it.")] = None,
+) -> None:
+    """Search the posts: ranked by BM25 over title and body (the title counts more); case,
+    accents and word endings ignored (sanctions finds sanction). Each result shows a snippet
+    with the matched words marked «so». A malformed query exits 2."""
+    warehouse = _warehouse(warehouse, config)
+    from etl.report import render
+    from etl.search.query import QueryError, parse
+    from etl.search.searcher import COLUMNS, Filters, NoIndex
+    from etl.search.searcher import search as run_search
+
+    try:
+        parsed = parse(query)
+    except QueryError as e:
+        raise _fail(f"malformed query: {e}") from None
+    filters = Filters(source, author, category, _day(since, "--since"), _day(until, "--until"))
+    with _reader(warehouse, as_of, failed="search failed: ") as con:
+        try:
+            hits = run_search(con, parsed, filters, limit)
+        except NoIndex as e:
+            raise _fail(str(e), 1) from None
+    typer.echo(render(list(COLUMNS), [h.row() for h in hits], format.value))
+
+
+def _day(text: str | None, option: str):
+    from datetime import date
+
+    try:
+        return None if text is None else date.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"{option} {text!r}: not a date (YYYY-MM-DD)") from None
+
+
+@app.command()
 def report(
     name: Annotated[str | None, typer.Argument(help="Report name; omit to list the reports.")] = None,
     warehouse: Warehouse = None,
