@@ -508,23 +508,28 @@ def upgrade(
 ) -> None:
     """Convert a warehouse built by an earlier release (snapshot folders) into the current
     storage, from its own Parquet files: no old dumps needed. Then re-key what an earlier
-    release keyed from text that was not NFC (posts: from their dumps, where they are)."""
+    release keyed from text that was not NFC (posts: from their dumps, where they are), and
+    build the search index if it has none."""
     cfg = _config(config)
     warehouse = warehouse or cfg.warehouse
     from etl.load import WarehouseBusy
-    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED, upgrade_keys
+    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED, new_run_id, upgrade_keys
     from etl.pipeline import upgrade as run_upgrade
+    from etl.search.upgrade import build as build_index
     from etl.storage.lake import NewerRelease
 
     try:
         done = run_upgrade(warehouse, wait=wait, log=_logger(LogFormat.text))
         rekeyed = upgrade_keys(warehouse, wait=wait, log=_logger(LogFormat.text), lists_dir=cfg.lists_dir,
                                max_bytes=cfg.max_bytes)
+        indexed = build_index(warehouse, wait=wait, log=_logger(LogFormat.text), new_id=new_run_id)
     except WarehouseBusy as busy:
         raise _fail(str(busy), EXIT_BUSY) from None
     except NewerRelease as refused:
         raise _fail(f"{refused}; nothing changed", EXIT_ERROR) from None
-    if done is None and not rekeyed:
+    if indexed:
+        typer.echo(f"{warehouse}: built the search index of its {indexed.total} posts")
+    if done is None and not rekeyed and not indexed:
         typer.echo(f"{warehouse} needs no upgrade")
         return
     if done is not None:
