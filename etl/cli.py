@@ -296,7 +296,9 @@ def sql_command(
 
 @app.command()
 def search(
-    query: Annotated[str, typer.Argument(help='Words (all required), "a phrase", -excluded, a OR b.')],
+    query: Annotated[list[str], typer.Argument(
+        help='Words (all required), "a phrase", -excluded, a OR b; one argument or several. A query that '
+             'starts with -word goes after --.', show_default=False)],
     warehouse: Warehouse = None,
     config: ConfigFile = None,
     source: Annotated[str | None, typer.Option(help="Only this source (case ignored; % is a wildcard).")] = None,
@@ -319,7 +321,7 @@ def search(
     from etl.search.searcher import search as run_search
 
     try:
-        parsed = parse(query)
+        parsed = parse(" ".join(query))
     except QueryError as e:
         raise _fail(f"malformed query: {e}") from None
     filters = Filters(source, author, category, _day(since, "--since"), _day(until, "--until"))
