@@ -22,7 +22,7 @@ from etl.search.searcher import Filters, search
 from etl.storage.readers import open_reader
 from tests.bi_clients import clients
 from tests.corpus import with_excerpts
-from tests.utils import ROOT, SAMPLE, connect, etl, rows, start_etl
+from tests.utils import ROOT, SAMPLE, etl, index_in_step, rows, start_etl
 
 REAL_PAGES = ROOT.parent / "shared" / "data" / "real-pages"
 NO_REAL_PAGES = f"the real pages are not here ({REAL_PAGES}): the parts that need them are skipped"
@@ -67,21 +67,9 @@ def posts_where(wh: Path, condition: str) -> set[str]:
                                  f"where {condition}")}
 
 
-def in_step(wh: Path) -> None:
-    """The index holds exactly the posts of the snapshot, each post once, each posting a doc's."""
-    with connect(wh) as con:
-        assert con.execute("select count(*), count(distinct post_id) from search_docs").fetchall() == \
-            con.execute("select count(*), count(*) from posts").fetchall()
-        assert con.execute("select count(*) from search_docs d anti join posts using (post_id)").fetchall() == [(0,)]
-        orphans = con.execute("select count(*) from search_postings anti join search_docs using (doc)").fetchall()
-        assert orphans == [(0,)]
-        assert con.execute("select docs from search_stats").fetchall() == con.execute(
-            "select count(*) from posts").fetchall()
-
-
 def test_the_runs_keep_the_index_in_step_with_the_posts(built):
     wh = built["warehouse"]
-    in_step(wh)
+    index_in_step(wh)
     # the three excerpts of the first run were replaced by their complete copies: docs 0-9,
     # then the second run's 2 new posts and 3 replaced ones, docs 10-14 (3 of 0-9 deleted)
     assert rows(wh, "select count(*) filter (doc < 10), count(*) filter (doc between 10 and 14) "
@@ -200,12 +188,12 @@ def test_as_of_and_rollback(built, tmp_path):
     shutil.copytree(wh, copy, symlinks=True)
     back = etl("rollback", first, "-w", copy)
     assert back.returncode == 0, back.stdout + back.stderr
-    in_step(copy)
+    index_in_step(copy)
     for q in ("iran", title, '"united states"', "sanctions -trump"):
         assert ids(copy, q) == ids(wh, q, "--as-of", first), q
     again = etl("run", "-w", copy, SAMPLE)  # the rolled-back posts come back, and into the index
     assert again.returncode == 0, again.stdout + again.stderr
-    in_step(copy)
+    index_in_step(copy)
     assert ids(copy, title)[0] in new
 
 
@@ -228,11 +216,11 @@ def test_a_killed_run_leaves_index_and_tables_together(built, tmp_path):
     proc.kill()
     proc.wait()
     assert any("failpoint load reached" in line for line in deadline_lines), "".join(deadline_lines)
-    in_step(copy)
+    index_in_step(copy)
     assert {q: ids(copy, q) for q in before} == before and ids(copy, "brouhaha") == []
     rerun = etl("run", "-w", copy, dumps)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
-    in_step(copy)
+    index_in_step(copy)
     assert len(ids(copy, "brouhaha")) == 1
 
 
@@ -254,7 +242,7 @@ def test_an_old_warehouse_gets_its_index_from_etl_upgrade_or_its_next_run(built,
         assert done.returncode == 0, done.stdout + done.stderr
         if how == "upgrade":
             assert "built the search index of its" in done.stdout
-        in_step(copy)
+        index_in_step(copy)
         assert sorted(ids(copy, "iran")) == sorted(expected)  # the scores differ: new averages
 
 

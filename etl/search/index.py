@@ -12,6 +12,7 @@ the tables it indexes are committed, or not, together.
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +32,11 @@ class Indexed:
     docs: int  # posts indexed now
     removed: int  # replaced posts taken out
     total: int  # posts in the index
+    seconds: float  # the index's own work in the run
 
     def fields(self) -> dict[str, object]:
-        return {"built": self.built, "indexed": self.docs, "removed": self.removed, "posts": self.total}
+        return {"built": self.built, "indexed": self.docs, "removed": self.removed, "posts": self.total,
+                "seconds": self.seconds}
 
 
 @dataclass
@@ -48,6 +51,7 @@ def update(con, folder: Path) -> Indexed | None:
     """Index what the run merged (in `con`'s open transaction, the lake in use; the merge's
     temp tables present), or every post if the index is empty. `folder`: a scratch folder
     of the run's. None if there is nothing to index."""
+    started = time.perf_counter()
     found = con.execute(sql("search/stats")).fetchall()
     built = not found
     if built:
@@ -71,7 +75,7 @@ def update(con, folder: Path) -> Indexed | None:
     stats.next_doc += n
     con.execute(sql("search/set_stats").format(docs=stats.docs, avg_title=stats.avg_title,
                                                  avg_body=stats.avg_body, next_doc=stats.next_doc))
-    return Indexed(built, n, removed, stats.docs)
+    return Indexed(built, n, removed, stats.docs, round(time.perf_counter() - started, 3))
 
 
 def _literal(path: Path) -> str:
