@@ -327,10 +327,12 @@ def search(
     filters = Filters(source, author, category, _day(since, "--since"), _day(until, "--until"))
     with _reader(warehouse, as_of, failed="search failed: ") as con:
         try:
-            hits = run_search(con, parsed, filters, limit)
+            # a text table cuts long cells: a short snippet there, from just before its first match
+            hits = run_search(con, parsed, filters, limit, snippet_words=8 if format is Format.table else 30)
         except NoIndex as e:
             raise _fail(str(e), 1) from None
-    typer.echo(render(list(COLUMNS), [h.row() for h in hits], format.value))
+    typer.echo(render(list(COLUMNS), [h.row() for h in hits], format.value,
+                      max_width=60 if format is Format.table else 0))
 
 
 def _day(text: str | None, option: str):

@@ -61,8 +61,10 @@ def check_index(con) -> int:
     return found[0][0]
 
 
-def search(con, query: Query, filters: Filters = Filters(), limit: int = 10) -> list[Hit]:
-    """The `limit` best posts for `query` in the snapshot `con` reads, best first."""
+def search(con, query: Query, filters: Filters = Filters(), limit: int = 10,
+           snippet_words: int = SNIPPET_WORDS) -> list[Hit]:
+    """The `limit` best posts for `query` in the snapshot `con` reads, best first, each with a
+    snippet of about `snippet_words` words."""
     check_index(con)
     params: dict[str, object] = {"query": query.rows(), "groups": len(query.groups), "limit": limit}
     allowed = ""
@@ -80,7 +82,7 @@ def search(con, query: Query, filters: Filters = Filters(), limit: int = 10) -> 
     hits = []
     for doc, score in ranked:
         post_id, title, source, author, day, body = posts[ids[doc]]
-        hits.append(Hit(post_id, title, source, author, day, score, snippet(body, words)))
+        hits.append(Hit(post_id, title, source, author, day, score, snippet(body, words, snippet_words)))
     return hits
 
 
@@ -103,7 +105,7 @@ def snippet(body: str, terms: set[str], width: int = SNIPPET_WORDS) -> str:
     stem = stems(firsts)
     hit = [bool(f) and stem[f] in terms for f in firsts]
     first = hit.index(True) if any(hit) else 0
-    lo = max(0, first - width // 3)
+    lo = max(0, first - min(width // 3, 3))
     hi = min(len(words), lo + width)
     out, at = [], words[lo][0]
     for i in range(lo, hi):
