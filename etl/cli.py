@@ -325,6 +325,56 @@ def sql_command(
 
 
 @app.command()
+def search(
+    query: Annotated[list[str], typer.Argument(
+        help='Words (all required), "a phrase", -excluded, a OR b; one argument or several. A query that '
+             'starts with -word goes after --.', show_default=False)],
+    warehouse: Warehouse = None,
+    config: ConfigFile = None,
+    source: Annotated[str | None, typer.Option(help="Only this source (case ignored; % is a wildcard).")] = None,
+    author: Annotated[str | None, typer.Option(help="Only this author (case ignored; % is a wildcard).")] = None,
+    category: Annotated[str | None, typer.Option(help="Only posts in this category (case ignored).")] = None,
+    since: Annotated[str | None, typer.Option(help="Only posts dated on or after YYYY-MM-DD.")] = None,
+    until: Annotated[str | None, typer.Option(help="Only posts dated on or before YYYY-MM-DD.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many results.")] = 10,
+    format: Annotated[Format, typer.Option("--format", "-f")] = Format.table,
+    as_of: Annotated[str | None, typer.Option(
+        "--as-of", help="A run id: search the warehouse as that run left it.")] = None,
+) -> None:
+    """Search the posts: ranked by BM25 over title and body (the title counts more); case,
+    accents and word endings ignored (sanctions finds sanction). Each result shows a snippet
+    with the matched words marked «so». A malformed query exits 2."""
+    warehouse = _warehouse(warehouse, config)
+    from etl.report import render
+    from etl.search.query import QueryError, parse
+    from etl.search.searcher import COLUMNS, Filters, NoIndex
+    from etl.search.searcher import search as run_search
+
+    try:
+        parsed = parse(" ".join(query))
+    except QueryError as e:
+        raise _fail(f"malformed query: {e}") from None
+    filters = Filters(source, author, category, _day(since, "--since"), _day(until, "--until"))
+    with _reader(warehouse, as_of, failed="search failed: ") as con:
+        try:
+            # a text table cuts long cells: a short snippet there, from just before its first match
+            hits = run_search(con, parsed, filters, limit, snippet_words=8 if format is Format.table else 30)
+        except NoIndex as e:
+            raise _fail(str(e), 1) from None
+    typer.echo(render(list(COLUMNS), [h.row() for h in hits], format.value,
+                      max_width=60 if format is Format.table else 0))
+
+
+def _day(text: str | None, option: str):
+    from datetime import date
+
+    try:
+        return None if text is None else date.fromisoformat(text)
+    except ValueError:
+        raise _fail(f"{option} {text!r}: not a date (YYYY-MM-DD)") from None
+
+
+@app.command()
 def report(
     name: Annotated[str | None, typer.Argument(help="Report name; omit to list the reports.")] = None,
     warehouse: Warehouse = None,
@@ -502,11 +552,13 @@ def upgrade(
 ) -> None:
     """Convert a warehouse built by an earlier release (snapshot folders) into the current
     storage, from its own Parquet files: no old dumps needed. Then re-key what an earlier
-    release keyed from text that was not NFC (posts: from their dumps, where they are)."""
+    release keyed from text that was not NFC (posts: from their dumps, where they are), and
+    build the search index if it has none."""
     cfg = _config(config)
     warehouse = warehouse or cfg.warehouse
-    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED, upgrade_keys
+    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED, new_run_id, upgrade_keys
     from etl.pipeline import upgrade as run_upgrade
+    from etl.search.upgrade import build as build_index
     from etl.storage.lake import NewerRelease
     from etl.storage.warehouse import WarehouseBusy
 
@@ -514,11 +566,14 @@ def upgrade(
         done = run_upgrade(warehouse, wait=wait, log=_logger(LogFormat.text))
         rekeyed = upgrade_keys(warehouse, wait=wait, log=_logger(LogFormat.text), lists_dir=cfg.lists_dir,
                                max_bytes=cfg.max_bytes)
+        indexed = build_index(warehouse, wait=wait, log=_logger(LogFormat.text), new_id=new_run_id)
     except WarehouseBusy as busy:
         raise _fail(str(busy), EXIT_BUSY) from None
     except NewerRelease as refused:
         raise _fail(f"{refused}; nothing changed", EXIT_ERROR) from None
-    if done is None and not rekeyed:
+    if indexed:
+        typer.echo(f"{warehouse}: built the search index of its {indexed.total} posts")
+    if done is None and not rekeyed and not indexed:
         typer.echo(f"{warehouse} needs no upgrade")
         return
     if done is not None:

@@ -28,6 +28,7 @@ from etl.load import merge
 from etl.project import Provenance, provenance
 from etl.reference import Reference, load_reference
 from etl.schemas import DATA_TABLES, INTERNAL_TABLES, TABLES, sql
+from etl.search import index as search_index
 from etl.settings import DEFAULT_MAX_BYTES, default_expectations_dir, default_lists_dir
 from etl.storage import history
 from etl.storage import migrate as migrating
@@ -364,6 +365,8 @@ class _Run:
     def _write(self, outcome: Outcome) -> dict[str, int]:
         con = self.con
         outcome.posts_new, outcome.posts_updated = merge(con)
+        if indexed := search_index.update(con, self.tmp / "search"):
+            self.log("search index", **indexed.fields())
         if outcome.checked:  # the row-level expectations ran: there were new documents
             outcome.checked = outcome.checked + _validated_tables(con, self.opts.expectations_dir, self.tmp / "staged")
         con.register("staged_validation_results", _validation_rows(self.run_id, outcome.checked))

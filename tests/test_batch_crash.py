@@ -33,7 +33,16 @@ from tests.corpus import (
     write,
 )
 from tests.pg import CATALOGS, use_postgres
-from tests.utils import etl, parquet_counts, parquet_matches_database, rows, snapshot, start_etl, table_counts
+from tests.utils import (
+    etl,
+    index_in_step,
+    parquet_counts,
+    parquet_matches_database,
+    rows,
+    snapshot,
+    start_etl,
+    table_counts,
+)
 
 FAILPOINTS = ("extract", "validate", "load", "commit")
 CASES = ("finished", "empty")  # the warehouse before the killed run
@@ -163,6 +172,7 @@ def test_next_run_reaches_the_tables_of_a_run_never_killed(crashes, case, point)
     # A run killed after its commit had loaded (and rejected) everything: the rerun has nothing new.
     assert rerun.returncode == (0 if point == "commit" else expected.returncode), rerun.stdout + rerun.stderr
     assert snapshot(wh) == snapshot(reference)
+    index_in_step(wh)
     extra_runs = 1 if point == "commit" else 0  # the killed run, committed, and the rerun's noop
     assert table_counts(wh) == {**table_counts(reference), "runs": table_counts(reference)["runs"] + extra_runs}
     runs = [r[1:3] for r in rows(wh, "select run_id, status, exit_code from runs order by started_at")]

@@ -1,0 +1,185 @@
+"""Writing the search index: the run's hook (`update`, in its open DuckLake transaction,
+after the merge) and the first build of an index (`update` too, when search_stats is empty:
+a warehouse from before search, a --full-refresh, `etl upgrade`).
+
+What a run indexes is what it added and what it replaced (sql/search/run_posts.sql), read
+from its staged rows: the cost grows with the run, not the archive. Python analyzes the
+posts in batches (etl/search/analyze.py) into Parquet files in a folder of the run's; one
+INSERT each then adds them to the index tables, in the run's transaction: the index and
+the tables it indexes are committed, or not, together.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from etl.schemas import sql
+from etl.search.analyze import MAX_WORD, STOP_WORDS, TOKEN_RE, fold, stems
+from etl.storage.lake import ALIAS
+
+BATCH = 10_000  # posts analyzed at a time (memory: their positions lists)
+TITLE_GAP = 1000  # body positions start here, so no phrase spans title and body
+MAX_POS = 65535  # usmallint
+K1, B, TITLE_WEIGHT = 1.2, 0.75, 2.0
+
+
+@dataclass(frozen=True)
+class Indexed:
+    built: bool  # a first build (every post), not an update
+    docs: int  # posts indexed now
+    removed: int  # replaced posts taken out
+    total: int  # posts in the index
+    seconds: float  # the index's own work in the run
+
+    def fields(self) -> dict[str, object]:
+        return {"built": self.built, "indexed": self.docs, "removed": self.removed, "posts": self.total,
+                "seconds": self.seconds}
+
+
+@dataclass
+class Stats:
+    docs: int
+    avg_title: float
+    avg_body: float
+    next_doc: int
+
+
+def update(con, folder: Path) -> Indexed | None:
+    """Index what the run merged (in `con`'s open transaction, the lake in use; the merge's
+    temp tables present), or every post if the index is empty. `folder`: a scratch folder
+    of the run's. None if there is nothing to index."""
+    started = time.perf_counter()
+    found = con.execute(sql("search/stats")).fetchall()
+    built = not found
+    if built:
+        averages = _averages(con)
+        if averages is None:
+            return None  # no posts yet
+        stats, removed = Stats(0, *averages, 0), 0
+        con.execute(sql("search/row_groups").format(alias=ALIAS))
+        select = sql("search/all_posts")
+    else:
+        stats = Stats(*found[0])
+        removed = _remove_replaced(con)
+        select = sql("search/run_posts")
+    n = write(con, select, folder, stats)
+    if n:
+        con.execute(sql("search/insert").format(folder=_literal(folder)))
+    shutil.rmtree(folder, ignore_errors=True)
+    if not n and not removed and not built:
+        return None
+    stats.docs += n - removed
+    stats.next_doc += n
+    con.execute(sql("search/set_stats").format(docs=stats.docs, avg_title=stats.avg_title,
+                                                 avg_body=stats.avg_body, next_doc=stats.next_doc))
+    return Indexed(built, n, removed, stats.docs, round(time.perf_counter() - started, 3))
+
+
+def _literal(path: Path) -> str:
+    return str(path).replace("'", "''")
+
+
+def _averages(con) -> tuple[float, float] | None:
+    """Average indexed words of a title and of a body, over a sample of the posts."""
+    sample = con.execute(sql("search/averages")).fetchall()
+    if not sample:
+        return None
+    title = sum(_length(t) for t, _ in sample) / len(sample)
+    body = sum(_length(b or "") for _, b in sample) / len(sample)
+    return max(title, 1.0), max(body, 1.0)
+
+
+def _length(text: str) -> int:
+    return sum(1 for w in TOKEN_RE.findall(fold(text)) if w not in STOP_WORDS and len(w) <= MAX_WORD)
+
+
+def _remove_replaced(con) -> int:
+    (upgraded,), = con.execute(sql("search/upgraded")).fetchall()
+    if not upgraded:
+        return 0  # no scan of the index for a run that replaced nothing
+    (removed,), = con.execute(sql("search/replaced")).fetchall()
+    return removed
+
+
+def write(con, select: str, folder: Path, stats: Stats) -> int:
+    """Analyze the posts `select` gives (post_id, title, body) into docs-, postings- and
+    forms-*.parquet in `folder`, numbered from stats.next_doc; returns how many."""
+    import pyarrow.parquet as pq
+
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    reader = con.execute(select).fetch_record_batch(BATCH)
+    doc, part = stats.next_doc, 0
+    for batch in reader:
+        if not batch.num_rows:
+            continue
+        docs, postings, forms = analyze_batch(batch.to_pydict(), doc, stats.avg_title, stats.avg_body)
+        pq.write_table(docs, folder / f"docs-{part:05d}.parquet")
+        pq.write_table(postings, folder / f"postings-{part:05d}.parquet")
+        pq.write_table(forms, folder / f"forms-{part:05d}.parquet")
+        doc += batch.num_rows
+        part += 1
+    return doc - stats.next_doc
+
+
+def positions(words: list[str], offset: int, stem: dict[str, str]) -> tuple[dict[str, list[int]], int]:
+    """Each term's positions among `words` (from `offset`; stop words take a position but are
+    not kept), and the number of words kept."""
+    out: dict[str, list[int]] = {}
+    n = 0
+    for i, w in enumerate(words):
+        if w in STOP_WORDS or len(w) > MAX_WORD:
+            continue
+        n += 1
+        p = offset + i
+        if p <= MAX_POS:
+            out.setdefault(stem[w], []).append(p)
+        else:
+            out.setdefault(stem[w], [])
+    return out, n
+
+
+def impact(tf_title: int, tf_body: int, title_len: int, body_len: int, avg_title: float, avg_body: float) -> int:
+    """The term's BM25F factor in a post, tfw / (k1 + tfw), as 0-255: tfw counts a title
+    occurrence TITLE_WEIGHT times, each field's count normalized by its length."""
+    tfw = (TITLE_WEIGHT * tf_title / (1 - B + B * title_len / avg_title)
+           + tf_body / (1 - B + B * body_len / avg_body))
+    return min(255, max(1, round(255 * tfw / (K1 + tfw))))
+
+
+def analyze_batch(posts: dict[str, list], first_doc: int, avg_title: float, avg_body: float):
+    """Arrow tables of the docs, postings and new forms (form != stem) of a batch of posts."""
+    import pyarrow as pa
+
+    titles = [TOKEN_RE.findall(fold(t)) for t in posts["title"]]
+    bodies = [TOKEN_RE.findall(fold(b or "")) for b in posts["body"]]
+    stem = stems(w for words in (*titles, *bodies) for w in words)
+    cols: dict[str, list] = {"term": [], "doc": [], "impact": [], "pos": []}
+    lengths: dict[str, list] = {"title_len": [], "body_len": []}
+    for i, (title, body) in enumerate(zip(titles, bodies, strict=True)):
+        doc = first_doc + i
+        tp, tl = positions(title, 0, stem)
+        bp, bl = positions(body, TITLE_GAP, stem)
+        for term in tp.keys() | bp.keys():
+            t, b = tp.get(term, []), bp.get(term, [])
+            cols["term"].append(term)
+            cols["doc"].append(doc)
+            cols["impact"].append(impact(len(t), len(b), tl, bl, avg_title, avg_body))
+            cols["pos"].append(t + b)
+        lengths["title_len"].append(tl)
+        lengths["body_len"].append(bl)
+    n = len(posts["post_id"])
+    docs = pa.table({"doc": pa.array(range(first_doc, first_doc + n), pa.int64()),
+                     "post_id": pa.array(posts["post_id"], pa.string()),
+                     "title_len": pa.array(lengths["title_len"], pa.int32()),
+                     "body_len": pa.array(lengths["body_len"], pa.int32())})
+    postings = pa.table({"term": pa.array(cols["term"], pa.string()), "doc": pa.array(cols["doc"], pa.int64()),
+                         "impact": pa.array(cols["impact"], pa.uint8()),
+                         "pos": pa.array(cols["pos"], pa.list_(pa.uint16()))})
+    changed = sorted((f, s) for f, s in stem.items() if f != s and f not in STOP_WORDS and len(f) <= MAX_WORD)
+    forms = pa.table({"form": pa.array([f for f, _ in changed], pa.string()),
+                      "term": pa.array([s for _, s in changed], pa.string())})
+    return docs, postings, forms

@@ -1,0 +1,117 @@
+"""Running a query (etl/search/query.py) on a reader of one snapshot (etl/storage/readers.py:
+the published file, or with --as-of a run's snapshot): the ranked page (sql/search/rank.sql),
+then the posts it names and a snippet of each, its matched words marked «so»."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from etl.schemas import literal, sql
+from etl.search.analyze import fold, stems
+from etl.search.query import Query
+
+MARK = ("«", "»")
+SNIPPET_WORDS = 30
+COLUMNS = ("post_id", "title", "source", "author", "date", "score", "snippet")
+
+
+class NoIndex(Exception):
+    """The snapshot read has no search index (from before search, or an unpublished upgrade)."""
+
+
+@dataclass(frozen=True)
+class Filters:
+    source: str | None = None
+    author: str | None = None
+    category: str | None = None
+    since: date | None = None
+    until: date | None = None
+
+    def given(self) -> bool:
+        return any(v is not None for v in vars(self).values())
+
+
+@dataclass(frozen=True)
+class Hit:
+    post_id: str
+    title: str
+    source: str | None
+    author: str | None
+    date: date | None
+    score: float
+    snippet: str
+
+    def row(self) -> tuple:
+        return (self.post_id, self.title, self.source, self.author, self.date, round(self.score, 3), self.snippet)
+
+
+def check_index(con) -> int:
+    """The posts the snapshot's index holds; NoIndex if it has none."""
+    import duckdb
+
+    try:
+        found = con.execute(sql("search/indexed")).fetchall()
+    except duckdb.CatalogException:
+        found = []
+    if not found:
+        raise NoIndex("this snapshot has no search index: the next `etl run` or `etl upgrade` builds it "
+                      "(snapshots from before it have none)")
+    return found[0][0]
+
+
+def search(con, query: Query, filters: Filters = Filters(), limit: int = 10,
+           snippet_words: int = SNIPPET_WORDS) -> list[Hit]:
+    """The `limit` best posts for `query` in the snapshot `con` reads, best first, each with a
+    snippet of about `snippet_words` words."""
+    check_index(con)
+    params: dict[str, object] = {"query": query.rows(), "groups": len(query.groups), "limit": limit}
+    allowed = ""
+    if filters.given():
+        allowed = sql("search/allowed")
+        params |= vars(filters)
+    text = sql("search/rank").format(terms=_literals(query.terms), excluded=_literals(query.excluded),
+                                     allowed=allowed)
+    ranked = con.execute(text, params).fetchall()
+    if not ranked:
+        return []
+    ids = dict(con.execute(sql("search/docs").format(docs=", ".join(str(d) for d, _ in ranked))).fetchall())
+    posts = {r[0]: r for r in con.execute(sql("search/hits").format(posts=_literals(ids.values()))).fetchall()}
+    words = set(query.terms)
+    hits = []
+    for doc, score in ranked:
+        post_id, title, source, author, day, body = posts[ids[doc]]
+        hits.append(Hit(post_id, title, source, author, day, score, snippet(body, words, snippet_words)))
+    return hits
+
+
+def _literals(values) -> str:
+    return ", ".join(f"'{literal(v)}'" for v in values) or "null"
+
+
+WORD = re.compile(r"[^\W_]+(?:['’.-][^\W_]+)*")
+PIECE = re.compile(r"[a-z0-9]+")
+
+
+def snippet(body: str, terms: set[str], width: int = SNIPPET_WORDS) -> str:
+    """About `width` words of `body` from a little before its first matched word, each word
+    whose stem is one of `terms` marked «so» (a word of several pieces, "Iran's", "U.S.", by
+    its first); the body's start if no word of it matches. Whitespace collapsed."""
+    words = [(m.start(), m.end()) for m in WORD.finditer(body)]
+    if not words:
+        return ""
+    firsts = [next(iter(PIECE.findall(fold(body[s:e]))), "") for s, e in words]
+    stem = stems(firsts)
+    hit = [bool(f) and stem[f] in terms for f in firsts]
+    first = hit.index(True) if any(hit) else 0
+    lo = max(0, first - min(width // 3, 3))
+    hi = min(len(words), lo + width)
+    out, at = [], words[lo][0]
+    for i in range(lo, hi):
+        s, e = words[i]
+        out.append(body[at:s])
+        out.append(f"{MARK[0]}{body[s:e]}{MARK[1]}" if hit[i] else body[s:e])
+        at = e
+    text = " ".join("".join(out).split())
+    return ("… " if lo else "") + text + (" …" if hi < len(words) else "")

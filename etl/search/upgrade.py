@@ -1,0 +1,59 @@
+"""`etl upgrade` for search: a warehouse from before search gets its index now, rather than
+on its next run. One commit, tagged with the latest run's id (as etl/storage/upgrade.py's
+conversion is): the index of the posts that run left, read with them by `--as-of` that run."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+from etl import load
+from etl.duck import connect
+from etl.search.index import Indexed, update
+from etl.storage import lake
+from etl.storage.state import publish_or_record
+
+
+def build(warehouse: Path, *, wait: bool, log: Callable[..., None], new_id: Callable[[], str]) -> Indexed | None:
+    """Build the search index of a DuckLake warehouse that has none; published. None: no
+    DuckLake, an index already there, or no post to index."""
+    wh = load.Warehouse(warehouse)
+    if wh.is_legacy() or not lake.exists(wh.root):
+        return None
+    with load.writer_lock(wh, wait, new_id) as upgrade_id:
+        work = wh.tmp / upgrade_id
+        (work / "spill").mkdir(parents=True)
+        try:
+            with connect(spill_to=work / "spill") as con:
+                return _build(con, wh, work / "search", log)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _build(con, wh: load.Warehouse, folder: Path, log) -> Indexed | None:
+    lake.attach(con, wh.root)
+    lake.refuse_newer(con, wh.root)
+    con.execute(f"use {lake.ALIAS}")
+    lake.configure(con)
+    lake.evolve(con)
+    run = lake.latest(con)
+    if run is None:
+        return None
+    con.begin()
+    done = update(con, folder) if _empty(con) else None
+    if done is None:
+        con.rollback()
+        return None
+    lake.tag(con, run.run_id)
+    con.commit()
+    log("search index built", warehouse=str(wh.root), **done.fields())
+    if failed := publish_or_record(con, wh.root):
+        log("publish failed", error=failed, note="the index is committed; the next run publishes it")
+    return done
+
+
+def _empty(con) -> bool:
+    from etl.schemas import sql
+
+    return not con.execute(sql("search/stats")).fetchall()

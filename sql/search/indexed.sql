@@ -1,0 +1,2 @@
+-- Whether the snapshot read has a search index: the posts it holds (no row: none).
+select docs from search_stats

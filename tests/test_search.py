@@ -1,0 +1,318 @@
+"""Full-text search (issue 25): `etl search`, the index the runs keep, and the search() macro.
+
+One warehouse for the module, three runs: the sample's home page with three excerpts, then the
+sample (two new posts, three excerpts replaced by their complete copies), then the real pages
+of ../shared/data/real-pages (skipped with a message where that folder is absent). The
+expected results were checked by hand against the posts' text."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from etl.search.analyze import STOP_WORDS, terms
+from etl.search.query import parse
+from etl.search.searcher import Filters, search
+from etl.storage.readers import open_reader
+from tests.bi_clients import clients
+from tests.corpus import with_excerpts
+from tests.utils import ROOT, SAMPLE, etl, index_in_step, rows, start_etl
+
+REAL_PAGES = ROOT.parent / "shared" / "data" / "real-pages"
+NO_REAL_PAGES = f"the real pages are not here ({REAL_PAGES}): the parts that need them are skipped"
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("search")
+    wh = root / "wh"
+    home = root / "home"
+    home.mkdir()
+    (home / "aletho-home-2020-01-09.txt").write_text(with_excerpts(3), encoding="utf-8")
+    runs = []
+    for inputs in ([home], [SAMPLE], [REAL_PAGES] if REAL_PAGES.is_dir() else []):
+        if not inputs:
+            continue
+        result = etl("run", "-w", wh, *inputs)
+        assert result.returncode in (0, 1), result.stdout + result.stderr  # 1: real pages with no post, rejected
+        runs.append(re.search(r"run (\S+):", result.stdout).group(1))
+    return {"warehouse": wh, "runs": runs, "root": root}
+
+
+def cli(wh: Path, query: str, *options: str) -> subprocess.CompletedProcess:
+    """`etl search OPTIONS -- QUERY` (after --, a query may start with -word)."""
+    return etl("search", "-w", wh, *options, "--", query)
+
+
+def found(wh: Path, query: str, *options: str) -> list[dict]:
+    """The results of `etl search … -f json`, as dicts."""
+    result = cli(wh, query, *options, "-f", "json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def ids(wh: Path, query: str, *options: str) -> list[str]:
+    return [r["post_id"] for r in found(wh, query, *options, "--limit", "1000")]
+
+
+def posts_where(wh: Path, condition: str) -> set[str]:
+    """Post ids whose title or body matches `condition` (SQL over `text`)."""
+    return {p for p, in rows(wh, f"select post_id from (select post_id, title || ' ' || body as text from posts) "
+                                 f"where {condition}")}
+
+
+def test_the_runs_keep_the_index_in_step_with_the_posts(built):
+    wh = built["warehouse"]
+    index_in_step(wh)
+    # the three excerpts of the first run were replaced by their complete copies: docs 0-9,
+    # then the second run's 2 new posts and 3 replaced ones, docs 10-14 (3 of 0-9 deleted)
+    assert rows(wh, "select count(*) filter (doc < 10), count(*) filter (doc between 10 and 14) "
+                    "from search_docs") == [(7, 5)]
+    assert rows(wh, "select next_doc >= 15 from search_stats") == [(True,)]
+
+
+def test_words_are_all_required_and_ranked(built):
+    wh = built["warehouse"]
+    got = ids(wh, "kerfuffle")
+    assert got == sorted(posts_where(wh, "text ilike '%kerfuffle%'")) and len(got) == 1
+    both = ids(wh, "soleimani iraq")
+    two = etl("search", "-w", wh, "soleimani", "iraq", "-f", "json", "--limit", "1000")  # words as arguments
+    assert [r["post_id"] for r in json.loads(two.stdout)] == both
+    assert set(both) == posts_where(wh, "text ilike '%soleimani%' and text ilike '%iraq%'") and len(both) > 3
+    top = found(wh, "Soleimani Killing Suddenly Alone")[0]
+    assert top["title"] == "After Soleimani Killing Suddenly the US is Alone"
+    assert "«Soleimani»" in top["snippet"] or "«Killing»" in top["snippet"]
+
+
+def test_phrases(built):
+    wh = built["warehouse"]
+    phrase = set(ids(wh, '"united states"'))
+    assert phrase == posts_where(wh, "regexp_matches(text, '(?i)united\\s+states')") and phrase
+    loose = set(ids(wh, "united states"))
+    assert phrase < loose  # a post with both words apart is not a phrase match
+    # stop words keep their places: "the" in "assassination of the martyr"
+    assert ids(wh, '"assassination of the martyr"') == ids(wh, '"assassination martyr"'.replace(" ", " of the ")) \
+        == sorted(posts_where(wh, "text ilike '%assassination of the martyr%'"))
+    assert ids(wh, '"assassination martyr"') == []
+
+
+def test_exclusions_and_or(built):
+    wh = built["warehouse"]
+    assert set(ids(wh, "iran -trump")) == posts_where(wh, "text ilike '%iran%' and not text ilike '%trump%'")
+    assert set(ids(wh, "kerfuffle OR zarif")) == set(ids(wh, "kerfuffle")) | set(ids(wh, "zarif"))
+    assert set(ids(wh, "kerfuffle OR zarif")) == posts_where(wh, "text ilike '%kerfuffle%' or text ilike '%zarif%'")
+    assert set(ids(wh, '"united states" OR kerfuffle -iraq')) == (
+        (set(ids(wh, '"united states"')) | set(ids(wh, "kerfuffle"))) - set(ids(wh, "iraq")))
+
+
+def test_stemming_and_accents(built):
+    wh = built["warehouse"]
+    # the sample has "sanctions" (4 posts) and never "sanction" alone
+    assert posts_where(wh, "regexp_matches(text, '(?i)\\bsanction\\b')") == set()
+    sanctions = posts_where(wh, "regexp_matches(text, '(?i)\\bsanctions\\b')")
+    assert set(ids(wh, "sanction")) == set(ids(wh, "sanctioned")) == sanctions and sanctions
+    assert ids(wh, "SOLEIMANÍ") == ids(wh, "soleimani")
+    assert terms("Café Zürich, Fédération") == ["cafe", "zurich", "feder"]
+
+
+def test_accents_in_the_text(built):
+    if not REAL_PAGES.is_dir():
+        pytest.skip(NO_REAL_PAGES)
+    wh = built["warehouse"]
+    accented = posts_where(wh, "text like '%Fédération%'")
+    federation = set(ids(wh, "federation"))
+    assert accented and accented <= federation and set(ids(wh, "FÉDÉRATION")) == federation
+
+
+def test_filters(built):
+    wh = built["warehouse"]
+    press = found(wh, "iran", "--source", "press tv")
+    assert {r["source"] for r in press} == {"Press TV"} and len(press) >= 2
+    assert {r["post_id"] for r in press} == {p for p, in rows(wh, "select post_id from post_details where source = "
+                                                                   "'Press TV' and (title || body) ilike '%iran%'")}
+    assert [r["author"] for r in found(wh, "iran", "--author", "tom%")] == ["Tom Luongo"]
+    (category,), = rows(wh, "select t.name from tags t join post_tags using (tag_id) group by all "
+                            "order by count(*) desc, 1 limit 1")
+    assert set(ids(wh, "iran", "--category", category.upper())) == {
+        p for p, in rows(wh, "select post_id from post_details where list_contains(categories, ?) "
+                             "and (title || body) ilike '%iran%'", [category])}
+    day = found(wh, "iran", "--since", "2020-01-08", "--until", "2020-01-08", "--limit", "100")
+    assert day and {r["date"] for r in day} == {"2020-01-08"}
+    assert len(day) == rows(wh, "select count(*) from post_details where coalesce(published_on, posted_on) = "
+                                "'2020-01-08' and (title || body) ilike '%iran%'")[0][0]
+
+
+def test_limit_formats_and_scores(built):
+    wh = built["warehouse"]
+    two = found(wh, "iran", "--limit", "2")
+    assert len(two) == 2 and two[0]["score"] >= two[1]["score"] > 0
+    assert list(two[0]) == ["post_id", "title", "source", "author", "date", "score", "snippet"]
+    md = cli(wh, "iran", "--limit", "2", "-f", "markdown")
+    assert md.stdout.startswith("| post_id | title | source | author | date | score | snippet |")
+    csv = cli(wh, "iran", "--limit", "2", "-f", "csv")
+    assert csv.stdout.splitlines()[0] == "post_id,title,source,author,date,score,snippet"
+
+
+@pytest.mark.parametrize("query,message", [
+    ('"united states', "unbalanced quote"),
+    ("iran OR", "OR needs a word or phrase on each side"),
+    ("OR iran", "OR needs a word or phrase on each side"),
+    ("the of", "no word to search for"),
+    ("-iran", "no word to search for"),
+    ('-"united states" iran', "exclude words one at a time"),
+    ("", "empty query"),
+])
+def test_a_malformed_query_exits_2(built, query, message):
+    result = cli(built["warehouse"], query)
+    assert result.returncode == 2 and "error: malformed query: " in result.stderr, result.stderr
+    assert message in result.stderr
+
+
+def test_as_of_and_rollback(built, tmp_path):
+    wh, (first, second, *_) = built["warehouse"], built["runs"]
+    # the second run's two new posts, and the complete text of the excerpts it replaced
+    new = {p for p, in rows(wh, "select post_id from posts where run_id = ?", [second])}
+    assert len(new) == 2
+    title = rows(wh, "select title from posts where run_id = ? order by post_id limit 1", [second])[0][0]
+    assert ids(wh, title)[0] in new
+    assert ids(wh, title, "--as-of", first) == [p for p in ids(wh, title) if p not in new]
+    unknown = cli(wh, "iran", "--as-of", "nope")
+    assert unknown.returncode == 1 and "no snapshot of run nope" in unknown.stderr
+    copy = tmp_path / "wh"
+    shutil.copytree(wh, copy, symlinks=True)
+    back = etl("rollback", first, "-w", copy)
+    assert back.returncode == 0, back.stdout + back.stderr
+    index_in_step(copy)
+    for q in ("iran", title, '"united states"', "sanctions -trump"):
+        assert ids(copy, q) == ids(wh, q, "--as-of", first), q
+    again = etl("run", "-w", copy, SAMPLE)  # the rolled-back posts come back, and into the index
+    assert again.returncode == 0, again.stdout + again.stderr
+    index_in_step(copy)
+    assert ids(copy, title)[0] in new
+
+
+def test_a_killed_run_leaves_index_and_tables_together(built, tmp_path):
+    """Killed in its load transaction (rows merged and indexed, nothing committed): readers see
+    the last run's tables and index; the next run indexes what it adds."""
+    copy = tmp_path / "wh"
+    shutil.copytree(built["warehouse"], copy, symlinks=True)
+    before = {q: ids(copy, q) for q in ("iran", "kerfuffle OR zarif")}
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    text = SAMPLE.read_text(encoding="utf-8").replace("Kerfuffle", "Brouhaha")  # a post with a new title
+    (dumps / "aletho-news-2020-01-11.txt").write_text(text, encoding="utf-8")
+    proc = start_etl("run", dumps, "--warehouse", copy, env={"ETL_FAILPOINTS": "load"})
+    deadline_lines = []
+    for line in proc.stderr:
+        deadline_lines.append(line)
+        if "failpoint load reached" in line:
+            break
+    proc.kill()
+    proc.wait()
+    assert any("failpoint load reached" in line for line in deadline_lines), "".join(deadline_lines)
+    index_in_step(copy)
+    assert {q: ids(copy, q) for q in before} == before and ids(copy, "brouhaha") == []
+    rerun = etl("run", "-w", copy, dumps)
+    assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+    index_in_step(copy)
+    assert len(ids(copy, "brouhaha")) == 1
+
+
+def test_an_old_warehouse_gets_its_index_from_etl_upgrade_or_its_next_run(built, tmp_path):
+    from etl.duck import connect as duck_connect
+    from etl.storage import lake
+
+    expected = ids(built["warehouse"], "iran")
+    for how in ("upgrade", "run"):
+        copy = tmp_path / how
+        shutil.copytree(built["warehouse"], copy, symlinks=True)
+        with duck_connect() as con:  # a warehouse from before search: no index tables
+            lake.attach(con, copy)
+            for table in ("search_docs", "search_postings", "search_forms", "search_stats"):
+                con.execute(f"drop table lake.{table}")
+        missing = cli(copy, "iran")  # a moved copy: read through the DuckLake, at its newest snapshot
+        assert missing.returncode == 1 and "this snapshot has no search index" in missing.stderr, missing.stderr
+        done = etl("upgrade", "-w", copy) if how == "upgrade" else etl("run", "-w", copy, SAMPLE)
+        assert done.returncode == 0, done.stdout + done.stderr
+        if how == "upgrade":
+            assert "built the search index of its" in done.stdout
+        index_in_step(copy)
+        assert sorted(ids(copy, "iran")) == sorted(expected)  # the scores differ: new averages
+
+
+def test_known_items_on_real_pages(built):
+    """Each real post whose title no other post has, searched by its title's words as typed
+    and by its three longest words, comes first."""
+    if not REAL_PAGES.is_dir():
+        pytest.skip(NO_REAL_PAGES)
+    wh, (*_, real_run) = built["warehouse"], built["runs"]
+    posts = rows(wh, "select post_id, title from posts where run_id = ? and title in "
+                     "(select title from posts group by title having count(*) = 1) order by post_id", [real_run])
+    queries = []
+    for post_id, title in posts:
+        words = [w for w in re.findall(r"[^\W_]+", title) if w.casefold() not in STOP_WORDS]
+        if len(words) >= 3:
+            queries += [(post_id, " ".join(words)), (post_id, " ".join(sorted(words, key=len, reverse=True)[:3]))]
+    assert len(queries) >= 100
+    with open_reader(wh) as con:
+        misses = [(p, q) for p, q in queries if [h.post_id for h in search(con, parse(q), Filters(), 1)] != [p]]
+    assert misses == []
+
+
+def test_search_macro_in_sql_and_bi_clients(built, tmp_path):
+    """search(q) in published.duckdb: the CLI's ranking for plain words, from `etl sql`, the
+    project's DuckDB and the BI clients (DuckDB 1.0 and 1.1 Python, the DuckDB CLI), none of
+    which loads an extension for it."""
+    wh = built["warehouse"]
+    queries = ["iran strikes", "Soleimani killing", "sanctions", "UNITED STATES", "kerfuffle"]
+    expected = {q: ids(wh, q, "--limit", "5")[:5] for q in queries}
+    for q in queries:
+        result = etl("sql", "-w", wh, "-f", "json", f"select post_id from search('{q}', max_hits := 5)")
+        assert [r["post_id"] for r in json.loads(result.stdout)] == expected[q], q
+    script = ("import duckdb, json, sys\n"
+              "con = duckdb.connect(sys.argv[1], read_only=True, config={'autoload_known_extensions': False, "
+              "'autoinstall_known_extensions': False})\n"
+              "out = {q: [r[0] for r in con.execute('select post_id from search(?, max_hits := 5)', [q]).fetchall()] "
+              "for q in sys.argv[2:]}\n"
+              "print(json.dumps({'version': duckdb.__version__, 'results': out}))\n")
+    (tmp_path / "dump.py").write_text(script, encoding="utf-8")
+    for client in clients():
+        if client.name not in ("duckdb-py-1.1", "duckdb-py-1.0", "cli"):
+            continue
+        client.require()
+        python = client.requires[0]
+        if client.name == "cli":
+            statement = " union all ".join(
+                f"select {i} as q, post_id, row_number() over () as n from search('{q}', max_hits := 5)"
+                for i, q in enumerate(queries))
+            out = subprocess.run([str(python), "-readonly", "-json", str(wh / "published.duckdb"), "-c",
+                                  f"select q, post_id from ({statement}) order by q, n"],
+                                 capture_output=True, text=True, cwd=tmp_path, timeout=120)
+            assert out.returncode == 0, out.stderr
+            got = {q: [r["post_id"] for r in json.loads(out.stdout) if r["q"] == i] for i, q in enumerate(queries)}
+        else:
+            out = subprocess.run([str(python), str(tmp_path / "dump.py"), str(wh / "published.duckdb"), *queries],
+                                 capture_output=True, text=True, cwd=tmp_path, timeout=120)
+            assert out.returncode == 0, out.stderr
+            dumped = json.loads(out.stdout)
+            assert dumped["version"] == client.version.lstrip("v")
+            got = dumped["results"]
+        assert got == expected, client.name
+
+
+def test_the_macro_drops_the_analyzers_stop_words():
+    text = (ROOT / "sql" / "bi" / "search.sql").read_text(encoding="utf-8")
+    listed = re.search(r"not in \(([^)]*)\)", text).group(1)
+    assert set(re.findall(r"'([a-z]+)'", listed)) == STOP_WORDS
+
+
+def test_the_index_reads_no_extension(built):
+    with duckdb.connect(str(built["warehouse"] / "published.duckdb"), read_only=True, config={
+            "autoload_known_extensions": False, "autoinstall_known_extensions": False}) as con:
+        assert con.execute("select count(*) from search('iran')").fetchall()[0][0] == 10
