@@ -8,20 +8,19 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from etl import load
 from etl.duck import connect
 from etl.search.index import Indexed, update
 from etl.storage import lake
-from etl.storage.state import publish_or_record
+from etl.storage.warehouse import Warehouse
 
 
 def build(warehouse: Path, *, wait: bool, log: Callable[..., None], new_id: Callable[[], str]) -> Indexed | None:
     """Build the search index of a DuckLake warehouse that has none; published. None: no
     DuckLake, an index already there, or no post to index."""
-    wh = load.Warehouse(warehouse)
-    if wh.is_legacy() or not lake.exists(wh.root):
+    wh = Warehouse(warehouse)
+    if wh.is_legacy() or not wh.exists():
         return None
-    with load.writer_lock(wh, wait, new_id) as upgrade_id:
+    with wh.writer(wait, new_id) as upgrade_id:
         work = wh.tmp / upgrade_id
         (work / "spill").mkdir(parents=True)
         try:
@@ -31,12 +30,8 @@ def build(warehouse: Path, *, wait: bool, log: Callable[..., None], new_id: Call
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _build(con, wh: load.Warehouse, folder: Path, log) -> Indexed | None:
-    lake.attach(con, wh.root)
-    lake.refuse_newer(con, wh.root)
-    con.execute(f"use {lake.ALIAS}")
-    lake.configure(con)
-    lake.evolve(con)
+def _build(con, wh: Warehouse, folder: Path, log) -> Indexed | None:
+    wh.open(con, log)
     run = lake.latest(con)
     if run is None:
         return None
@@ -45,10 +40,9 @@ def _build(con, wh: load.Warehouse, folder: Path, log) -> Indexed | None:
     if done is None:
         con.rollback()
         return None
-    lake.tag(con, run.run_id)
-    con.commit()
+    wh.commit(con, run.run_id)
     log("search index built", warehouse=str(wh.root), **done.fields())
-    if failed := publish_or_record(con, wh.root):
+    if failed := wh.publish(con):
         log("publish failed", error=failed, note="the index is committed; the next run publishes it")
     return done
 
