@@ -44,6 +44,13 @@ anti join tags as t on s.tag_id = t.tag_id;
 delete from post_tags
 where post_id in (select u.post_id from merge_upgraded_posts as u);
 
+-- The staged copies of those posts, apart: the update below joins them, never every staged
+-- post with its body (a hash table of all the run's bodies outgrows the writer's memory limit).
+create or replace temp table merge_upgrades as
+select s.*
+from staged_posts as s
+semi join merge_upgraded_posts as u on s.post_id = u.post_id;
+
 update posts
 set
     title = s.title,
@@ -56,10 +63,8 @@ set
     word_count = s.word_count,
     tag_count = s.tag_count,
     is_complete = s.is_complete
-from staged_posts as s
-where
-    posts.post_id = s.post_id
-    and posts.post_id in (select u.post_id from merge_upgraded_posts as u);
+from merge_upgrades as s
+where posts.post_id = s.post_id;
 
 -- The columns of staged_posts (sql/stage/posts.sql).
 insert into posts by name
