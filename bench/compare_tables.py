@@ -3,15 +3,16 @@
     python bench/compare_tables.py export WAREHOUSE DIR    # each table, sorted, as DIR/<table>.parquet
     python bench/compare_tables.py compare A B             # A, B: a warehouse folder or an export DIR
 
-Reads a warehouse's published file (WAREHOUSE/published.duckdb, read-only): every base table of
-its `main` schema. Columns that differ between any two runs of the same input are left out, and
+Reads a warehouse's published file (WAREHOUSE/published.duckdb, read-only): every table of the
+DDL it publishes (etl.schemas.TABLES: the data tables, `runs` and `validation_results`; a view there
+over the snapshot's Parquet files). Columns that differ between any two runs of the same input are left out, and
 named in the output:
 
 - every `run_id` column (a new id per run), and every timestamp column (`runs.started_at`,
   `finished_at`, `validation_results`' times);
-- `runs`' `seconds`-like columns if any, and `input_files.modified_ns` and `inode` (the same
-  files written again have new times and inodes; compare warehouses built from the same files
-  to keep them).
+- columns whose name ends in `_seconds` (none today).
+
+`input_files` and `upgrades` (storage-internal) are not published, so not compared.
 
 Everything else is compared as a multiset of rows (EXCEPT ALL both ways) and by row count.
 Prints one line per table and exits 1 when any table differs.
@@ -31,18 +32,21 @@ RUN_SPECIFIC = {"run_id"}
 RUN_SPECIFIC_TYPES = ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "INTERVAL")
 
 
-def tables(con) -> list[str]:
-    return [t for (t,) in con.execute(
+def tables(con, catalog: str | None = None) -> list[str]:
+    """The DDL's tables that `con` (or its attached `catalog`) has, as tables or views."""
+    from etl.schemas import TABLES
+
+    have = {t for (t,) in con.execute(
         "select table_name from information_schema.tables where table_schema = 'main' "
-        "and table_type = 'BASE TABLE' order by 1").fetchall()]
+        "and coalesce(table_catalog = ?, true)", [catalog]).fetchall()}
+    return [t for t in TABLES if t in have]
 
 
 def kept_columns(con, relation: str) -> tuple[list[str], list[str]]:
     """(compared columns, left-out columns) of a table or parquet relation."""
     kept, dropped = [], []
     for name, kind, *_ in con.execute(f"describe {relation}").fetchall():
-        volatile = name in RUN_SPECIFIC or kind in RUN_SPECIFIC_TYPES or name.endswith("_seconds") \
-            or (name in ("modified_ns", "inode") and "input_files" in relation)
+        volatile = name in RUN_SPECIFIC or kind in RUN_SPECIFIC_TYPES or name.endswith("_seconds")
         (dropped if volatile else kept).append(name)
     return kept, dropped
 
@@ -63,10 +67,7 @@ def relations(con, source: Path, alias: str) -> dict[str, str]:
     """Table name → a relation to select from, for a warehouse folder or an export folder."""
     if (source / "published.duckdb").exists():
         con.execute(f"attach '{source / 'published.duckdb'}' as {alias} (read_only)")
-        names = [t for (t,) in con.execute(
-            "select table_name from information_schema.tables where table_catalog = ? and table_schema = 'main' "
-            "and table_type = 'BASE TABLE'", [alias]).fetchall()]
-        return {t: f'{alias}.main."{t}"' for t in names}
+        return {t: f'{alias}.main."{t}"' for t in tables(con, alias)}
     return {p.stem: f"read_parquet('{p}')" for p in sorted(source.glob("*.parquet"))}
 
 
