@@ -45,7 +45,7 @@ def tables(con, catalog: str | None = None) -> list[str]:
 def kept_columns(con, relation: str) -> tuple[list[str], list[str]]:
     """(compared columns, left-out columns) of a table or parquet relation."""
     kept, dropped = [], []
-    for name, kind, *_ in con.execute(f"describe {relation}").fetchall():
+    for name, kind, *_ in con.execute(f"describe select * from {relation}").fetchall():
         volatile = name in RUN_SPECIFIC or kind in RUN_SPECIFIC_TYPES or name.endswith("_seconds")
         (dropped if volatile else kept).append(name)
     return kept, dropped
