@@ -105,7 +105,7 @@ def work(task: Task, settings: WorkerContext | None = None) -> TaskOutcome:
         try:
             document_id, raw, st = _read(path, s)
             if time.time_ns() - st.st_mtime_ns > SETTLED_NS:
-                rows[RAW_INPUTS].append(identity(path, st, document_id)._asdict())
+                rows[RAW_INPUTS].append(identity(path, st, document_id))  # a tuple in COLUMNS' order
             if document_id in seen or document_id in s.known:
                 outcome.skipped.append(str(path))  # known by its bytes: not decoded again
                 continue
