@@ -37,7 +37,7 @@ bench-storage: $(STAMP)
 	$(BIN)/python bench/storage.py
 
 bench-extract: $(STAMP)
-	$(BIN)/python bench/extract_speed.py
+	$(BIN)/python bench/extract_speed.py --like-sample
 
 profile: $(STAMP)
 	$(BIN)/python bench/profile_run.py

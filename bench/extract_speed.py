@@ -1,6 +1,7 @@
 """Extraction speed of one process (one core), without the rest of a run.
 
-    python bench/extract_speed.py [--size-mb 100] [--seed 1] [--corpus DIR] [--repeat 2]   (make bench-extract)
+    python bench/extract_speed.py [--size-mb 100] [--seed 1] [--corpus DIR] [--repeat 2] [--like-sample] [--json]
+    make bench-extract   # = --like-sample: the day-dump corpus and one of pages like the sample
 
 On a corpus from bench/corpus.py (generated in a temporary folder, or the files of DIR),
 in this one process, best of `--repeat` passes over the files (warm page cache):
@@ -18,6 +19,7 @@ wall-clock time beside it. Nothing is asserted.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 import time
@@ -76,17 +78,21 @@ def best_of(repeat: int, step: Callable[[list[Path], Reference, Path], int], pat
     return best, wall, posts
 
 
-def measure(paths: list[Path], repeat: int, work: Path) -> None:
+def measure(paths: list[Path], repeat: int, work: Path) -> dict[str, float]:
+    """Prints and returns the MB/s per core of both steps ("parse", "parse_rows") and the input MB."""
     ref = load_reference()
     size = sum(p.stat().st_size for p in paths)
     for p in paths:  # warm the page cache
         p.read_bytes()
     print(f"corpus: {len(paths):,} files, {size / 1e6:.1f} MB; one process, best of {repeat}")
-    for name, step in (("parse (read, decode, parse)", parse_only),
-                       ("parse + raw rows → Parquet", parse_and_rows)):
+    result = {"mb": size / 1e6, "files": len(paths)}
+    for key, name, step in (("parse", "parse (read, decode, parse)", parse_only),
+                            ("parse_rows", "parse + raw rows → Parquet", parse_and_rows)):
         cpu, wall, posts = best_of(repeat, step, paths, ref, work / "raw")
+        result[key] = size / 1e6 / cpu
         print(f"{name:<30} {cpu:7.2f} s CPU  {size / 1e6 / cpu:6.1f} MB/s per core  "
               f"{posts / cpu:9,.0f} posts/s  (wall {wall:.2f} s; {posts:,} posts)")
+    return result
 
 
 def main() -> None:
@@ -95,13 +101,20 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--corpus", type=Path, help="measure the .txt files of this folder instead")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument("--like-sample", action="store_true",
+                        help="also a corpus of pages like the sample (bench/corpus.py --like-sample), of --size-mb")
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of the MB/s per core")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="etl-extract-speed-") as tmp:
         if args.corpus:
-            paths = sorted(args.corpus.glob("*.txt"))
+            corpora = {"corpus": sorted(args.corpus.glob("*.txt"))}
         else:
-            paths = corpus.generate(Path(tmp) / "corpus", args.size_mb, seed=args.seed)
-        measure(paths, args.repeat, Path(tmp))
+            corpora = {"days": corpus.generate(Path(tmp) / "corpus", args.size_mb, seed=args.seed)}
+            if args.like_sample:
+                corpora["like_sample"] = corpus.generate_like_sample(Path(tmp) / "like", args.size_mb, seed=args.seed)
+        results = {name: measure(paths, args.repeat, Path(tmp)) for name, paths in corpora.items()}
+        if args.json:
+            print(json.dumps(results))
 
 
 if __name__ == "__main__":

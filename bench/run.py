@@ -1,11 +1,14 @@
 """Benchmark: throughput, memory and incremental cost of `etl run`, and query latency.
 
-    python bench/run.py [--size-mb 500] [--posts 1000000] [--memory-sizes 100,1000] [--jobs N]
-    python bench/run.py --smoke        # = --size-mb 5 --posts 20000 --memory-sizes 5,10
+    python bench/run.py [--size-mb 300] [--corpus like-sample|days] [--posts 1000000] [--memory-sizes 100,1000]
+                        [--jobs N] [--compare-with WH_OR_EXPORT] [--export DIR]
+    python bench/run.py --smoke        # = --size-mb 5 --posts 20000 --memory-sizes 5,10 --clean-mb 5
 
-Generates a deterministic corpus (bench/corpus.py), then measures real subprocesses
-(`python -m etl.cli ...`, cwd the repository, CI=true): a floor (read, decode and one regex
-pass over every file), a full run, a no-op re-run, a run with 1% new documents, full runs
+Generates a deterministic corpus (bench/corpus.py; by default pages like the sample), then
+measures real subprocesses (`python -m etl.cli ...`, cwd the repository, CI=true): a floor
+(read, decode and one regex pass over every file), the naive script (bench/naive.py), the parse
+speed of one process on that corpus and on a day-dump corpus (bench/extract_speed.py), a full
+run, a no-op re-run, a one-document run, a run with 1% new documents, full runs
 on corpora of other sizes (is memory flat?), `etl --help`, `etl report` and each report's
 query on a warehouse of `--posts` posts. Every run's peak memory is taken from the OS: the
 largest single process (`/usr/bin/time -f %M`) and the sum over the process tree (PSS of
@@ -19,6 +22,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shutil
 import subprocess
 import sys
@@ -129,6 +133,9 @@ class Measured:
     stderr: str
     rss_single_mb: float | None  # the largest single process of the tree
     rss_tree_mb: float  # the peak of the sum over the tree
+    cpu_seconds: float = 0.0  # user + system time of the whole process tree
+    written_bytes: int = 0  # bytes the tree wrote to block devices (ru_oublock * 512)
+    load: tuple[float, float] = (0.0, 0.0)  # 1-minute load average at its start and end
 
 
 def measure(cmd: list[str]) -> Measured:
@@ -139,15 +146,20 @@ def measure(cmd: list[str]) -> Measured:
             wrapped = [str(TIME), "-f", "%M", "-o", str(out), *cmd]
         else:
             wrapped = [sys.executable, "-c", MAXRSS_WRAPPER, str(out), *cmd]
+        load = os.getloadavg()[0]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         proc = subprocess.Popen(wrapped, cwd=ROOT, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                 text=True)
         with TreeRss(proc.pid) as tree:
             stdout, stderr = proc.communicate()
         seconds = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         lines = out.read_text().split() if out.exists() else []
         single = int(lines[-1]) / 1024 if lines and lines[-1].isdigit() else None
-    return Measured(seconds, proc.returncode, stdout, stderr, single, tree.peak_kb / 1024)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return Measured(seconds, proc.returncode, stdout, stderr, single, tree.peak_kb / 1024, cpu,
+                    (after.ru_oublock - before.ru_oublock) * 512, (load, os.getloadavg()[0]))
 
 
 def checked(m: Measured, what: str) -> Measured:
@@ -183,6 +195,8 @@ class Row:
     rss_tree_mb: float | None = None
     note: str = ""
     etl_run: bool = False  # an `etl run`: counts for the peak-memory target
+    cpu_seconds: float | None = None  # of the process tree
+    load: tuple[float, float] | None = None  # 1-minute load average at start and end
 
     def as_dict(self, floor_mb_s: float | None) -> dict[str, Any]:
         """`ratio_to_floor`: seconds per MB over the floor's (for rows that read a corpus)."""
@@ -194,19 +208,22 @@ class Row:
             "ratio_to_floor": round(floor_mb_s / (self.mb / self.seconds), 2) if floor_mb_s and mb_s else None,
             "rss_single_mb": None if self.rss_single_mb is None else round(self.rss_single_mb),
             "rss_tree_mb": None if self.rss_tree_mb is None else round(self.rss_tree_mb), "note": self.note,
+            "cpu_seconds": None if self.cpu_seconds is None else round(self.cpu_seconds, 2),
+            "load": None if self.load is None else f"{self.load[0]:.1f}-{self.load[1]:.1f}",
         }
 
 
 def measured_row(name: str, m: Measured, mb: float | None = None, posts: int | None = None, note: str = "",
                  etl_run: bool = True) -> Row:
-    return Row(name, m.seconds, mb, posts, m.rss_single_mb, m.rss_tree_mb, note, etl_run)
+    return Row(name, m.seconds, mb, posts, m.rss_single_mb, m.rss_tree_mb, note, etl_run, m.cpu_seconds, m.load)
 
 
 def print_table(rows: list[dict]) -> None:
-    head = ("measurement", "seconds", "MB/s", "posts/s", "× floor", "RSS MB single", "PSS MB tree", "")
+    head = ("measurement", "seconds", "CPU s", "load", "MB/s", "posts/s", "× floor", "RSS MB single", "PSS MB tree", "")
     fmt = lambda v, d=0: "" if v is None else f"{v:,.{d}f}" if isinstance(v, float | int) else str(v)  # noqa: E731
     table = [head] + [
-        (r["name"], fmt(r["seconds"], 3), fmt(r["mb_per_s"], 1), fmt(r["posts_per_s"]), fmt(r["ratio_to_floor"], 2),
+        (r["name"], fmt(r["seconds"], 3), fmt(r.get("cpu_seconds"), 2), r.get("load") or "", fmt(r["mb_per_s"], 1),
+         fmt(r["posts_per_s"]), fmt(r["ratio_to_floor"], 2),
          fmt(r["rss_single_mb"]), fmt(r["rss_tree_mb"]), r["note"])
         for r in rows
     ]
@@ -238,7 +255,14 @@ def target(name: str, value: float | None, text: str, met: bool | None) -> dict[
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--size-mb", type=float, default=500, help="corpus size for the runs (MB)")
+    parser.add_argument("--size-mb", type=float, default=300, help="corpus size for the runs (MB)")
+    parser.add_argument("--corpus", choices=("like-sample", "days"), default="like-sample",
+                        help="the runs' corpus: pages like the sample (bench/corpus.py --like-sample) or day-dumps")
+    parser.add_argument("--clean-mb", type=float, default=100,
+                        help="size of the day-dump corpus whose parse speed is measured beside the runs' corpus")
+    parser.add_argument("--compare-with", type=Path,
+                        help="a warehouse or a bench/compare_tables.py export: are the full run's tables identical?")
+    parser.add_argument("--export", type=Path, help="export the full run's tables here (bench/compare_tables.py)")
     parser.add_argument("--posts", type=int, default=1_000_000, help="posts in the warehouse of the report timings")
     parser.add_argument("--memory-sizes", default="100,1000", help="corpus sizes (MB) of the memory-flatness runs")
     parser.add_argument("--seed", type=int, default=1)
@@ -247,11 +271,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, help="work folder (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the corpora and warehouses")
     parser.add_argument("--smoke", action="store_true", help="small: --size-mb 5 --posts 20000 --memory-sizes 5,10")
-    for part in ("floor", "runs", "memory", "help", "reports"):
+    for part in ("floor", "naive", "parse", "runs", "memory", "help", "reports"):
         parser.add_argument(f"--skip-{part}", action="store_true")
     args = parser.parse_args()
     if args.smoke:
-        args.size_mb, args.posts, args.memory_sizes = 5, 20_000, "5,10"
+        args.size_mb, args.posts, args.memory_sizes, args.clean_mb = 5, 20_000, "5,10", 5
     memory_sizes = [float(s) for s in args.memory_sizes.split(",") if s.strip()]
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -267,13 +291,14 @@ def main() -> None:
     print(f"work folder: {work}")
     try:
         start = time.perf_counter()
-        paths = corpus.generate(work / "corpus", args.size_mb, seed=args.seed)
+        like = args.corpus == "like-sample"
+        paths = (corpus.generate_like_sample if like else corpus.generate)(work / "corpus", args.size_mb,
+                                                                             seed=args.seed)
         gen_s = time.perf_counter() - start
         size_mb = sum(p.stat().st_size for p in paths) / MB
-        info["corpus"] = {"size_mb": round(size_mb, 2), "documents": len(paths), "seed": args.seed,
-                          "days": corpus.next_day(paths), "generate_seconds": round(gen_s, 2)}
-        print(f"corpus: {len(paths):,} documents, {size_mb:,.1f} MB, {info['corpus']['days']:,} days "
-              f"(generated in {gen_s:.1f} s)")
+        info["corpus"] = {"kind": args.corpus, "size_mb": round(size_mb, 2), "documents": len(paths),
+                          "seed": args.seed, "generate_seconds": round(gen_s, 2)}
+        print(f"corpus ({args.corpus}): {len(paths):,} documents, {size_mb:,.1f} MB (generated in {gen_s:.1f} s)")
 
         floor_s = floor_mb_s = None
         if not args.skip_floor:
@@ -283,7 +308,33 @@ def main() -> None:
             rows.append(measured_row("floor: read + decode + footer regex", m, size_mb, note=f"{footers:,} footers",
                                      etl_run=False))
 
-        full, full_posts = None, None
+        naive_s = None
+        if not args.skip_naive:
+            m = checked(measure([sys.executable, str(ROOT / "bench" / "naive.py"), str(work / "corpus"),
+                                 str(work / "naive")]), "naive script")
+            naive_s = m.seconds
+            _NAIVE.append(m)
+            rows.append(measured_row("naive script (bench/naive.py)", m, size_mb, json.loads(m.stdout)["posts"],
+                                     etl_run=False))
+            shutil.rmtree(work / "naive", ignore_errors=True)
+
+        parse: dict[str, dict[str, float]] = {}
+        if not args.skip_parse:
+            clean = corpus.generate(work / "clean-corpus", args.clean_mb, seed=args.seed) if like else paths
+            corpora = [(args.corpus, work / "corpus")] + ([("days", work / "clean-corpus")] if like else [])
+            for name, folder in corpora:
+                m = checked(measure([sys.executable, str(ROOT / "bench" / "extract_speed.py"), "--corpus", str(folder),
+                                     "--repeat", "1", "--json"]), f"parse speed on {name}")
+                parse[name] = json.loads(m.stdout.strip().splitlines()[-1])["corpus"]
+                rows.append(Row(f"parse, one process ({name}, {parse[name]['mb']:.0f} MB)", note=(
+                    f"{parse[name]['parse']:.1f} MB/s per core parse; {parse[name]['parse_rows']:.1f} with raw rows"),
+                    cpu_seconds=m.cpu_seconds, load=m.load))
+            if like:
+                shutil.rmtree(work / "clean-corpus", ignore_errors=True)
+            info["parse_mb_s_per_core"] = parse
+            del clean
+
+        full, full_posts, noop, one_doc, extract_s, jobs = None, None, None, None, None, args.jobs or os.cpu_count()
         if not args.skip_runs:
             wh = work / "wh"
             full, summary = etl_run([work / "corpus"], wh, args.jobs, "full run")
@@ -292,14 +343,37 @@ def main() -> None:
             rows.append(measured_row("full run", full, size_mb, full_posts,
                                      f"{summary['documents']['new']:,} docs, {summary['posts']['new']:,} new posts"))
             rows += [Row(f"  {stage}", seconds) for stage, seconds in summary.get("timings", {}).items()]
+            extract_s = summary.get("timings", {}).get("extract")
+            if args.export:
+                subprocess.run([sys.executable, str(ROOT / "bench" / "compare_tables.py"), "export", str(wh),
+                                str(args.export)], check=True, cwd=ROOT)
+            if args.compare_with:
+                out = subprocess.run([sys.executable, str(ROOT / "bench" / "compare_tables.py"), "compare",
+                                      str(args.compare_with), str(wh)], cwd=ROOT, capture_output=True, text=True)
+                print(out.stdout)
+                info["tables_identical"] = {"with": str(args.compare_with), "identical": out.returncode == 0,
+                                            "tables": out.stdout.splitlines()}
 
-            m, summary = etl_run([work / "corpus"], wh, args.jobs, "no-op re-run")
+            noop, summary = etl_run([work / "corpus"], wh, args.jobs, "no-op re-run")
             runs["no-op re-run"] = summary
-            rows.append(measured_row("no-op re-run", m, note=f"{m.seconds / full.seconds:.1%} of the full run"))
+            rows.append(measured_row("no-op re-run", noop, note=f"{noop.seconds / full.seconds:.1%} of the full run"))
+
+            one = corpus.generate_days(work / "one", range(0, 1 << 30), seed=args.seed + 1000, limit=1)
+            one_doc, summary = etl_run([*one], wh, args.jobs, "one-document run")
+            runs["one-document run"] = summary
+            rows.append(measured_row("one-document run", one_doc, note=(
+                f"wrote {one_doc.written_bytes / MB:.1f} MB (ru_oublock of the tree); "
+                f"{summary['posts']['new']:,} new posts")))
 
             count = max(1, round(len(paths) / 100))
-            new = corpus.generate_days(work / "new", range(corpus.next_day(paths), 1 << 30), seed=args.seed,
-                                       limit=count)
+            if like:  # the pages after the corpus's
+                (work / "new").mkdir()
+                new = [work / "new" / f"aletho-like-sample-{n:06d}.txt" for n in range(len(paths), len(paths) + count)]
+                for n, path in enumerate(new, len(paths)):
+                    path.write_text(corpus.like_sample_page(n, args.seed), encoding="utf-8")
+            else:
+                new = corpus.generate_days(work / "new", range(corpus.next_day(paths), 1 << 30), seed=args.seed,
+                                           limit=count)
             new_mb = sum(p.stat().st_size for p in new) / MB
             m, summary = etl_run([work / "corpus", work / "new"], wh, args.jobs, "+1% run")
             runs["+1% new documents"] = summary
@@ -360,6 +434,8 @@ def main() -> None:
     print()
     print_table(table)
     targets = evaluate(rows, floor_s, full, memory, help_s, report_times)
+    targets = speed_targets(floor_s, naive_s, full, noop, one_doc, parse, extract_s, size_mb if paths else None,
+                            jobs, args.corpus) + targets
     print("\ntargets:")
     for t in targets:
         mark = "n/a " if t["met"] is None else "met " if t["met"] else "MISS"
@@ -394,6 +470,41 @@ def warm_reports(published: Path) -> dict[str, float]:
     finally:
         con.close()
     return times
+
+
+def speed_targets(floor_s: float | None, naive_s: float | None, full: Measured | None, noop: Measured | None,
+                  one_doc: Measured | None, parse: dict[str, dict[str, float]], extract_s: float | None,
+                  size_mb: float | None, jobs: int, corpus_kind: str) -> list[dict[str, Any]]:
+    """The targets of issue 24 (bench/README.md, "Faster than the naive script")."""
+    out = []
+    ratio = round(full.seconds / naive_s, 2) if full and naive_s else None
+    out.append(target("etl run / naive script", ratio, "≤ 1.0×", None if ratio is None else ratio <= 1.0))
+    cpu_ratio = round(full.cpu_seconds / naive_cpu, 2) if full and (naive_cpu := _naive_cpu()) else None
+    out.append(target("etl run / naive script, CPU time", cpu_ratio, "(shown: wall times suffer the load)", None))
+    ratio = round(full.seconds / floor_s, 2) if full and floor_s else None
+    out.append(target("etl run / floor", ratio, "≤ 4×", None if ratio is None else ratio <= 4))
+    for name, values in parse.items():
+        out.append(target(f"parse MB/s per core ({name})", round(values["parse"], 1), "≥ 40", values["parse"] >= 40))
+    rate = parse.get(corpus_kind, {}).get("parse_rows")
+    if rate and extract_s and size_mb:
+        share = round(size_mb / extract_s / (rate * jobs), 2)
+        out.append(target(f"extract stage MB/s / (one-process parse + rows MB/s × {jobs} cores)", share, "≥ 0.9",
+                          share >= 0.9))
+    share = round(noop.seconds / full.seconds, 4) if noop and full else None
+    out.append(target("no-op re-run / full run", share, "≤ 5%", None if share is None else share <= 0.05))
+    peak = round(max(full.rss_tree_mb, noop.rss_tree_mb if noop else 0)) if full else None
+    out.append(target("peak RSS, process tree, full and no-op runs (MB)", peak, "< 600",
+                      None if peak is None else peak < 600))
+    written = round(one_doc.written_bytes / MB, 1) if one_doc else None
+    out.append(target("a one-document run writes (MB)", written, "≤ 32", None if written is None else written <= 32))
+    return out
+
+
+_NAIVE: list[Measured] = []
+
+
+def _naive_cpu() -> float | None:
+    return _NAIVE[0].cpu_seconds if _NAIVE else None
 
 
 def evaluate(rows: list[Row], floor_s: float | None, full: Measured | None, memory: dict[float, Row],

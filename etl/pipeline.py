@@ -283,7 +283,7 @@ class _Run:
         problems: list[Rejected] = []
         files = found(paths, self.wh.root, problems)
         chosen = select(self.con, files, self.opts.retry_rejected, everything=self.opts.full_refresh)
-        return problems, chosen.unchanged, tasks(chosen.to_read)
+        return problems, chosen.unchanged, tasks(chosen.to_read, self.opts.jobs or default_jobs())
 
     def stage(self, batch: Batch) -> Outcome:
         """The staged tables of the run's new rows (etl/transform.py)."""

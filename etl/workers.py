@@ -39,6 +39,10 @@ SETTLED_NS = 2_000_000_000
 # The environment variable ETL_TASK_BYTES, read when a run makes its tasks, overrides it.
 TASK_BYTES = 4 * 1024 * 1024
 TASK_FILES = 256
+# The last tasks of a run on several workers: each at most this share of what is left per worker, not
+# below MIN_TASK_BYTES (bench/README.md, "Both cores busy").
+TAIL_SHARE = 2
+MIN_TASK_BYTES = 256 * 1024
 WINDOW = 3  # tasks in flight per worker
 
 Task = list[tuple[int, str]]  # (index in the run's inputs, path) of each file of a task
@@ -101,7 +105,7 @@ def work(task: Task, settings: WorkerContext | None = None) -> TaskOutcome:
         try:
             document_id, raw, st = _read(path, s)
             if time.time_ns() - st.st_mtime_ns > SETTLED_NS:
-                rows[RAW_INPUTS].append(identity(path, st, document_id)._asdict())
+                rows[RAW_INPUTS].append(identity(path, st, document_id))  # a tuple in COLUMNS' order
             if document_id in seen or document_id in s.known:
                 outcome.skipped.append(str(path))  # known by its bytes: not decoded again
                 continue
@@ -166,16 +170,24 @@ class Tasks(Sequence[Task]):
         return list(zip(part["file_index"].to_pylist(), part["path"].to_pylist(), strict=True))
 
 
-def tasks(files: pa.Table) -> Tasks:
+def tasks(files: pa.Table, jobs: int = 1) -> Tasks:
     """The files to read (file_index, path, size_bytes, in input order: inputs.select) grouped
-    into tasks of about TASK_BYTES."""
+    into tasks of consecutive files, about TASK_BYTES each. With more than one job, the tasks
+    shrink toward the end (at most 1/(TAIL_SHARE * jobs) of the bytes still to hand out, at
+    least MIN_TASK_BYTES): the largest go first, and the workers finish together instead of
+    one working alone through the last large task."""
+    sizes = files["size_bytes"].fill_null(0).to_pylist()
+    task_bytes = int(os.environ.get("ETL_TASK_BYTES", TASK_BYTES))
+    remaining = sum(sizes)
     starts: list[int] = []
-    size, task_bytes = 0, int(os.environ.get("ETL_TASK_BYTES", TASK_BYTES))
-    for row, file_bytes in enumerate(files["size_bytes"].fill_null(0).to_pylist()):
-        if not starts or size >= task_bytes or row - starts[-1] >= TASK_FILES:
+    size = limit = 0
+    for row, file_bytes in enumerate(sizes):
+        if not starts or size >= limit or row - starts[-1] >= TASK_FILES:
             starts.append(row)
+            limit = task_bytes if jobs <= 1 else min(task_bytes, max(MIN_TASK_BYTES, remaining // (TAIL_SHARE * jobs)))
             size = 0
         size += file_bytes
+        remaining -= file_bytes
     return Tasks(files, [*starts, files.num_rows])
 
 

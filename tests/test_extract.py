@@ -508,3 +508,35 @@ def test_name_alone_above_another_name_the_dump_cuts_off_is_no_outlet():
     page = page_of("Iran Iran | Iran", "Centre for Rural Water Studies", "Harbour Workers Union")
     assert [(p.source, p.body) for p in page.posts] == [
         (None, "Centre for Rural Water Studies\n\nHarbour Workers Union")]
+
+
+def _clean_lines_by_splitlines(text: str) -> list[tuple[int, str]]:
+    """The definition _clean_lines keeps: every str.splitlines() line, its whitespace read by str.split()."""
+    return [(n, c) for n, raw in enumerate(text.splitlines(), 1) if (c := " ".join(raw.split()))]
+
+
+@pytest.mark.parametrize("text", [
+    "Title\u00a0one\n\nBy A\u00a0| B |\u00a0May 1, 2020\n\u00a0\n\t\nbody  text\u00a0\u00a0here\n",
+    "a\u2009b\u202fc\n \u3000 \nd\x1fe\n",  # thin, narrow and ideographic spaces; a unit separator
+    "a\u00a0b\nc\u2028d\ne\x0cf\n\u0085g\n",  # line breaks other than \n: numbered as splitlines() does
+    "a\u00a0b\nzero\u200bwidth and\u00adsoft hyphen\n  lead and  double  \n",  # unprintable but no whitespace
+    "plain\n\n  two  spaces \nend",
+])
+def test_clean_lines_reads_whitespace_as_str_split_and_lines_as_splitlines(text):
+    from etl.extract.parser import _clean_lines
+
+    assert _clean_lines(text) == _clean_lines_by_splitlines(text)
+
+
+def test_clean_lines_on_random_whitespace():
+    """Pages of words, spaces of every kind and line breaks of every kind, in random order."""
+    import random
+
+    from etl.extract.parser import _clean_lines
+
+    pieces = ["word", "Zeta", "é", " ", "  ", "\n", "\n\n", "\t", "\u00a0", "\u2009", "\u3000", "\x1f", "\u200b",
+              "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029", "\r"]
+    rng = random.Random(24)
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 30)))
+        assert _clean_lines(text) == _clean_lines_by_splitlines(text), repr(text)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -55,6 +56,20 @@ def test_tasks_keep_input_order_and_group_small_files(inputs, monkeypatch):
     assert _tasks(inputs) == [[(i, str(p)) for i, p in enumerate(inputs)]]  # 6 small files: one task
     monkeypatch.setattr(workers, "TASK_FILES", 4)
     assert [[i for i, _ in t] for t in _tasks(inputs)] == [[0, 1, 2, 3], [4, 5]]
+
+
+def test_tasks_shrink_toward_the_end_on_several_workers(monkeypatch):
+    """100 files of 1 MB: 4 MB tasks while a quarter of what is left is larger, then smaller ones,
+    never below MIN_TASK_BYTES; every file once, in input order. One worker: 4 MB tasks to the end."""
+    monkeypatch.setattr(workers, "MIN_TASK_BYTES", 1_500_000)
+    files = pa.table({"file_index": range(100), "path": [f"f{i}" for i in range(100)], "size_bytes": [2**20] * 100})
+    two = [[i for i, _ in t] for t in workers.tasks(files, jobs=2)]
+    assert [i for t in two for i in t] == list(range(100))
+    # 4 files (TASK_BYTES) a task while a quarter of what is left is 4 MiB or more (22 tasks, 12 files
+    # left); then a quarter of what is left, reached file by file: 12 -> 3 MiB (3 files), 9 -> 2.25 MiB
+    # (3 files), 6 -> 1.5 MiB (2 files), 4 -> 1 MiB, raised to the floor of 1.5 MB (2 files), 2 -> 2 files.
+    assert [len(t) for t in two] == [4] * 22 + [3, 3, 2, 2, 2]
+    assert [len(t) for t in workers.tasks(files, jobs=1)] == [4] * 25
 
 
 def test_worker_outcomes_arrive_in_task_order(inputs, tmp_path):

@@ -111,3 +111,15 @@ def test_word_count_of_real_bodies_is_whitespace_split():
     if not REAL_PAGES.is_dir():
         pytest.skip(f"real pages absent: {REAL_PAGES} (../shared/data/real-pages relative to the repository root)")
     _assert_word_counts(sorted(REAL_PAGES.glob("*.txt")), at_least=60)
+
+
+def test_raw_row_tuples_have_every_column_of_the_raw_schemas():
+    """write_raw builds each column from the row tuples by COLUMNS' names: every raw table's
+    columns, each once; the input files' rows are etl.inputs.Identity tuples."""
+    from etl.inputs import Identity
+    from etl.schemas import RAW_INPUTS, raw_schemas
+    from etl.transform import COLUMNS, WRITTEN
+
+    for table in WRITTEN:
+        assert sorted(COLUMNS[table]) == sorted(raw_schemas()[table].names), table
+    assert COLUMNS[RAW_INPUTS] == Identity._fields

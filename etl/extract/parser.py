@@ -577,11 +577,41 @@ def _clean_lines(text: str) -> list[Line]:
     whole cleaning when the lines, joined, are printable (every whitespace character but
     the space, and every line break but the newline, is unprintable). Pages with tabs,
     no-break spaces and the like are cleaned as str.split() reads whitespace."""
+    for space in COMMON_SPACES:  # read as spaces at once: one pass over the page each, in C
+        if space in text:
+            text = text.replace(space, " ")
     lines = [(n, c) for n, line in enumerate(text.split("\n"), 1) if (c := line.strip(" "))]
     joined = " ".join([c for _, c in lines])
     if not joined.isprintable():
-        return [(n, c) for n, raw in enumerate(text.splitlines(), 1) if (c := " ".join(raw.split()))]
+        return _clean_unprintable(text, lines)
     return [(n, " ".join(c.split()) if "  " in c else c) for n, c in lines] if "  " in joined else lines
+
+
+# The whitespace other than spaces that pages hold most: no-break spaces (full real dumps hold
+# dozens) and tabs. Any other is read by `_clean_unprintable`, line by line.
+COMMON_SPACES = ("\xa0", "\t")
+# The line breaks of str.splitlines() but the newline (the reader has replaced CRs already).
+OTHER_LINE_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def _clean_unprintable(text: str, lines: list[Line]) -> list[Line]:
+    """`_clean_lines` of a page with characters that are not printable (no-break spaces, tabs, …):
+    only its unprintable lines are read as str.split() reads whitespace (as are those with double
+    spaces). A page with a line break other than the newline is cleaned line by line as
+    str.splitlines() cuts it (its lines are numbered so); every such break is unprintable."""
+    out: list[Line] = []
+    for n, c in lines:
+        if not c.isprintable():
+            for b in OTHER_LINE_BREAKS:
+                if b in c:
+                    return [(n, c) for n, raw in enumerate(text.splitlines(), 1) if (c := " ".join(raw.split()))]
+            c = " ".join(c.split())
+            if not c:
+                continue
+        elif "  " in c:
+            c = " ".join(c.split())
+        out.append((n, c))
+    return out
 
 
 def _footers(lines: list[Line]) -> tuple[dict[int, Footer], list[ParseWarning]]:

@@ -44,13 +44,19 @@ anti join tags as t on s.tag_id = t.tag_id;
 delete from post_tags
 where post_id in (select u.post_id from merge_upgraded_posts as u);
 
+-- The staged copies of those posts, apart: the statements below join them, never every staged
+-- post with its body (a hash table of all the run's bodies outgrows the writer's memory limit).
+create or replace temp table merge_upgrades as
+select s.*
+from staged_posts as s
+semi join merge_upgraded_posts as u on s.post_id = u.post_id;
+
 -- A completed post: every column of the complete copy but the three that name where the post
 -- was first seen. Replaced as a whole row, so that no column of the DDL can be left out.
 create or replace temp table merge_completed_posts as
 select s.* replace (p.document_id as document_id, p.line_number as line_number, p.run_id as run_id)
-from staged_posts as s
-inner join posts as p on s.post_id = p.post_id
-where s.post_id in (select u.post_id from merge_upgraded_posts as u);
+from merge_upgrades as s
+inner join posts as p on s.post_id = p.post_id;
 
 delete from posts
 where post_id in (select u.post_id from merge_upgraded_posts as u);
