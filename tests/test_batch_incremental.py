@@ -23,6 +23,7 @@ from tests.corpus import (
     sample_posts,
     write,
 )
+from tests.pg import CATALOGS, new_warehouse
 from tests.utils import (
     SAMPLE,
     etl,
@@ -55,9 +56,15 @@ class History:
         self.post_ids.append(rows(self.warehouse, "select post_id from posts order by 1"))
 
 
+@pytest.fixture(scope="module", params=CATALOGS)
+def catalog(request) -> str:
+    """Every history runs on each catalog: the SQLite file, a PostgreSQL database."""
+    return request.param
+
+
 @pytest.fixture(scope="module")
-def corpus(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("incremental")
+def corpus(catalog, tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp(f"incremental-{catalog}")
     nightly_dumps(root / "dumps", NIGHTS)
     write(root / "home" / "aletho-news-home-2020-01-09.txt", home_page(sample_posts()[:2]))
     (root / "retry-dumps").mkdir()
@@ -68,10 +75,10 @@ def corpus(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def histories(corpus) -> dict[str, History]:
+def histories(corpus, catalog, request) -> dict[str, History]:
     dumps = corpus / "dumps"
     names = ("nightly", "refresh", "once", "excerpt", "retry", "inside")
-    h = {name: History(corpus / name / "warehouse") for name in names}
+    h = {name: History(new_warehouse(catalog, corpus / name / "warehouse", request)) for name in names}
 
     def once():  # everything in one run, logs as JSON, then the same run again
         h["once"].run(dumps, "--log-format", "json", "--summary-json", corpus / "summary.json")

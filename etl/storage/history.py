@@ -30,6 +30,10 @@ class UnknownRun(Exception):
     """No snapshot of the warehouse is tagged with this run id."""
 
 
+class NoRun(Exception):
+    """The lake exists, but no run has committed to it yet."""
+
+
 class RollbackRefused(Exception):
     """The run's rows cannot be put into the tables as they are now (a column's type changed)."""
 
@@ -62,6 +66,8 @@ def open_as_of(root: Path, run_id: str | None, catalog: Catalog | None = None):
     try:
         lake.attach_catalog(con, catalog, read_only=True)
         if run_id is None:
+            if lake.latest(con) is None:
+                raise NoRun("no run has committed yet")
             target, alias = lake.current(con), lake.ALIAS
         else:
             target, alias = find(con, run_id), "as_of"

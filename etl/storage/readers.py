@@ -26,6 +26,7 @@ from typing import Any
 
 from etl.duck import connect
 from etl.schemas import literal
+from etl.storage.history import NoRun
 from etl.storage.warehouse import NoWarehouse, Warehouse
 
 READ_STATEMENTS = ("SELECT",)
@@ -95,10 +96,12 @@ def open_reader(root: Path | Warehouse, as_of: str | None = None) -> Reader:
     # place), or a host that has only the catalog and the data path: the same snapshot is
     # read through the DuckLake.
     published = as_of is None and wh.published_snapshot() is not None
-    if not (wh.published.exists() if as_of is None and wh.catalog.in_folder else wh.exists()):
+    if not (wh.published.exists() if as_of is None and wh.writes_here else wh.exists()):
         raise NoWarehouse(f"no warehouse at {wh.root}: run `etl run` first")
     try:
         con = _published(wh.published) if published else wh.open_snapshot(as_of)
+    except NoRun:
+        raise NoWarehouse(f"no warehouse at {wh.root} ({wh.catalog.display}): run `etl run` first") from None
     except (duckdb.Error, OSError) as e:
         what, hint = (wh.published, f"; `etl run -w {wh.root}` publishes it again") if published else \
             (f"the DuckLake of {wh.root} (catalog {wh.catalog.display})", "")

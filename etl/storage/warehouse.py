@@ -112,6 +112,13 @@ class Warehouse:
         """Whether the lake's catalog exists (a run has at least started to create it)."""
         return self.catalog.exists()
 
+    @property
+    def writes_here(self) -> bool:
+        """Whether this folder is the writer's (it holds the SQLite catalog, or names the
+        PostgreSQL one): its readers read what the writer published there. Elsewhere (a host
+        with only the catalog URL and the data path), readers read the newest committed run."""
+        return self.catalog.in_folder or (self.root / MARKER_NAME).exists()
+
     def is_legacy(self) -> bool:
         return upgrading.is_legacy(self.root)
 
