@@ -349,7 +349,8 @@ def main() -> None:
                                 str(args.export)], check=True, cwd=ROOT)
             if args.compare_with:
                 out = subprocess.run([sys.executable, str(ROOT / "bench" / "compare_tables.py"), "compare",
-                                      str(args.compare_with), str(wh)], cwd=ROOT, capture_output=True, text=True)
+                                      str(args.compare_with), str(wh), "--names"], cwd=ROOT, capture_output=True,
+                                     text=True)
                 print(out.stdout)
                 info["tables_identical"] = {"with": str(args.compare_with), "identical": out.returncode == 0,
                                             "tables": out.stdout.splitlines()}
