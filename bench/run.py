@@ -320,7 +320,8 @@ def main() -> None:
 
         parse: dict[str, dict[str, float]] = {}
         if not args.skip_parse:
-            clean = corpus.generate(work / "clean-corpus", args.clean_mb, seed=args.seed) if like else paths
+            if like:  # the day-dump corpus beside it
+                corpus.generate(work / "clean-corpus", args.clean_mb, seed=args.seed)
             corpora = [(args.corpus, work / "corpus")] + ([("days", work / "clean-corpus")] if like else [])
             for name, folder in corpora:
                 m = checked(measure([sys.executable, str(ROOT / "bench" / "extract_speed.py"), "--corpus", str(folder),
@@ -332,7 +333,6 @@ def main() -> None:
             if like:
                 shutil.rmtree(work / "clean-corpus", ignore_errors=True)
             info["parse_mb_s_per_core"] = parse
-            del clean
 
         full, full_posts, noop, one_doc, extract_s, jobs = None, None, None, None, None, args.jobs or os.cpu_count()
         if not args.skip_runs:
