@@ -1,7 +1,7 @@
 """Are two warehouses' tables identical, row for row? The check of the speed work (issue 24).
 
     python bench/compare_tables.py export WAREHOUSE DIR    # each table, sorted, as DIR/<table>.parquet
-    python bench/compare_tables.py compare A B             # A, B: a warehouse folder or an export DIR
+    python bench/compare_tables.py compare A B [--names]   # A, B: a warehouse folder or an export DIR
 
 Reads a warehouse's published file (WAREHOUSE/published.duckdb, read-only): every table of the
 DDL it publishes (etl.schemas.TABLES: the data tables, `runs` and `validation_results`; a view there
@@ -11,6 +11,9 @@ named in the output:
 - every `run_id` column (a new id per run), and every timestamp column (`runs.started_at`,
   `finished_at`, `validation_results`' times);
 - columns whose name ends in `_seconds` (none today).
+
+With `--names`, a `path` column is compared by its file name only: two corpora generated alike in
+different folders (as `bench/run.py` does in each run's work folder) give the same documents.
 
 `input_files` and `upgrades` (storage-internal) are not published, so not compared.
 
@@ -71,7 +74,7 @@ def relations(con, source: Path, alias: str) -> dict[str, str]:
     return {p.stem: f"read_parquet('{p}')" for p in sorted(source.glob("*.parquet"))}
 
 
-def compare(a: Path, b: Path) -> bool:
+def compare(a: Path, b: Path, names: bool = False) -> bool:
     import duckdb
 
     con = duckdb.connect()
@@ -88,7 +91,8 @@ def compare(a: Path, b: Path) -> bool:
             print(f"{table}: columns differ: {kept_a} / {kept_b}")
             same = False
             continue
-        cols = ", ".join(f'"{c}"' for c in kept_a)
+        cols = ", ".join(f"regexp_extract(\"{c}\", '[^/]*$') as \"{c}\"" if names and c == "path" else f'"{c}"'
+                         for c in kept_a)
         (n_a,), = con.execute(f"select count(*) from {left[table]}").fetchall()
         (n_b,), = con.execute(f"select count(*) from {right[table]}").fetchall()
         (only_a,), = con.execute(f"select count(*) from (select {cols} from {left[table]} "
@@ -113,11 +117,12 @@ def main() -> None:
     c = sub.add_parser("compare")
     c.add_argument("a", type=Path)
     c.add_argument("b", type=Path)
+    c.add_argument("--names", action="store_true", help="compare `path` columns by file name only")
     args = parser.parse_args()
     if args.command == "export":
         export(args.warehouse, args.out)
     else:
-        sys.exit(0 if compare(args.a, args.b) else 1)
+        sys.exit(0 if compare(args.a, args.b, args.names) else 1)
 
 
 if __name__ == "__main__":

@@ -320,7 +320,8 @@ def main() -> None:
 
         parse: dict[str, dict[str, float]] = {}
         if not args.skip_parse:
-            clean = corpus.generate(work / "clean-corpus", args.clean_mb, seed=args.seed) if like else paths
+            if like:  # the day-dump corpus beside it
+                corpus.generate(work / "clean-corpus", args.clean_mb, seed=args.seed)
             corpora = [(args.corpus, work / "corpus")] + ([("days", work / "clean-corpus")] if like else [])
             for name, folder in corpora:
                 m = checked(measure([sys.executable, str(ROOT / "bench" / "extract_speed.py"), "--corpus", str(folder),
@@ -332,7 +333,6 @@ def main() -> None:
             if like:
                 shutil.rmtree(work / "clean-corpus", ignore_errors=True)
             info["parse_mb_s_per_core"] = parse
-            del clean
 
         full, full_posts, noop, one_doc, extract_s, jobs = None, None, None, None, None, args.jobs or os.cpu_count()
         if not args.skip_runs:
@@ -349,7 +349,8 @@ def main() -> None:
                                 str(args.export)], check=True, cwd=ROOT)
             if args.compare_with:
                 out = subprocess.run([sys.executable, str(ROOT / "bench" / "compare_tables.py"), "compare",
-                                      str(args.compare_with), str(wh)], cwd=ROOT, capture_output=True, text=True)
+                                      str(args.compare_with), str(wh), "--names"], cwd=ROOT, capture_output=True,
+                                     text=True)
                 print(out.stdout)
                 info["tables_identical"] = {"with": str(args.compare_with), "identical": out.returncode == 0,
                                             "tables": out.stdout.splitlines()}
@@ -453,7 +454,7 @@ def main() -> None:
 def warm_reports(published: Path) -> dict[str, float]:
     """Each report's query in one warm read-only connection, as `etl report` runs it with
     its default parameters: best of 3 seconds."""
-    from etl.load import connect
+    from etl.duck import connect
     from etl.report import list_reports, query
 
     times = {}

@@ -179,12 +179,20 @@ def write_raw(rows: Rows, folder: Path, name: str) -> None:
 
 
 def arrow_rows(rows: list[tuple], table: str, schema: pa.Schema) -> pa.Table:
-    """A raw table's row tuples (COLUMNS[table]) as an Arrow table of `schema`."""
+    """A raw table's row tuples (COLUMNS[table]) as an Arrow table of `schema`. A column of the
+    schema the rows do not hold is null (a column a project's DDL adds: etl/storage/lake.py
+    evolve), as Table.from_pylist made it."""
     by_name = dict(zip(COLUMNS[table], zip(*rows, strict=True) if rows else [()] * len(COLUMNS[table]),
                        strict=True))
-    return pa.Table.from_arrays(
-        [pa.array([v if v is None else v.encode() for v in by_name[f.name]] if f.name in ENCODED
-                  else by_name[f.name], type=f.type) for f in schema], schema=schema)
+    return pa.Table.from_arrays([_column(by_name.get(f.name), f, len(rows)) for f in schema], schema=schema)
+
+
+def _column(values: tuple | None, f: pa.Field, n: int) -> pa.Array:
+    if values is None:
+        return pa.nulls(n, type=f.type)
+    if f.name in ENCODED:
+        return pa.array([v if v is None else v.encode() for v in values], type=f.type)
+    return pa.array(values, type=f.type)
 
 
 def open_stage(con, folder: Path) -> None:

@@ -123,3 +123,21 @@ def test_raw_row_tuples_have_every_column_of_the_raw_schemas():
     for table in WRITTEN:
         assert sorted(COLUMNS[table]) == sorted(raw_schemas()[table].names), table
     assert COLUMNS[RAW_INPUTS] == Identity._fields
+
+
+def test_a_column_the_ddl_adds_is_null_in_the_raw_rows():
+    """A project's DDL may add a nullable column (lake.evolve): the raw rows have none for it."""
+    import pyarrow as pa
+
+    from etl.schemas import raw_schemas
+    from etl.transform import arrow_rows
+
+    schema = raw_schemas()["comments"].append(pa.field("note", pa.string()))
+    table = arrow_rows([("p1", "d1", 3, True, "r", 7), ("p2", "d1", None, None, "r", 8)], "comments", schema)
+    assert table.schema == schema
+    assert table.to_pylist() == [
+        {"post_id": "p1", "document_id": "d1", "comment_count": 3, "comments_open": True, "run_id": "r", "seq": 7,
+         "note": None},
+        {"post_id": "p2", "document_id": "d1", "comment_count": None, "comments_open": None, "run_id": "r", "seq": 8,
+         "note": None},
+    ]
