@@ -71,8 +71,10 @@ def search(con, query: Query, filters: Filters = Filters(), limit: int = 10,
     if filters.given():
         allowed = sql("search/allowed")
         params |= vars(filters)
-    text = sql("search/rank").format(terms=_literals(query.terms), excluded=_literals(query.excluded),
-                                     allowed=allowed)
+    excluded = f"term in ({_literals(query.excluded)})" if query.excluded else "false"
+    phrases = any(alt.phrase for group in query.groups for alt in group)
+    rank = sql("search/rank" if phrases else "search/rank_words")
+    text = rank.format(terms=_literals(query.terms), excluded=excluded, allowed=allowed)
     ranked = con.execute(text, params).fetchall()
     if not ranked:
         return []
