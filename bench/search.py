@@ -111,10 +111,10 @@ def known_items_run(wh: Path) -> str:
     return known_items_run(wh)
 
 
-def one_document_run(wh: Path, work: Path) -> dict:
-    folder = work / "one-doc"
+def one_document_run(wh: Path, work: Path, day: int) -> dict:
+    folder = work / f"one-doc-{day}"
     if not folder.exists():
-        corpus.generate_days(folder, range(ONE_DOC_DAY, ONE_DOC_DAY + 1), limit=1)
+        corpus.generate_days(folder, range(day, day + 1), limit=1)
     before = index_files(wh)
     with tempfile.TemporaryDirectory(prefix="etl-bench-io-") as tmp:
         out = Path(tmp) / "written"
@@ -243,6 +243,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="where the corpus and the one-document page go (default: beside W)")
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--skip-one-doc", action="store_true", help="no one-document run (it adds 11 posts each time)")
+    ap.add_argument("--one-doc-day", type=int, default=ONE_DOC_DAY,
+                    help="the corpus day of the one-document run's page (a page already loaded adds nothing)")
     args = ap.parse_args()
     wh, work = args.warehouse, args.work or args.warehouse.parent
     result: dict = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "warehouse": str(wh),
@@ -251,7 +253,7 @@ def main() -> None:
         result["build"] = build(wh, work, args.posts)
     result["known_items_run"] = known_items_run(wh)
     if not args.skip_one_doc:
-        result["one_document_run"] = one_document_run(wh, work)
+        result["one_document_run"] = one_document_run(wh, work, args.one_doc_day)
     (posts, body), = lake_sql(wh, "select count(*), sum(strlen(body)) from posts")
     index = sum(index_files(wh).values())
     result["size"] = {"posts": posts, "bodies_text_bytes": int(body), "index_bytes": index,
