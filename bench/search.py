@@ -12,7 +12,8 @@ W is the bench's report warehouse: `bench/corpus.py DIR --posts 1000000`, then `
 3. the index's size (the live files of search_*) against the bodies' text (sum of strlen);
 4. 50 queries from the sample's words (seeded), warm in one process through the path
    `etl search` takes (etl.storage.readers.open_reader, etl.search.searcher.search):
-   median and p95, wall and CPU; the same through a connection with Parquet footers cached;
+   median and p95, wall and CPU; the ranking alone (post ids, no titles or snippets: what
+   the spike measured); the whole path through a connection with Parquet footers cached;
 5. the cold `etl search` process, 5 times;
 6. 50 known-item queries (the real posts with a unique title of 3+ words): the title's
    words as typed, and its 3 longest words: ranked first, in the top 3.
@@ -184,12 +185,14 @@ def timed(fn, queries: list[str]) -> dict:
 def warm(wh: Path, queries: list[str]) -> dict:
     from etl.duck import connect
     from etl.search.query import parse
-    from etl.search.searcher import search
+    from etl.search.searcher import rank, search
     from etl.storage.readers import Reader, open_reader
 
     out = {}
     with open_reader(wh) as con:
         out["etl_search_path"] = timed(lambda q: search(con, parse(q)), queries)
+        # what the spike measured: the ranked post ids, without titles, bodies and snippets
+        out["ranking_only"] = timed(lambda q: rank(con, parse(q)), queries)
     cached = connect()  # the published file with Parquet footers cached between queries
     cached.execute("set parquet_metadata_cache = true")
     cached.execute(f"attach '{wh / 'published.duckdb'}' as published (read_only)")
