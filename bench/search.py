@@ -12,7 +12,8 @@ W is the bench's report warehouse: `bench/corpus.py DIR --posts 1000000`, then `
 3. the index's size (the live files of search_*) against the bodies' text (sum of strlen);
 4. 50 queries from the sample's words (seeded), warm in one process through the path
    `etl search` takes (etl.storage.readers.open_reader, etl.search.searcher.search):
-   median and p95, wall and CPU; the same through a connection with Parquet footers cached;
+   median and p95, wall and CPU; the ranking alone (post ids, no titles or snippets: what
+   the spike measured); the whole path through a connection with Parquet footers cached;
 5. the cold `etl search` process, 5 times;
 6. 50 known-item queries (the real posts with a unique title of 3+ words): the title's
    words as typed, and its 3 longest words: ranked first, in the top 3.
@@ -111,10 +112,10 @@ def known_items_run(wh: Path) -> str:
     return known_items_run(wh)
 
 
-def one_document_run(wh: Path, work: Path) -> dict:
-    folder = work / "one-doc"
+def one_document_run(wh: Path, work: Path, day: int) -> dict:
+    folder = work / f"one-doc-{day}"
     if not folder.exists():
-        corpus.generate_days(folder, range(ONE_DOC_DAY, ONE_DOC_DAY + 1), limit=1)
+        corpus.generate_days(folder, range(day, day + 1), limit=1)
     before = index_files(wh)
     with tempfile.TemporaryDirectory(prefix="etl-bench-io-") as tmp:
         out = Path(tmp) / "written"
@@ -184,12 +185,14 @@ def timed(fn, queries: list[str]) -> dict:
 def warm(wh: Path, queries: list[str]) -> dict:
     from etl.duck import connect
     from etl.search.query import parse
-    from etl.search.searcher import search
+    from etl.search.searcher import rank, search
     from etl.storage.readers import Reader, open_reader
 
     out = {}
     with open_reader(wh) as con:
         out["etl_search_path"] = timed(lambda q: search(con, parse(q)), queries)
+        # what the spike measured: the ranked post ids, without titles, bodies and snippets
+        out["ranking_only"] = timed(lambda q: rank(con, parse(q)), queries)
     cached = connect()  # the published file with Parquet footers cached between queries
     cached.execute("set parquet_metadata_cache = true")
     cached.execute(f"attach '{wh / 'published.duckdb'}' as published (read_only)")
@@ -243,6 +246,8 @@ def main() -> None:
     ap.add_argument("--work", type=Path, help="where the corpus and the one-document page go (default: beside W)")
     ap.add_argument("--posts", type=int, default=1_000_000)
     ap.add_argument("--skip-one-doc", action="store_true", help="no one-document run (it adds 11 posts each time)")
+    ap.add_argument("--one-doc-day", type=int, default=ONE_DOC_DAY,
+                    help="the corpus day of the one-document run's page (a page already loaded adds nothing)")
     args = ap.parse_args()
     wh, work = args.warehouse, args.work or args.warehouse.parent
     result: dict = {"started": datetime.now(UTC).isoformat(timespec="seconds"), "warehouse": str(wh),
@@ -251,7 +256,7 @@ def main() -> None:
         result["build"] = build(wh, work, args.posts)
     result["known_items_run"] = known_items_run(wh)
     if not args.skip_one_doc:
-        result["one_document_run"] = one_document_run(wh, work)
+        result["one_document_run"] = one_document_run(wh, work, args.one_doc_day)
     (posts, body), = lake_sql(wh, "select count(*), sum(strlen(body)) from posts")
     index = sum(index_files(wh).values())
     result["size"] = {"posts": posts, "bodies_text_bytes": int(body), "index_bytes": index,

@@ -267,7 +267,8 @@ def test_summary_json_and_json_logs(histories, corpus):
     assert summary["warehouse"]["published"] == str(h.warehouse / "published.duckdb")
     assert json.loads(Path(summary["log"]).read_text()) == {k: v for k, v in summary.items() if k != "log"}
     events = [json.loads(line) for line in result.stderr.splitlines()]  # every line is JSON
-    assert [e["event"] for e in events] == ["run started", "warehouse created", "extracted", "run finished"]
+    assert [e["event"] for e in events] == ["run started", "warehouse created", "extracted", "search index",
+                                               "run finished"]
     assert all(e["ts"].endswith("Z") for e in events)
     assert events[-1] == {**events[-1], "run_id": summary["run_id"], "status": "succeeded", "exit_code": 0}
 

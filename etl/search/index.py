@@ -59,12 +59,12 @@ def update(con, folder: Path) -> Indexed | None:
         if averages is None:
             return None  # no posts yet
         stats, removed = Stats(0, *averages, 0), 0
-        con.execute(sql("search/row_groups").format(alias=ALIAS))
         select = sql("search/all_posts")
     else:
         stats = Stats(*found[0])
         removed = _remove_replaced(con)
         select = sql("search/run_posts")
+    _row_groups(con)
     n = write(con, select, folder, stats)
     if n:
         con.execute(sql("search/insert").format(folder=_literal(folder)))
@@ -76,6 +76,14 @@ def update(con, folder: Path) -> Indexed | None:
     con.execute(sql("search/set_stats").format(docs=stats.docs, avg_title=stats.avg_title,
                                                  avg_body=stats.avg_body, next_doc=stats.next_doc))
     return Indexed(built, n, removed, stats.docs, round(time.perf_counter() - started, 3))
+
+
+def _row_groups(con) -> None:
+    """The postings' row-group size (sql/search/row_groups.sql), set once on the committed
+    table (sql/search/row_groups_unset.sql)."""
+    (unset,), = con.execute(sql("search/row_groups_unset").format(alias=ALIAS)).fetchall()
+    if unset:
+        con.execute(sql("search/row_groups").format(alias=ALIAS))
 
 
 def _literal(path: Path) -> str:

@@ -61,27 +61,39 @@ def check_index(con) -> int:
     return found[0][0]
 
 
-def search(con, query: Query, filters: Filters = Filters(), limit: int = 10,
-           snippet_words: int = SNIPPET_WORDS) -> list[Hit]:
-    """The `limit` best posts for `query` in the snapshot `con` reads, best first, each with a
-    snippet of about `snippet_words` words."""
+def rank(con, query: Query, filters: Filters = Filters(), limit: int = 10) -> list[tuple[str, float]]:
+    """The `limit` best posts for `query` in the snapshot `con` reads: (post_id, score), best
+    first."""
     check_index(con)
     params: dict[str, object] = {"query": query.rows(), "groups": len(query.groups), "limit": limit}
     allowed = ""
     if filters.given():
         allowed = sql("search/allowed")
         params |= vars(filters)
-    text = sql("search/rank").format(terms=_literals(query.terms), excluded=_literals(query.excluded),
-                                     allowed=allowed)
-    ranked = con.execute(text, params).fetchall()
+    excluded = f"term in ({_literals(query.excluded)})" if query.excluded else "false"
+    phrases = any(alt.phrase for group in query.groups for alt in group)
+    text = sql("search/rank" if phrases else "search/rank_words")
+    ranked = con.execute(text.format(terms=_literals(query.terms), excluded=excluded, allowed=allowed),
+                         params).fetchall()
     if not ranked:
         return []
     ids = dict(con.execute(sql("search/docs").format(docs=", ".join(str(d) for d, _ in ranked))).fetchall())
-    posts = {r[0]: r for r in con.execute(sql("search/hits").format(posts=_literals(ids.values()))).fetchall()}
+    return [(ids[doc], score) for doc, score in ranked]
+
+
+def search(con, query: Query, filters: Filters = Filters(), limit: int = 10,
+           snippet_words: int = SNIPPET_WORDS) -> list[Hit]:
+    """The `limit` best posts for `query` in the snapshot `con` reads, best first, each with its
+    title, source, author, date and a snippet of about `snippet_words` words."""
+    ranked = rank(con, query, filters, limit)
+    if not ranked:
+        return []
+    posts = {r[0]: r for r in con.execute(sql("search/hits").format(
+        posts=_literals(p for p, _ in ranked))).fetchall()}
     words = set(query.terms)
     hits = []
-    for doc, score in ranked:
-        post_id, title, source, author, day, body = posts[ids[doc]]
+    for post, score in ranked:
+        post_id, title, source, author, day, body = posts[post]
         hits.append(Hit(post_id, title, source, author, day, score, snippet(body, words, snippet_words)))
     return hits
 

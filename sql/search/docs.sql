@@ -1,7 +1,7 @@
--- The post ids of a page of ranked docs ({docs}: literals, so that the scan of search_docs,
--- in doc order, reads only the row groups that hold them).
+-- The post ids of a page of ranked docs (a list literal: list_contains filters the scan of
+-- search_docs before it reads post_id, see hits.sql).
 select
     doc,
     post_id
 from search_docs
-where doc in ({docs})
+where list_contains([{docs}], doc)

@@ -1,5 +1,7 @@
--- The posts of a page of `etl search` results, with what a result shows ({posts}: their
--- ids as literals; sql/search/docs.sql found them).
+-- The posts of a page of `etl search` results, with what a result shows. The ids are a
+-- list literal: list_contains is a filter the Parquet scan applies to post_id before it
+-- reads the other columns (an IN list is only used to skip row groups, and the posts' ids
+-- are hashes: every body would be read, 0.8 s at 1M posts against 0.06 s).
 select
     p.post_id,
     p.title,
@@ -10,4 +12,4 @@ select
 from posts as p
 left join sources as s on p.source_id = s.source_id
 left join authors as a on p.author_id = a.author_id
-where p.post_id in ({posts})
+where list_contains([{posts}], p.post_id)

@@ -3,7 +3,8 @@
 -- (grp, alt, term, off, size, phrase: etl/search/query.py Query.rows); $groups, how many
 -- groups; $limit. Formatted in by the searcher: the query's terms as literals (a literal
 -- IN list lets the scan skip the row groups of other terms: the postings are sorted by
--- term), the excluded terms (or null), and the filter of sql/search/allowed.sql if any.
+-- term), the condition on the excluded terms (term in (…), or false: then DuckDB reads
+-- nothing for it), and the filter of sql/search/allowed.sql if any.
 -- A post matches when every group holds: one of its alternatives has all its terms, a
 -- phrase at their offsets. Its score is BM25F: the sum over the query's terms it has of
 -- idf x impact (the term's tf / (k1 + tf) in the post, title weighted, frozen at index time).
@@ -80,7 +81,7 @@ candidates as (
 excluded as (
     select doc
     from search_postings
-    where term in ({excluded})
+    where {excluded}
 ),
 
 ranked as (
