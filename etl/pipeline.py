@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -30,18 +31,18 @@ from etl.reference import Reference, load_reference
 from etl.schemas import DATA_TABLES, INTERNAL_TABLES, TABLES, sql
 from etl.search import index as search_index
 from etl.settings import DEFAULT_MAX_BYTES, default_expectations_dir, default_lists_dir
-from etl.storage import history
-from etl.storage import migrate as migrating
-from etl.storage import upgrade as upgrading
-from etl.storage.catalog import CatalogError, PostgresCatalog, SqliteCatalog, parse_url
 from etl.storage.maintain import DEFAULT_RETENTION_DAYS, check_retention
-from etl.storage.migrate import Migrated
 from etl.storage.warehouse import NoWarehouse, Warehouse
 from etl.summary import Documents, Failure, Places, Posts, Rejection, RunSummary, Validation
 from etl.transform import file_index, materialize, open_stage, set_aside, set_aside_copies, stage
 from etl.validate import Outcome as Checked
 from etl.validate import preload, unique_keys, validate
 from etl.workers import TaskOutcome, Tasks, WorkerContext, default_jobs, tasks
+
+if TYPE_CHECKING:  # the storage types pipeline's functions return: it calls only Warehouse
+    from etl.storage import history
+    from etl.storage import upgrade as upgrading
+    from etl.storage.migrate import Migrated
 
 EXIT_OK, EXIT_REJECTED, EXIT_INVALID, EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED = 0, 1, 3, 4, 5, 6
 
@@ -537,31 +538,14 @@ def upgrade(warehouse: Path, *, wait: bool, log: Log) -> upgrading.Upgraded | No
 
 def migrate_catalog(warehouse: Path, url: str, data_path: Path | None, *, wait: bool, log: Log) -> Migrated:
     """`etl catalog migrate`: move the SQLite catalog of the warehouse at `warehouse` into the
-    PostgreSQL database `url` (etl/storage/migrate.py), under the folder's lock and the
-    database's, verify every run's snapshot through both, retire lake.sqlite, and publish."""
+    PostgreSQL database `url` (etl/storage/migrate.py) under the folder's lock and the
+    database's, then publish from the new catalog."""
     wh = Warehouse(warehouse)
-    if not isinstance(wh.catalog, SqliteCatalog):
-        raise CatalogError(f"the warehouse {wh.root} is already in catalog {wh.catalog.display}")
-    if not wh.exists():
-        raise NoWarehouse(f"no warehouse at {wh.root}: run `etl run` first")
-    parse_url(url)
-    target = PostgresCatalog(url, Path(data_path) if data_path else wh.root / "data")
-    with wh.writer(wait, new_run_id), target.writer_lock(wait), connect() as con:
+    with wh.migration(url, data_path, wait, new_run_id) as (moved, con):
         wh.refuse_legacy()
-        done = migrating.migrate(con, wh.catalog, target)
-        log("copied catalog", to=url, snapshots=done.snapshots, rows=sum(done.rows.values()),
-            data_copied=done.data_copied)
-        differ = migrating.verify(wh.catalog, target)
-        if differ:
-            raise CatalogError(f"the copy in {url} differs from {wh.catalog.display}: {', '.join(differ[:5])}; "
-                               "the warehouse still uses its SQLite catalog (empty the database to try again)")
-        log("verified", snapshots=len(Warehouse(wh.root, target).runs()))
-        moved = migrating.retire(wh.catalog, target)
-        log("retired", catalog=str(moved))
-    moved_wh = Warehouse(wh.root, target)
-    with moved_wh.writer(wait, new_run_id), connect() as con:
-        moved_wh.open(con, log)
-        failed = moved_wh.publish(con)
-        if failed:
+        done = wh.move_catalog(con, moved, log)
+    with moved.writer(wait, new_run_id), connect() as con:
+        moved.open(con, log)
+        if failed := moved.publish(con):
             log("publish failed", error=failed, note="the next run publishes")
     return done

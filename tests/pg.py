@@ -6,6 +6,7 @@ postgres refuses root. Without the binaries the tests skip, unless CI is set (th
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
 import shutil
@@ -57,7 +58,9 @@ class PgServer:
         self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-w", "-o", opts, "start")
 
     def stop(self, mode: str = "fast") -> None:
-        self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop", check=False)
+        if (self.data / "postmaster.pid").exists():
+            self._run(str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-t", "120", "-w", "stop",
+                      check=False)
 
     def restart(self) -> None:
         self.stop()
@@ -87,6 +90,7 @@ def start_server(folder: Path) -> PgServer | None:
         return None
     server = PgServer(folder).init()
     server.start()
+    atexit.register(server.stop, "immediate")  # if the session's teardown never ran (a killed worker)
     return server
 
 

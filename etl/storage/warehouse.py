@@ -36,8 +36,21 @@ from pathlib import Path
 
 from etl.duck import connect
 from etl.storage import history, lake, maintain, state
+from etl.storage import migrate as migrating
 from etl.storage import upgrade as upgrading
-from etl.storage.catalog import CATALOG_NAME, DATA_NAME, MARKER_NAME, Catalog, CatalogBusy, resolve, write_marker
+from etl.storage.catalog import (
+    CATALOG_NAME,
+    DATA_NAME,
+    MARKER_NAME,
+    Catalog,
+    CatalogBusy,
+    CatalogError,
+    PostgresCatalog,
+    SqliteCatalog,
+    parse_url,
+    resolve,
+    write_marker,
+)
 from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME, published_snapshot
 from etl.storage.state import FAILED_NAME
 from etl.storage.upgrade import LEGACY_DIR, LEGACY_MARKS
@@ -257,6 +270,39 @@ class Warehouse:
 
     def upgrade_half_done(self) -> bool:
         return upgrading.half_done(self.root)
+
+    # -- moving the catalog ----------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def migration(self, url: str, data_path: Path | None, wait: bool,
+                  new_run_id: Callable[[], str]) -> Iterator[tuple[Warehouse, object]]:
+        """For `etl catalog migrate`: this warehouse's writer lock and the target database's,
+        held together; yields the warehouse as it will be in `url` and a connection."""
+        if not isinstance(self.catalog, SqliteCatalog):
+            raise CatalogError(f"the warehouse {self.root} is already in catalog {self.catalog.display}")
+        if not self.exists():
+            raise NoWarehouse(f"no warehouse at {self.root}: run `etl run` first")
+        parse_url(url)
+        target = PostgresCatalog(url, Path(data_path) if data_path else self.root / DATA_NAME)
+        with self.writer(wait, new_run_id), target.writer_lock(wait), connect() as con:
+            yield Warehouse(self.root, target), con
+
+    def move_catalog(self, con, moved: Warehouse, log: Log) -> migrating.Migrated:
+        """Copy the catalog into `moved`'s (empty) database, verify every run's snapshot
+        through both, then retire lake.sqlite (etl/storage/migrate.py). Under `migration`."""
+        target = moved.catalog
+        assert isinstance(self.catalog, SqliteCatalog) and isinstance(target, PostgresCatalog)
+        done = migrating.migrate(con, self.catalog, target)
+        log("copied catalog", to=target.url, snapshots=done.snapshots, rows=sum(done.rows.values()),
+            data_copied=done.data_copied)
+        differ = migrating.verify(self.catalog, target)
+        if differ:
+            raise CatalogError(f"the copy in {target.url} differs from {self.catalog.display}: "
+                               f"{', '.join(differ[:5])}; the warehouse still uses its SQLite catalog "
+                               "(empty the database to try again)")
+        log("verified", runs=len(moved.runs()))
+        log("retired", catalog=str(migrating.retire(self.catalog, target)))
+        return done
 
     # -- readers -------------------------------------------------------------------------
 
