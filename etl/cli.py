@@ -571,8 +571,6 @@ def upgrade(
         raise _fail(str(busy), EXIT_BUSY) from None
     except NewerRelease as refused:
         raise _fail(f"{refused}; nothing changed", EXIT_ERROR) from None
-    if indexed:
-        typer.echo(f"{warehouse}: built the search index of its {indexed.total} posts")
     if done is None and not rekeyed and not indexed:
         typer.echo(f"{warehouse} needs no upgrade")
         return
@@ -582,6 +580,8 @@ def upgrade(
         typer.echo(f"the earlier snapshot folders are in {done.moved_to}: delete it once satisfied")
     if rekeyed:
         typer.echo(f"{warehouse}: {rekeyed.describe()}")
+    if indexed:
+        typer.echo(f"{warehouse}: built the search index of its {indexed.total} posts")
     if done is not None and done.publish_error:
         raise _fail(f"the upgrade is committed but NOT published: {done.publish_error}; "
                     "run `etl upgrade` again or `etl run` to publish it", EXIT_UNPUBLISHED)

@@ -215,9 +215,11 @@ def test_retention_zero_keeps_what_readers_and_the_run_use(tmp_path):
     assert second.returncode == 0, second.stdout + second.stderr
     assert "posts: 12 in new documents (6 new, 5 completed)" in second.stdout
     assert_readers_work(wh, documents=2)
-    # Every snapshot expired but three: the one readers had (the first run's), the second
-    # run's, and the newest (its maintenance's rewrite of the excerpts' file).
-    assert len(_snapshots(wh)) == 3
+    # Every snapshot expired but the one readers had (the first run's), the second run's, and
+    # those its maintenance committed after the retention's cutoff: its rewrites of the
+    # excerpts' file and of the search index's two files whose rows it deleted (search_docs,
+    # search_postings: the excerpts' docs and postings).
+    assert len(_snapshots(wh)) == 5
     parquet_matches_database(wh)
     # A run whose maintenance compacts (at 2 small files, in this copy of the project) and
     # whose publishing then fails: the files the published snapshot names stay.
