@@ -207,7 +207,10 @@ def pages(draw) -> tuple[list[Post], PageShape, list[PostShape], str, list[Post]
     # Right under the header, a short title in title case over a caption and the byline reads as
     # a tagline the sites list does not know, over the title (docs/input-formats.md, known limits).
     assume(shape.header == "none" or not (posts[0].subtitle and tagline_shaped(posts[0].title, REF)))
-    expected_kind = "fragment" if shape.header == "none" else kind
+    # A home page tells its kind by an excerpt's end: with none (every post shown in full, or
+    # the dump cut inside the only excerpt) it reads as any kind cut inside its posts: None.
+    excerpts = [i for i, p in enumerate(posts) if not p.is_complete and not (shape.cut_off and i == n - 1)]
+    expected_kind = "fragment" if shape.header == "none" else None if kind == "home" and not excerpts else kind
     return posts, shape, post_shapes, expected_kind, _parsed_back(posts, shape)
 
 
