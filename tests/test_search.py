@@ -74,7 +74,7 @@ def test_the_runs_keep_the_index_in_step_with_the_posts(built):
     # then the second run's 2 new posts and 3 replaced ones, docs 10-14 (3 of 0-9 deleted)
     assert rows(wh, "select count(*) filter (doc < 10), count(*) filter (doc between 10 and 14) "
                     "from search_docs") == [(7, 5)]
-    assert rows(wh, "select next_doc >= 15 from search_stats") == [(True,)]
+    assert rows(wh, "select max(next_doc) >= 15 from search_stats") == [(True,)]
 
 
 def test_words_are_all_required_and_ranked(built):

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from etl import duck
-from etl.schemas import TABLES
+from etl.schemas import TABLES, sql
 from etl.storage import lake
 from etl.storage.publish import read_table
 
@@ -192,7 +192,7 @@ def index_in_step(warehouse: Path) -> None:
         orphans = con.execute("select count(*) from search_postings anti join search_docs using (doc)").fetchall()
         assert orphans == [(0,)]
         (posts,), = con.execute("select count(*) from posts").fetchall()
-        assert con.execute("select docs from search_stats").fetchall() == ([(posts,)] if posts else [])
+        assert con.execute(sql("search/indexed")).fetchall() == ([(posts,)] if posts else [])  # the latest row
 
 
 def parquet_counts(warehouse: Path) -> dict[str, int]:

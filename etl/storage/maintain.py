@@ -63,9 +63,12 @@ def retention_cutoff(days: float, now: datetime | None = None) -> datetime | Non
 
 def maintain(con, root: Path, retention_days: float = DEFAULT_RETENTION_DAYS, alias: str = ALIAS,
              catalog: Catalog | None = None) -> Maintenance:
-    """Compact, rewrite and expire as the rules above say, in the lake of `root` attached to
-    `con` as `alias`. Each step commits on its own."""
-    cutoff = retention_cutoff(retention_days)
+    """Expire, then compact and rewrite, as the rules above say, in the lake of `root`
+    attached to `con` as `alias`. Each step commits on its own. Expiry goes first: the files
+    this run's compaction and rewrites schedule for deletion are scheduled after the cutoff,
+    and DuckLake's cleanup of a SQLite catalog goes by whole days (`_cleanup_before`), so one
+    of them would keep every file expired earlier that day on disk; they go on the next run."""
+    expired, deleted_files = _expire(con, root, retention_cutoff(retention_days), alias, catalog or resolve(root))
     compacted = []
     for table in (*TABLES, *INTERNAL_TABLES):
         small, deleted = con.execute(
@@ -77,14 +80,20 @@ def maintain(con, root: Path, retention_days: float = DEFAULT_RETENTION_DAYS, al
         if deleted:
             con.execute(f"call ducklake_rewrite_data_files('{alias}', ?, delete_threshold => {DELETE_THRESHOLD})",
                         [table])
+    return Maintenance(tuple(compacted), expired, deleted_files)
+
+
+def _expire(con, root: Path, cutoff: datetime | None, alias: str, catalog: Catalog) -> tuple[int, int]:
+    """Expire the snapshots older than `cutoff` (but those that never expire) and delete the
+    files only they used: how many of each (none when `cutoff` is None)."""
     if cutoff is None:
-        return Maintenance(tuple(compacted), 0, 0)
+        return 0, 0
     expiring = _expiring(con, root, cutoff, alias)
     expired = con.execute(f"call ducklake_expire_snapshots('{alias}', versions => ?)", [expiring]).fetchall() \
         if expiring else []
     deleted_files = con.execute(f"call ducklake_cleanup_old_files('{alias}', older_than => ?)",
-                                [_cleanup_before(con, root, cutoff, alias, catalog or resolve(root))]).fetchall()
-    return Maintenance(tuple(compacted), len(expired), len(deleted_files))
+                                [_cleanup_before(con, root, cutoff, alias, catalog)]).fetchall()
+    return len(expired), len(deleted_files)
 
 
 def _expiring(con, root: Path, cutoff: datetime, alias: str) -> list[int]:

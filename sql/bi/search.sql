@@ -51,7 +51,7 @@ ranked as (
         sum(ln(1 + (s.docs - df.df + 0.5) / (df.df + 0.5)) * p.impact / 255) as score
     from p
     inner join df on p.term = df.term
-    cross join search_stats as s
+    cross join (select * from search_stats order by next_doc desc, docs limit 1) as s  -- the latest row
     group by p.doc
     having count(*) = (select count(*) from query_terms)
     order by score desc, p.doc

@@ -93,7 +93,7 @@ ranked as (
     anti join excluded as e on p.doc = e.doc
     {allowed}
     inner join df on p.term = df.term
-    cross join search_stats as s
+    cross join (select * from search_stats order by next_doc desc, docs limit 1) as s  -- the latest row
     group by p.doc
 )
 

@@ -5,7 +5,7 @@ create table if not exists search_stats (
     next_doc bigint not null
 );
 
-comment on table search_stats is 'Search index: one row, written with the index. No row: no index yet (the next run or etl upgrade builds it).';
+comment on table search_stats is 'Search index: a row added by each update of the index; the latest (highest next_doc, then fewest docs) holds its numbers. No row: no index yet (the next run or etl upgrade builds it).';
 comment on column search_stats.docs is 'Indexed posts (N of the idf).';
 comment on column search_stats.avg_title is 'Average indexed words of a title when the index was built (frozen: the impacts were computed with it).';
 comment on column search_stats.avg_body is 'Average indexed words of a body when the index was built (frozen, as avg_title).';
