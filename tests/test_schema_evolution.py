@@ -12,7 +12,9 @@ read the files written before its column as NULL, and hold exactly the lake's ro
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import time
 from pathlib import Path
 
 import duckdb
@@ -82,6 +84,11 @@ def base(tmp_path_factory) -> tuple[Path, str]:
     bad = write(dumps / "bad.txt", "<!DOCTYPE html>\n<html><body>502 Bad Gateway</body></html>\n")
     nights = nightly_dumps(dumps / "nights")
     threads = write(dumps / "thread.txt", earlier_thread()), write(dumps / "other-thread.txt", other_thread())
+    # Dumps saved an hour ago: a run remembers only files that have settled (etl/workers.py
+    # SETTLED_NS), and bad.txt's row must be in input_files for its retry to delete it.
+    hour_ago = time.time_ns() - 3_600_000_000_000
+    for dump in (mixed, bad, *nights, *threads):
+        os.utime(dump, ns=(hour_ago, hour_ago))
     # bad.txt is read with three others, so that its row is at most a quarter of a file's rows
     # even where compaction leaves that file alone: a run rewrites a file half of whose rows
     # are deleted (etl/storage/maintain.py), which would fold its delete file in.
