@@ -46,14 +46,14 @@ def live_bytes(wh: Path) -> int:
     """What the current snapshot needs: the data and delete files of every table (the
     storage-internal input_files too), the catalog, the BI file and the manifest."""
     from etl.duck import connect
-    from etl.schemas import INTERNAL_TABLES, TABLES
+    from etl.schemas import INTERNAL_TABLES, table_names
     from etl.storage import lake
     from etl.storage.publish import table_files
 
     with connect() as con:
         lake.attach(con, wh, read_only=True)
         files: set[str] = set()
-        for t in (*TABLES, *INTERNAL_TABLES):
+        for t in (*table_names(), *INTERNAL_TABLES):
             found = table_files(con, t)
             files |= {*found.files, *found.deletes.values()}
     return sum(Path(f).stat().st_size for f in files) + sum(

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from etl.htmlpage import Badge, Examples, Table, fmt, render, trusted
-from etl.summary import Documents, Posts, RunSummary, Validation
+from etl.summary import RunSummary
 
 CHART_WIDTH = 360
 TOP_SOURCES = 10  # sources with their own colour in "posts over time"; the rest are "other sources"
@@ -121,7 +121,7 @@ def collect_run(con, logs: Path, run_id: str) -> RunRecord:
     if summary is None and not in_db:
         raise NoRun(run_id)
     if summary is None:  # the log is gone: the essentials from the runs row
-        summary = _from_runs_row(_run(con, "select * from runs where run_id = ?", [run_id]).records[0])
+        summary = RunSummary.from_runs_row(_run(con, "select * from runs where run_id = ?", [run_id]).records[0])
     record = RunRecord(run_id, summary, published=bool(in_db))
     if in_db:
         record.results = _run(con, """
@@ -134,16 +134,6 @@ def collect_run(con, logs: Path, run_id: str) -> RunRecord:
             where run_id = ? and status = 'rejected' order by path
             """, [run_id]).records
     return record
-
-
-def _from_runs_row(row: dict) -> RunSummary:
-    return RunSummary(
-        run_id=row["run_id"], status=row["status"], exit_code=row["exit_code"],
-        started_at=fmt(row["started_at"]), finished_at=fmt(row["finished_at"]),
-        documents=Documents(row["documents_new"], row["documents_skipped"], row["documents_rejected"]),
-        posts=Posts(new=row["posts_new"], updated=row["posts_updated"]),
-        validation=Validation(row["validation_status"], row["expectations_evaluated"], row["expectations_failed"]),
-    )
 
 
 def collect_dashboard(con, logs: Path, warehouse: str) -> DashboardData:

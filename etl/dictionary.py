@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from etl.schemas import TABLES
+from etl.schemas import table_names
 
 GENERATE_COMMAND = "etl schema --format markdown --output docs/data-dictionary.md"
 FORMATS = ("markdown", "text")
@@ -40,11 +40,11 @@ class Relation:
 def ddl_catalog():
     """An empty in-memory database built from the DDL in sql/ (what every run executes), with
     the BI file's own view etl_snapshot."""
-    from etl.schemas import TABLES, connect_memory, snapshot_view, sql
+    from etl.schemas import connect_memory, snapshot_view, sql, table_names
     from etl.storage.lake import create_views
 
     con = connect_memory()
-    for table in TABLES:
+    for table in table_names():
         con.execute(sql(f"tables/{table}"))
     create_views(con)
     con.execute(snapshot_view(0, ""))
@@ -106,7 +106,7 @@ def collect(con) -> list[Relation]:
     def order(rel: tuple) -> tuple:
         name, kind = rel[0], rel[1]
         if kind == "table":
-            return (0, TABLES.index(name) if name in TABLES else len(TABLES), name)
+            return (0, table_names().index(name) if name in table_names() else len(table_names()), name)
         return (1, name.startswith("bi_"), name)
 
     out = []

@@ -21,6 +21,8 @@ import os
 import sys
 import time
 
+from etl import relations as rel
+
 
 def failpoint(name: str) -> None:
     if name in os.environ.get("ETL_FAILPOINTS", "").split(","):
@@ -38,9 +40,9 @@ def corrupt(con) -> None:
         table, column = target.split(".")
         # staged_<table> (a view or a table): its rows are copied to a table, updated, and
         # staged_<table> becomes a view of the copy (until the run stages again, after rejecting the document).
-        con.execute(f"create or replace temp table corrupted_{table} as from staged_{table}")
+        con.execute(f"create or replace temp table corrupted_{table} as from {rel.staged(table)}")
         con.execute(f"update corrupted_{table} set {column} = null "
                     f"where rowid = (select min(rowid) from corrupted_{table})")
         from etl.transform import create_temp
 
-        create_temp(con, f"staged_{table}", "view", f"from corrupted_{table}")
+        create_temp(con, rel.staged(table), "view", f"from corrupted_{table}")

@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 import pyarrow as pa
 
+from etl import relations as rel
 from etl.extract import Rejected
 from etl.extract.reader import path_id
 from etl.paths import os_path, path_text
@@ -179,11 +180,11 @@ def select(con, files: Iterable[str], retry_rejected: bool, everything: bool = F
     if everything:
         to_read = stats.select(["file_index", "path", "size_bytes"])
     else:
-        con.register("discovered_files", stats)
+        con.register(rel.DISCOVERED_FILES, stats)
         try:
             to_read = con.execute(sql("run/select_inputs"), [retry_rejected]).to_arrow_table()
         finally:
-            con.unregister("discovered_files")
+            con.unregister(rel.DISCOVERED_FILES)
     return Selection(to_read, stats.num_rows - to_read.num_rows)
 
 

@@ -12,7 +12,7 @@ import secrets
 import shutil
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,20 +20,21 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from etl import rekey
+from etl import relations as rel
 from etl.duck import connect
 from etl.executors import extract
 from etl.extract import Rejected
 from etl.failpoints import corrupt, failpoint
 from etl.inputs import Known, found, select
 from etl.load import merge
-from etl.project import Provenance, provenance
+from etl.project import provenance
 from etl.reference import Reference, load_reference
-from etl.schemas import DATA_TABLES, INTERNAL_TABLES, TABLES, sql
+from etl.schemas import DATA_TABLES, INTERNAL_TABLES, sql, table_names
 from etl.search import index as search_index
 from etl.settings import DEFAULT_MAX_BYTES, default_expectations_dir, default_lists_dir
 from etl.storage.maintain import DEFAULT_RETENTION_DAYS, check_retention
 from etl.storage.warehouse import NoWarehouse, Warehouse
-from etl.summary import Documents, Failure, Places, Posts, Rejection, RunSummary, Validation
+from etl.summary import Documents, Failure, Places, Posts, Provenance, Rejection, RunSummary, Validation
 from etl.transform import file_index, materialize, open_stage, set_aside, set_aside_copies, stage
 from etl.validate import Outcome as Checked
 from etl.validate import preload, unique_keys, validate
@@ -171,30 +172,20 @@ class Outcome:
     def validation(self) -> str:
         return "not-run" if not self.checked else "rejected-documents" if self.failed_count else "passed"
 
-    def runs_row(self, rows: dict[str, int], made_by: Provenance) -> dict[str, object]:
-        """The run's `runs` row, by column (sql/load/insert_run.sql)."""
-        return {"run_id": self.run_id, "started_at": self.started, "finished_at": self.finished,
-                "status": self.status, "exit_code": self.exit_code, "full_refresh": self.full_refresh,
-                "documents_new": self.parsed, "documents_skipped": self.batch.skipped,
-                "documents_rejected": len(self.batch.rejected), "posts_new": self.posts_new,
-                "posts_updated": self.posts_updated, "validation_status": self.validation,
-                "expectations_evaluated": len(self.checked), "expectations_failed": self.failed_count,
-                "table_rows": json.dumps(rows), **asdict(made_by)}
-
-    def summary(self, wh: Warehouse, rows: dict[str, int], timings: dict[str, float],
-                publish_error: str | None = None) -> RunSummary:
+    def record(self, wh: Warehouse, rows: dict[str, int], made_by: Provenance) -> RunSummary:
+        """The run's one record, built when it commits: its `runs` row, then (with the
+        timings and the publish's outcome) its log and summary."""
         assert self.finished is not None
         b = self.batch
         return RunSummary(
-            run_id=self.run_id, status=self.status, exit_code=EXIT_UNPUBLISHED if publish_error else self.exit_code,
-            publish_error=publish_error,
+            run_id=self.run_id, status=self.status, exit_code=self.exit_code,
             started_at=self.started.isoformat(), finished_at=self.finished.isoformat(),
             documents=Documents(self.parsed, b.skipped, len(b.rejected)),
             posts=Posts(self.posts_read, self.posts_new, self.posts_updated),
             rejected=[Rejection(r.path, r.reason) for r in b.rejected],
             validation=Validation(self.validation, len(self.checked), self.failed_count),
-            table_rows=rows, timings=timings,
-            warehouse=Places(str(wh.root), str(wh.published), str(wh.manifest)),
+            table_rows=rows, warehouse=Places(str(wh.root), str(wh.published), str(wh.manifest)),
+            full_refresh=self.full_refresh, made_by=made_by,
         )
 
 
@@ -212,11 +203,11 @@ def run(paths: list[Path], warehouse: Path | Warehouse, *, max_bytes: int, log: 
                 batch = r.read(paths)
                 outcome = r.stage(batch)
                 r.validate_rows(outcome)
-                rows = r.commit(outcome)
+                record = r.commit(outcome)
             except Invalid as invalid:
                 return r.invalid(invalid.failed)
             try:
-                return r.finish(outcome, rows, r.publish())
+                return r.finish(record, r.publish())
             except Exception as e:
                 raise AfterCommit(run_id, e) from e
 
@@ -330,11 +321,11 @@ class _Run:
             raise Invalid(again)
         outcome.parsed, outcome.posts_read = self._staged_counts()
 
-    def commit(self, outcome: Outcome) -> dict[str, int]:
+    def commit(self, outcome: Outcome) -> RunSummary:
         """Everything the run writes, in one DuckLake transaction tagged with the run's id:
         the merged rows, validated as the tables will be published (Invalid if that fails:
         nothing is committed), the validation results, the input files read, the `runs` row.
-        Returns each table's rows."""
+        Returns the run's record."""
         con = self.con
         con.begin()
         try:
@@ -344,7 +335,7 @@ class _Run:
                 rekey.mark(con, self.run_id)
             else:
                 self._upgrade_keys()
-            rows = self._write(outcome)
+            record = self._write(outcome)
         except Invalid:
             con.rollback()
             raise
@@ -352,7 +343,7 @@ class _Run:
         self.wh.commit(con, self.run_id)
         failpoint("commit")
         self.timer("load")
-        return rows
+        return record
 
     def _upgrade_keys(self) -> None:
         """Ids an earlier release made from text that was not NFC: the warehouse's, once
@@ -363,23 +354,24 @@ class _Run:
         if rekeyed := rekey.pending(self.con):
             self.log("re-keyed pending posts", posts=rekeyed)
 
-    def _write(self, outcome: Outcome) -> dict[str, int]:
+    def _write(self, outcome: Outcome) -> RunSummary:
         con = self.con
         outcome.posts_new, outcome.posts_updated = merge(con)
         if indexed := search_index.update(con, self.tmp / "search"):
             self.log("search index", **indexed.fields())
         if outcome.checked:  # the row-level expectations ran: there were new documents
             outcome.checked = outcome.checked + _validated_tables(con, self.opts.expectations_dir, self.tmp / "staged")
-        con.register("staged_validation_results", _validation_rows(self.run_id, outcome.checked))
+        con.register(rel.STAGED_VALIDATION_RESULTS, _validation_rows(self.run_id, outcome.checked))
         con.execute(sql("load/insert_validation_results"))
-        con.unregister("staged_validation_results")
+        con.unregister(rel.STAGED_VALIDATION_RESULTS)
         con.execute(sql("load/input_files"))
         rows = self.wh.table_rows(con)
         rows["runs"] += 1
         outcome.finished = _now()
         made_by = provenance(self.opts.config_file, self.opts.lists_dir, self.opts.expectations_dir)
-        con.execute(sql("load/insert_run"), outcome.runs_row(rows, made_by))
-        return rows
+        record = outcome.record(self.wh, rows, made_by)
+        con.execute(sql("load/insert_run"), record.runs_row())
+        return record
 
     def publish(self) -> str | None:
         """Compaction and expiry, then the BI file and the manifest of the new snapshot. The
@@ -411,9 +403,11 @@ class _Run:
                              Validation("failed", failed=len(failures), failures=failures))
         return self._result(summary)
 
-    def finish(self, outcome: Outcome, rows: dict[str, int], publish_error: str | None = None) -> RunResult:
-        summary = outcome.summary(self.wh, rows, self.timer.seconds, publish_error)
-        self.log("run finished", run_id=self.run_id, status=outcome.status, exit_code=summary.exit_code,
+    def finish(self, record: RunSummary, publish_error: str | None = None) -> RunResult:
+        """The record completed with what came after the commit: the timings, the publish."""
+        summary = replace(record, timings=dict(self.timer.seconds), publish_error=publish_error,
+                          exit_code=EXIT_UNPUBLISHED if publish_error else record.exit_code)
+        self.log("run finished", run_id=self.run_id, status=summary.status, exit_code=summary.exit_code,
                  seconds=round(sum(self.timer.seconds.values()), 2))
         return self._result(summary)
 
@@ -441,7 +435,7 @@ def _document_failures(failed: list[Checked]) -> dict[str, str]:
 
 def _drop_tables(con) -> None:
     """--full-refresh: the run rebuilds every table (earlier snapshots keep the old rows)."""
-    for table in (*TABLES, *INTERNAL_TABLES):
+    for table in (*table_names(), *INTERNAL_TABLES):
         con.execute(f'drop table if exists "{table}"')
 
 
@@ -466,13 +460,14 @@ def _keys_to_check(con, table: str, keys: list[list[str]], folder: Path) -> str:
     duplicates, every earlier snapshot passed), so that the check costs the run's rows, not
     the warehouse's. The whole table when it has several keys (a row may be touched through
     any), or when the run brings half of it or more (DuckDB needs less memory there)."""
-    (new, stored), = con.execute(f'select (select count(*) from staged_{table}), count(*) from "{table}"').fetchall()
+    counts = f'select (select count(*) from {rel.staged(table)}), count(*) from "{table}"'
+    (new, stored), = con.execute(counts).fetchall()
     if len(keys) > 1 or 2 * new > stored:
         return table
     (key,) = keys
-    materialize(con, f"touched_{table}", sql("run/touched_rows").format(
+    materialize(con, rel.touched(table), sql("run/touched_rows").format(
         table=table, key=", ".join(f"t.{c}" for c in key), on=" and ".join(f"t.{c} = s.{c}" for c in key)), folder)
-    return f"touched_{table}"
+    return rel.touched(table)
 
 
 def _validation_rows(run_id: str, outcomes: list[Checked]) -> pa.Table:

@@ -29,6 +29,7 @@ from etl.settings import (
     default_expectations_dir,
     default_lists_dir,
 )
+from etl.summary import Provenance
 
 CONFIG_NAME = "etl.toml"
 CONFIG_ENV = "ETL_CONFIG"
@@ -179,17 +180,6 @@ def digest(files: list[Path]) -> str:
     for path in sorted(files, key=lambda p: p.name):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
-
-
-@dataclass(frozen=True)
-class Provenance:
-    """Which release, config, lists and suites a run used (its `runs` row keeps them)."""
-
-    etl_version: str
-    config_file: str | None
-    config_sha256: str | None
-    lists_sha256: str
-    suites_sha256: str
 
 
 def provenance(config_file: Path | None, lists_dir: Path, expectations_dir: Path) -> Provenance:

@@ -31,11 +31,16 @@ RAW_TABLES = ("documents", "document_warnings", "posts", "post_tags", "comments"
 RAW_INPUTS = "input_files"
 # Storage-internal tables (etl/storage/): in the DDL folder, not part of the data contract.
 INTERNAL_TABLES = ("input_files", "upgrades")
-# Every table of the data contract: every table after the tables its foreign keys point
-# to, then any other table sql/tables/ defines (a table added there is created by the next run).
-TABLES = ("runs", *DATA_TABLES, "validation_results")
-TABLES += tuple(sorted(p.stem for p in (sql_dir() / "tables").glob("*.sql")
-                       if p.stem not in (*TABLES, *INTERNAL_TABLES)))
+
+
+@cache
+def table_names() -> tuple[str, ...]:
+    """Every table of the data contract: every table after the tables its foreign keys point
+    to, then any other table sql/tables/ defines (a table added there is created by the next
+    run). Read from the DDL folder when first asked, not at import."""
+    known = ("runs", *DATA_TABLES, "validation_results")
+    return known + tuple(sorted(p.stem for p in (sql_dir() / "tables").glob("*.sql")
+                                if p.stem not in (*known, *INTERNAL_TABLES)))
 
 
 def sql(name: str, folder: Path | None = None) -> str:
@@ -62,16 +67,16 @@ def connect_memory():
 def arrow_schemas() -> dict[str, pa.Schema]:
     """Arrow schema of every table, from an in-memory DuckDB built from the DDL."""
     con = connect_memory()
-    for table in TABLES:
+    for table in table_names():
         con.execute(sql(f"tables/{table}"))
-    return {t: con.sql(f"select * from {t} limit 0").to_arrow_table().schema for t in TABLES}
+    return {t: con.sql(f"select * from {t} limit 0").to_arrow_table().schema for t in table_names()}
 
 
 @cache
 def raw_schemas() -> dict[str, pa.Schema]:
     """Arrow schema of the raw rows of every table the extract workers write (sql/stage/raw_tables.sql)."""
     con = connect_memory()
-    for table in (*TABLES, *INTERNAL_TABLES):
+    for table in (*table_names(), *INTERNAL_TABLES):
         con.execute(sql(f"tables/{table}"))
     con.execute(sql("stage/raw_tables"))
     return {t: con.sql(f"select * from raw_{t} limit 0").to_arrow_table().schema for t in (*RAW_TABLES, RAW_INPUTS)}

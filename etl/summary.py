@@ -1,10 +1,15 @@
-"""What a run did, as one typed object: built by the pipeline, written as the run's JSON log
-(logs/<run_id>.json, and `etl run --summary-json`), printed by the CLI, read back by the
-dashboard. `to_dict` and `from_dict` are the JSON's one definition."""
+"""What a run did, as one typed record, built once by the pipeline (or by a rollback) and read
+everywhere else:
+- its `runs` row (`runs_row`, inserted by column name by sql/load/insert_run.sql; `bi_runs`
+  reads that table), and back (`from_runs_row`, when a run's log is gone);
+- its JSON log (logs/<run_id>.json, and `etl run --summary-json`: `to_dict`, `from_dict`);
+- the CLI's summary and the dashboard, which take the record itself."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
+from datetime import datetime
 from typing import Any
 
 
@@ -55,6 +60,17 @@ class Places:
 
 
 @dataclass(frozen=True)
+class Provenance:
+    """Which release, config, lists and suites a run used (etl/project.py `provenance`)."""
+
+    etl_version: str | None
+    config_file: str | None = None
+    config_sha256: str | None = None
+    lists_sha256: str | None = None
+    suites_sha256: str | None = None
+
+
+@dataclass(frozen=True)
 class RunSummary:
     run_id: str
     status: str  # succeeded | partial | noop | failed
@@ -70,6 +86,8 @@ class RunSummary:
     warehouse: Places | None = None
     log: str | None = None
     publish_error: str | None = None  # the run committed, but publishing failed: why (exit 6)
+    full_refresh: bool = False
+    made_by: Provenance | None = None
 
     @property
     def published(self) -> bool:
@@ -86,6 +104,34 @@ class RunSummary:
                 "started_at": self.started_at, "validation": {"status": self.validation.status, "failed": failures},
                 "published": False} | ({"log": self.log} if self.log else {})
 
+    def runs_row(self) -> dict[str, object]:
+        """The run's row of `runs` (sql/tables/runs.sql), by column name."""
+        made_by = self.made_by or Provenance(None)
+        return {
+            "run_id": self.run_id, "started_at": datetime.fromisoformat(self.started_at),
+            "finished_at": datetime.fromisoformat(self.finished_at) if self.finished_at else None,
+            "status": self.status, "exit_code": self.exit_code, "full_refresh": self.full_refresh,
+            "documents_new": self.documents.new, "documents_skipped": self.documents.skipped,
+            "documents_rejected": self.documents.rejected, "posts_new": self.posts.new,
+            "posts_updated": self.posts.updated, "validation_status": self.validation.status,
+            "expectations_evaluated": self.validation.evaluated or 0,
+            "expectations_failed": self.validation.failed, "table_rows": json.dumps(self.table_rows),
+            **asdict(made_by)}
+
+    @classmethod
+    def from_runs_row(cls, row: dict[str, Any]) -> RunSummary:
+        """The record from its `runs` row (what a row keeps: no timings, rejections or places)."""
+        made_by = {k: row.get(k) for k in Provenance.__dataclass_fields__}
+        return cls(
+            run_id=row["run_id"], status=row["status"], exit_code=row["exit_code"],
+            started_at=_iso(row["started_at"]), finished_at=_iso(row["finished_at"]),
+            documents=Documents(row["documents_new"], row["documents_skipped"], row["documents_rejected"]),
+            posts=Posts(new=row["posts_new"], updated=row["posts_updated"]),
+            validation=Validation(row["validation_status"], row["expectations_evaluated"], row["expectations_failed"]),
+            table_rows=json.loads(row["table_rows"]) if row.get("table_rows") else {},
+            full_refresh=row["full_refresh"], made_by=Provenance(**made_by) if any(made_by.values()) else None,
+        )
+
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> RunSummary:
         """A summary from a run's log (of this release or an earlier one)."""
@@ -101,5 +147,10 @@ class RunSummary:
             rejected=[Rejection(**r) for r in d.get("rejected", [])],
             table_rows=d.get("table_rows", {}), timings=d.get("timings", {}),
             warehouse=Places(**d["warehouse"]) if d.get("warehouse") else None, log=d.get("log"),
-            publish_error=d.get("publish_error"),
+            publish_error=d.get("publish_error"), full_refresh=d.get("full_refresh", False),
+            made_by=Provenance(**d["made_by"]) if d.get("made_by") else None,
         )
+
+
+def _iso(value: datetime | str | None) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else value

@@ -21,6 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from etl import relations as rel
 from etl.extract import Document, Page, Post, Rejected
 from etl.reference import Reference, name_key
 from etl.schemas import DATA_TABLES, RAW_INPUTS, RAW_TABLES, raw_schemas, sql
@@ -200,33 +201,34 @@ def open_stage(con, folder: Path) -> None:
     (raw_input_files: the files the workers read), the input files set aside (excluded_files)
     and the rejected documents' rows."""
     write_raw(empty_rows(), folder, "empty")  # every view has a file, even when no file was read
-    con.execute("create or replace temp table excluded_files (file_index bigint)")
-    con.execute("create or replace temp table rejected_documents as from read_parquet(?) limit 0",
+    con.execute(f"create or replace temp table {rel.EXCLUDED_FILES} (file_index bigint)")
+    con.execute(f"create or replace temp table {rel.REJECTED_DOCUMENTS} as from read_parquet(?) limit 0",
                 [(folder / "documents" / "*.parquet").as_posix()])
     for table in WRITTEN:
         # The files, a bound value: a view cannot hold a parameter, so it reads a variable.
         con.execute(f"set variable raw_{table}_files = ?", [(folder / table / "*.parquet").as_posix()])
         view = sql("stage/raw_view").format(table=table, stride=SEQ_STRIDE) if table in RAW_TABLES \
             else f"from read_parquet(getvariable('raw_{table}_files'))"  # every file read, set aside or not
-        con.execute(f"create or replace temp view raw_{table} as {view}")
+        con.execute(f"create or replace temp view {rel.raw(table)} as {view}")
 
 
 def set_aside_copies(con) -> int:
     """Leave out the rows of every input file that is a copy of one read earlier in the run
     (sql/stage/copies.sql); returns how many. Found in DuckDB: the run's process keeps no set
     of the ids of the documents it read."""
-    (copies,), = con.execute(f"insert into excluded_files {sql('stage/copies').format(stride=SEQ_STRIDE)}").fetchall()
+    copies_of = sql("stage/copies").format(stride=SEQ_STRIDE)
+    (copies,), = con.execute(f"insert into {rel.EXCLUDED_FILES} {copies_of}").fetchall()
     return copies
 
 
 def set_aside(con, file_indexes: list[int], rejected: list[Rejected], run_id: str) -> None:
     """Leave out the rows of these input files; add rows for these rejected documents."""
     if file_indexes:
-        con.execute("insert into excluded_files select unnest(?)", [file_indexes])
+        con.execute(f"insert into {rel.EXCLUDED_FILES} select unnest(?)", [file_indexes])
     if rejected:
         con.register("rejected_batch", pa.Table.from_pylist([rejected_row(r, run_id) for r in rejected],
                                                             schema=raw_schemas()["documents"]))
-        con.execute("insert into rejected_documents select * from rejected_batch")
+        con.execute(f"insert into {rel.REJECTED_DOCUMENTS} select * from rejected_batch")
         con.unregister("rejected_batch")
 
 
@@ -242,12 +244,12 @@ def stage(con, folder: Path) -> None:
     temporary view; STAGED_AS_VIEWS are views over the raw rows. On files, the staged rows take
     no room in DuckDB's memory, whatever the size of the run (docs/storage.md, "Memory")."""
     folder.mkdir(parents=True, exist_ok=True)
-    materialize(con, "chosen_posts", sql("stage/chosen_posts"), folder)
+    materialize(con, rel.CHOSEN_POSTS, sql("stage/chosen_posts"), folder)
     for table in DATA_TABLES:
         if table in STAGED_AS_VIEWS:
-            create_temp(con, f"staged_{table}", "view", sql(f"stage/{table}"))
+            create_temp(con, rel.staged(table), "view", sql(f"stage/{table}"))
         else:
-            materialize(con, f"staged_{table}", sql(f"stage/{table}"), folder)
+            materialize(con, rel.staged(table), sql(f"stage/{table}"), folder)
 
 
 def materialize(con, name: str, query: str, folder: Path) -> None:

@@ -27,6 +27,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from etl import relations as rel
 from etl.values import to_jsonable
 
 ID_COLUMN = "document_id"  # failing rows of relations that have it are traced to their documents
@@ -161,7 +162,7 @@ def _columns(con, relation: str) -> list[str]:
 def _validate_suite(con, datasource, suite, relation: str | None) -> list[Outcome]:
     """One suite on its relation: every expectation once, then again with its failing values
     and their documents for those that failed (and those allowed to fail some rows: `mostly`)."""
-    relation = relation or f"staged_{suite.name}"
+    relation = relation or rel.staged(suite.name)
     traceable = ID_COLUMN in _columns(con, relation)
     asset = datasource.add_table_asset(name=relation, table_name=relation)
     try:

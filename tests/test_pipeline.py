@@ -8,16 +8,17 @@ import os
 import subprocess
 import sys
 from datetime import date
+from importlib.metadata import version
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
 from etl import duck
-from etl.schemas import TABLES, arrow_schemas
+from etl.schemas import arrow_schemas, table_names
 from etl.storage import lake
 from tests.corpus import fingerprint
-from tests.utils import ROOT, SAMPLE, etl, lake_rows, parquet_counts, rows, snapshot, table_counts
+from tests.utils import ROOT, SAMPLE, connect, etl, lake_rows, parquet_counts, rows, snapshot, table_counts
 
 SAMPLE_ID = "f66d67bea32c3e1aea83896f8f4eaef57a91d609dac7dc5b87e08dea8937847b"  # sha256sum of the file
 D7, D8, D9 = date(2020, 1, 7), date(2020, 1, 8), date(2020, 1, 9)
@@ -97,12 +98,12 @@ def test_run_prints_summary_and_writes_both_stores(fresh_run):
         "posts": 12, "authors": 4, "sources": 9, "tags": 7, "post_tags": 16, "comments": 12,
         "documents": 1, "runs": 1, "comment_entries": 0,
     }
-    assert parquet_counts(wh) == {t: counts[t] for t in TABLES}
+    assert parquet_counts(wh) == {t: counts[t] for t in table_names()}
     # One Parquet file per table that has rows, in the DuckLake's data folder, with the
     # columns and types read off the DDL; snapshot.json lists them.
     manifest = json.loads((wh / "snapshot.json").read_text())
     assert manifest["run_id"] == rows(wh, "select run_id from runs")[0][0]
-    for table in TABLES:
+    for table in table_names():
         files = manifest["tables"][table]["files"]
         assert len(files) == (1 if counts[table] else 0), table
         for f in files:
@@ -172,6 +173,27 @@ def test_documents_and_runs_rows(sample_warehouse):
     (run_id,) = rows(sample_warehouse, "select run_id from runs")[0]
     assert rows(sample_warehouse, "select distinct run_id from posts union select distinct run_id from comments") \
         == [(run_id,)]
+
+
+def test_runs_row_is_the_run_record(sample_warehouse):
+    """The `runs` row is the run's one record (etl/summary.py): every column of the DDL is
+    written from it by name, and read back it is the record its log keeps."""
+    from etl.summary import Provenance, RunSummary
+
+    with connect(sample_warehouse) as con:
+        cur = con.execute("select * from runs")
+        (values,) = cur.fetchall()
+        row = dict(zip([d[0] for d in cur.description], values, strict=True))
+    logged = RunSummary.from_dict(json.loads((sample_warehouse / "logs" / f"{row['run_id']}.json").read_text()))
+    assert set(logged.runs_row()) == set(row)
+    back = RunSummary.from_runs_row(row)
+    assert (back.status, back.exit_code, back.documents, back.validation.status, back.full_refresh) \
+        == ("succeeded", 0, logged.documents, "passed", False)
+    assert (back.posts.new, back.posts.updated, back.table_rows["posts"]) == (12, 0, 12)
+    assert (back.started_at, back.finished_at, back.table_rows) \
+        == (logged.started_at, logged.finished_at, logged.table_rows)
+    assert back.made_by == logged.made_by and isinstance(back.made_by, Provenance)
+    assert back.made_by.etl_version == version("aletho-etl") and back.made_by.config_file is None
 
 
 def test_sql_command_json_and_csv(sample_warehouse):

@@ -21,7 +21,7 @@ import duckdb
 import pytest
 
 from etl import duck
-from etl.schemas import INTERNAL_TABLES, TABLES
+from etl.schemas import INTERNAL_TABLES, table_names
 from etl.storage import lake
 from tests import bi_clients
 from tests.bi_clients import VIEWS
@@ -71,7 +71,7 @@ def files_and_deletes(wh: Path) -> dict[str, tuple[int, int]]:
     with duck.connect() as con:
         lake.attach(con, wh, read_only=True)
         return {t: con.execute("select count(*), count(delete_file) from ducklake_list_files('lake', ?)",
-                               [t]).fetchone() for t in (*TABLES, *INTERNAL_TABLES)}
+                               [t]).fetchone() for t in (*table_names(), *INTERNAL_TABLES)}
 
 
 @pytest.fixture(scope="module")
@@ -96,7 +96,7 @@ def base(tmp_path_factory) -> tuple[Path, str]:
         assert etl("run", *args, "-w", wh).returncode in (0, 1)
     with duck.connect() as con:  # what maintenance does every ~16 runs, for every table at once
         lake.attach(con, wh)
-        for table in (*TABLES, *INTERNAL_TABLES):
+        for table in (*table_names(), *INTERNAL_TABLES):
             con.execute("call ducklake_merge_adjacent_files('lake', ?)", [table])
     before = files_and_deletes(wh)
     for args in ([nights[2]], [bad, "--retry-rejected"]):  # completes the excerpts; reads the page again
@@ -121,7 +121,7 @@ def evolved(base, tmp_path_factory) -> dict:
     copy = copy_warehouse(wh, root / "wh")
     run = etl_in(project, "run", *NEW, "-w", copy)
     counts = ", ".join(f'(select count(*) from "{t}") as "{t}", (select count("{COLUMN}") from "{t}") as "{t}.{COLUMN}"'
-                       for t in TABLES)
+                       for t in table_names())
     as_of = etl_in(project, "sql", f"select {counts}", "-w", copy, "-f", "json", "--as-of", last)
     after_run = published_and_lake(copy), files_and_deletes(copy)
     bi_file = shutil.copy(copy / "published.duckdb", root / "after-run.duckdb")  # its files stay (retention)
@@ -136,7 +136,7 @@ def published_and_lake(wh: Path) -> dict[str, tuple[list, list]]:
     out = {}
     with duckdb.connect(str(wh / "published.duckdb"), read_only=True) as bi, duck.connect() as con:
         lake.attach(con, wh, read_only=True)
-        for table in TABLES:
+        for table in table_names():
             columns = [c for c, in bi.execute("select column_name from duckdb_columns() where table_name = ? "
                                               "order by column_index", [table]).fetchall()]
             select = ", ".join(f'"{c}"' for c in columns)
@@ -146,7 +146,7 @@ def published_and_lake(wh: Path) -> dict[str, tuple[list, list]]:
 
 
 def test_every_table_of_the_ddl_is_covered():
-    assert set(DDL) == {*TABLES, *INTERNAL_TABLES} and len(DDL) == 17
+    assert set(DDL) == {*table_names(), *INTERNAL_TABLES} and len(DDL) == 17
 
 
 def test_the_run_adds_every_column_and_the_rows_of_every_table(evolved):
@@ -169,7 +169,7 @@ def test_a_new_nullable_column_upgrades_a_warehouse_with_deletes_and_compactions
     before the column reads through time travel; the rollback to it publishes its rows."""
     wh, (base_wh, last) = evolved["warehouse"], base
     assert f"schema change=added column {table}.{COLUMN} VARCHAR" in evolved["run"].stderr
-    if table not in TABLES:  # input_files: storage-internal, neither published nor time-travelled
+    if table not in table_names():  # input_files: storage-internal, neither published nor time-travelled
         return
     published, in_lake = evolved["after_run"][0][table]
     before = rows(base_wh, f'select count(*) from "{table}"')[0][0]

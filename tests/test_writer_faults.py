@@ -249,12 +249,12 @@ def _snapshots(wh: Path) -> list[int]:
 
 def _lake_files(wh: Path) -> set[Path]:
     from etl import duck
-    from etl.schemas import INTERNAL_TABLES, TABLES
+    from etl.schemas import INTERNAL_TABLES, table_names
     from etl.storage import lake
 
     with duck.connect() as con:
         lake.attach(con, wh, read_only=True)
-        return {Path(f) for t in (*TABLES, *INTERNAL_TABLES) for pair in con.execute(
+        return {Path(f) for t in (*table_names(), *INTERNAL_TABLES) for pair in con.execute(
             "select data_file, delete_file from ducklake_list_files('lake', ?)", [t]).fetchall() for f in pair if f}
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import duckdb
 
 from etl import duck
-from etl.schemas import TABLES, sql
+from etl.schemas import sql, table_names
 from etl.storage import lake
 from etl.storage.publish import read_table
 
@@ -161,7 +161,7 @@ def rows(warehouse: Path, sql: str, params: list | None = None) -> list[tuple]:
 def table_counts(warehouse: Path) -> dict[str, int]:
     """Rows of every table of the warehouse, as its published file shows them."""
     with connect(warehouse) as con:
-        return {t: con.execute(f'select count(*) from "{t}"').fetchall()[0][0] for t in TABLES}
+        return {t: con.execute(f'select count(*) from "{t}"').fetchall()[0][0] for t in table_names()}
 
 
 def snapshot(warehouse: Path, exclude_columns: tuple[str, ...] = ("run_id",)) -> dict[str, list[tuple]]:
@@ -171,7 +171,7 @@ def snapshot(warehouse: Path, exclude_columns: tuple[str, ...] = ("run_id",)) ->
     not only on the data (`index_in_step` checks it against the posts)."""
     out = {}
     with connect(warehouse) as con:
-        for t in TABLES:
+        for t in table_names():
             if t in ("runs", "validation_results") or t.startswith("search_"):
                 continue
             cols = [c for (c,) in con.execute(
@@ -197,7 +197,7 @@ def index_in_step(warehouse: Path) -> None:
 
 def parquet_counts(warehouse: Path) -> dict[str, int]:
     """Rows of every table as a Parquet reader gets them from snapshot.json."""
-    return {t: read_table(warehouse, t).num_rows for t in TABLES}
+    return {t: read_table(warehouse, t).num_rows for t in table_names()}
 
 
 def lake_rows(warehouse: Path, table: str, snapshot_id: int | None = None) -> list[tuple]:
@@ -215,7 +215,7 @@ def parquet_matches_database(warehouse: Path) -> None:
     """The published file, the manifest's Parquet files and the DuckLake hold the same rows."""
     with connect(warehouse) as con, duck.connect() as lake_con:
         lake.attach(lake_con, warehouse, read_only=True)
-        for t in TABLES:
+        for t in table_names():
             published = _sorted_rows(con, f'"{t}"')
             files = sorted(tuple(r.values()) for r in read_table(warehouse, t).to_pylist())
             assert sorted(files, key=repr) == published, t

@@ -11,19 +11,21 @@ id names a state of every table at once:
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from etl import __version__, duck
-from etl.schemas import INTERNAL_TABLES, TABLES, sql
+from etl.schemas import INTERNAL_TABLES, sql, table_names
 from etl.storage import lake
 from etl.storage.catalog import Catalog, resolve
 from etl.storage.publish import snapshot_views, table_files
+from etl.summary import Provenance, RunSummary, Validation
+
 
 # Tables a rollback restores; `runs` and `validation_results` keep every run's history.
-RESTORED = tuple(t for t in TABLES if t not in ("runs", "validation_results")) + INTERNAL_TABLES
+def restored() -> tuple[str, ...]:
+    return tuple(t for t in table_names() if t not in ("runs", "validation_results")) + INTERNAL_TABLES
 
 
 class UnknownRun(Exception):
@@ -74,7 +76,7 @@ def open_as_of(root: Path, run_id: str | None, catalog: Catalog | None = None):
             lake.attach_catalog(con, catalog, read_only=True, snapshot_id=target.snapshot_id, alias=alias)
         present = {t for t, in con.execute("select table_name from duckdb_tables() where database_name = ?",
                                             [alias]).fetchall()}
-        files = {t: table_files(con, t, alias) for t in TABLES if t in present}
+        files = {t: table_files(con, t, alias) for t in table_names() if t in present}
         snapshot_views(con, files, target)
         for attached in {alias, lake.ALIAS}:
             con.execute(f"detach {attached}")
@@ -95,24 +97,21 @@ def rollback(con, root: Path, target_run: str, rollback_id: str, catalog: Catalo
     snapshot tagged `rollback_id`."""
     target = find(con, target_run)
     started = datetime.now(UTC).replace(tzinfo=None)
-    before = lake.table_rows(con, RESTORED)
+    before = lake.table_rows(con, restored())
     # The target snapshot attached on its own: its tables and columns as they were then,
     # read unchanged while the transaction below empties the current ones.
     lake.attach_catalog(con, catalog or resolve(root), read_only=True, snapshot_id=target.snapshot_id, alias=TARGET)
     try:
         con.begin()
         _restore(con, target_run)
-        after = lake.table_rows(con, RESTORED)
+        after = lake.table_rows(con, restored())
         rows = lake.table_rows(con)
         rows["runs"] += 1
-        finished = datetime.now(UTC).replace(tzinfo=None)
-        con.execute(sql("load/insert_run"), {
-            "run_id": rollback_id, "started_at": started, "finished_at": finished, "status": "rollback",
-            "exit_code": 0, "full_refresh": False, "documents_new": 0, "documents_skipped": 0,
-            "documents_rejected": 0, "posts_new": 0, "posts_updated": 0,
-            "validation_status": f"rolled back to {target_run}", "expectations_evaluated": 0,
-            "expectations_failed": 0, "table_rows": json.dumps(rows), "etl_version": __version__,
-            "config_file": None, "config_sha256": None, "lists_sha256": None, "suites_sha256": None})
+        record = RunSummary(rollback_id, "rollback", 0, started.isoformat(),
+                            Validation(f"rolled back to {target_run}", 0),
+                            finished_at=datetime.now(UTC).replace(tzinfo=None).isoformat(), table_rows=rows,
+                            made_by=Provenance(__version__))
+        con.execute(sql("load/insert_run"), record.runs_row())
         lake.tag(con, rollback_id)
         con.commit()
     finally:
@@ -130,7 +129,7 @@ def _restore(con, target_run: str) -> None:
     import duckdb
 
     now, then = lake.table_columns(con, lake.ALIAS), lake.table_columns(con, TARGET)
-    for table in RESTORED:
+    for table in restored():
         con.execute(f'delete from "{table}"')
         if table not in then:
             continue

@@ -20,7 +20,7 @@ from functools import cache
 from pathlib import Path
 
 from etl.duck import connect
-from etl.schemas import INTERNAL_TABLES, TABLES, literal, sql
+from etl.schemas import INTERNAL_TABLES, literal, sql, table_names
 from etl.settings import sql_dir
 from etl.storage.catalog import CATALOG_NAME, DATA_NAME, Catalog, resolve
 
@@ -123,7 +123,7 @@ def ddl_types(not_null: bool = False) -> dict[str, dict[str, str]]:
     """Every table's columns and their types as the DDL in sql/tables/ defines them, in order
     (with `not_null`, "VARCHAR NOT NULL" for a NOT NULL column)."""
     with connect() as con:
-        for table in (*TABLES, *INTERNAL_TABLES):
+        for table in (*table_names(), *INTERNAL_TABLES):
             con.execute(sql(f"tables/{table}"))
         return table_columns(con, "memory", not_null)
 
@@ -227,6 +227,6 @@ def create_views(con) -> None:
             con.execute(path.read_text(encoding="utf-8"))
 
 
-def table_rows(con, tables: tuple[str, ...] = TABLES) -> dict[str, int]:
+def table_rows(con, tables: tuple[str, ...] | None = None) -> dict[str, int]:
     """Rows of each of `tables` as `con` sees them."""
-    return {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in tables}
+    return {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in tables or table_names()}

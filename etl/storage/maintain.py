@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from etl.schemas import INTERNAL_TABLES, TABLES
+from etl.schemas import INTERNAL_TABLES, table_names
 from etl.storage.catalog import Catalog, resolve
 from etl.storage.lake import ALIAS, latest
 from etl.storage.publish import MANIFEST_NAME, published_snapshot
@@ -70,7 +70,7 @@ def maintain(con, root: Path, retention_days: float = DEFAULT_RETENTION_DAYS, al
     of them would keep every file expired earlier that day on disk; they go on the next run."""
     expired, deleted_files = _expire(con, root, retention_cutoff(retention_days), alias, catalog or resolve(root))
     compacted = []
-    for table in (*TABLES, *INTERNAL_TABLES):
+    for table in (*table_names(), *INTERNAL_TABLES):
         small, deleted = con.execute(
             f"select count(*) filter (where data_file_size_bytes < {SMALL_FILE}), count(delete_file) "
             f"from ducklake_list_files('{alias}', ?)", [table]).fetchall()[0]

@@ -22,7 +22,7 @@ from functools import cache
 from pathlib import Path
 
 from etl.duck import connect
-from etl.schemas import TABLES, literal, snapshot_view
+from etl.schemas import literal, snapshot_view, table_names
 from etl.storage.lake import ALIAS, Snapshot, create_views, ddl_types, select_list
 
 PUBLISHED_NAME = "published.duckdb"
@@ -89,7 +89,7 @@ def _comments() -> list[str]:
     from etl.dictionary import collect, ddl_catalog
 
     with ddl_catalog() as con:
-        tables = [r for r in collect(con) if r.name in TABLES]
+        tables = [r for r in collect(con) if r.name in table_names()]
     out = []
     for r in tables:
         out.append(f"comment on view \"{r.name}\" is '{literal(r.comment)}'")
@@ -100,7 +100,7 @@ def _comments() -> list[str]:
 def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str, TableFiles]:
     """Write published.duckdb and snapshot.json for the lake's current snapshot (attached to
     `con` as `alias`), which a run tagged `snapshot`."""
-    files = {t: table_files(con, t, alias) for t in TABLES}
+    files = {t: table_files(con, t, alias) for t in table_names()}
     seal(f for tf in files.values() for f in (*tf.files, *tf.deletes.values()))
     tmp = root / f".{PUBLISHED_NAME}.tmp"
     tmp.unlink(missing_ok=True)
@@ -128,7 +128,7 @@ def snapshot_views(con, files: dict[str, TableFiles], snapshot: Snapshot) -> Non
     """In `con`'s default database: what a reader of one snapshot sees (the BI file, `etl sql
     --as-of`): a view per table over `files`, the views of sql/views/ and sql/bi/, etl_snapshot."""
     columns = ddl_types()
-    for table in TABLES:
+    for table in table_names():
         tf = files.get(table, TableFiles())
         con.execute(view_sql(table, columns[table], _columns_in(con, tf.files), tf))
     create_views(con)
@@ -184,8 +184,8 @@ class PublishedSnapshot:
         import pyarrow.parquet as pq
 
         columns = ddl_types().get(name)
-        if columns is None or name not in TABLES:
-            raise KeyError(f"no table {name!r} in the warehouse (tables: {', '.join(TABLES)})")
+        if columns is None or name not in table_names():
+            raise KeyError(f"no table {name!r} in the warehouse (tables: {', '.join(table_names())})")
         entry = self.tables.get(name, TableFiles())  # a table added after this snapshot: empty
         parts = []
         for path in entry.files:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl.failpoints import failpoint
-from etl.schemas import TABLES, literal
+from etl.schemas import literal, table_names
 from etl.storage import lake
 from etl.storage.publish import published_snapshot
 from etl.storage.state import publish_or_record
@@ -69,7 +69,7 @@ def convert(con, root: Path) -> None:
     (in `con`, the lake in use), in one transaction."""
     snapshot = (root / "current").resolve()
     con.begin()
-    for table in TABLES:
+    for table in table_names():
         files = sorted((snapshot / "parquet" / table).glob("*.parquet"))
         if files:
             listing = ", ".join(f"'{literal(f)}'" for f in files)

@@ -32,6 +32,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatch
+from functools import cache
 from pathlib import Path
 
 from etl.duck import connect
@@ -330,6 +331,7 @@ def writer_lock(wh: Warehouse, wait: bool, new_run_id: Callable[[], str]) -> Ite
         f.truncate()
         f.write(f"run {run_id} (pid {os.getpid()}, started {time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime())})")
         f.flush()
+        _close_locks_in_children()
         _held.append(f.fileno())
         try:
             yield run_id
@@ -350,7 +352,10 @@ def _forget_locks() -> None:
     _held.clear()
 
 
-os.register_at_fork(after_in_child=_forget_locks)
+@cache
+def _close_locks_in_children() -> None:
+    """Registered once, when the process first takes a lock (not at import)."""
+    os.register_at_fork(after_in_child=_forget_locks)
 
 
 def own_file(path: Path) -> tuple[Path, Path] | None:
