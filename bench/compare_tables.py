@@ -4,7 +4,7 @@
     python bench/compare_tables.py compare A B [--names]   # A, B: a warehouse folder or an export DIR
 
 Reads a warehouse's published file (WAREHOUSE/published.duckdb, read-only): every table of the
-DDL it publishes (etl.schemas.table_names(): the data tables, `runs` and `validation_results`; a view there
+DDL it publishes (etl.core.schemas.table_names(): the data tables, `runs` and `validation_results`; a view there
 over the snapshot's Parquet files). Columns that differ between any two runs of the same input are left out, and
 named in the output:
 
@@ -37,7 +37,7 @@ RUN_SPECIFIC_TYPES = ("TIMESTAMP", "TIMESTAMP WITH TIME ZONE", "INTERVAL")
 
 def tables(con, catalog: str | None = None) -> list[str]:
     """The DDL's tables that `con` (or its attached `catalog`) has, as tables or views."""
-    from etl.schemas import table_names
+    from etl.core.schemas import table_names
 
     have = {t for (t,) in con.execute(
         "select table_name from information_schema.tables where table_schema = 'main' "

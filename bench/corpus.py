@@ -48,9 +48,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from etl.core.reference import load_reference  # noqa: E402
+from etl.core.settings import sample_input  # noqa: E402
 from etl.extract.parser import Comment, Post, parse_page, tagline_shaped  # noqa: E402
-from etl.reference import load_reference  # noqa: E402
-from etl.settings import sample_input  # noqa: E402
 from tests.render import PageShape, PostShape, render_page  # noqa: E402
 
 EPOCH = date(2000, 1, 1)  # day 0 of `generate`

@@ -6,7 +6,7 @@ Dask LocalCluster against the local process pool, and the single-node steps of a
     python bench/dask_speed.py --smoke      # = --size-mb 8 --task-mb 1,4 --single-node-mb 0
 
 Generates a deterministic corpus (bench/corpus.py) and runs the extract stage itself
-(etl.executors.extract: read, hash, decode, parse, raw Parquet) over it:
+(etl.run.executors.extract: read, hash, decode, parse, raw Parquet) over it:
 
 - local: `jobs=1`, the tasks in this process: the parse with no hand-over at all;
 - cluster: a LocalCluster of one worker process with one thread on 127.0.0.1, reached over
@@ -45,10 +45,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 import corpus  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
-from etl import executors, workers  # noqa: E402
-from etl.inputs import Known, file_stats  # noqa: E402
-from etl.reference import load_reference  # noqa: E402
-from etl.settings import DEFAULT_MAX_BYTES  # noqa: E402
+from etl.core.reference import load_reference  # noqa: E402
+from etl.core.settings import DEFAULT_MAX_BYTES  # noqa: E402
+from etl.run import executors, workers  # noqa: E402
+from etl.run.inputs import Known, file_stats  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 MB = 1_000_000

@@ -32,13 +32,13 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
 
+from etl.core.reference import Reference, load_reference  # noqa: E402
+from etl.core.settings import DEFAULT_MAX_BYTES  # noqa: E402
 from etl.extract import parse_page  # noqa: E402
 from etl.extract.reader import read_bytes, to_document  # noqa: E402
-from etl.inputs import file_stats  # noqa: E402
-from etl.reference import Reference, load_reference  # noqa: E402
-from etl.settings import DEFAULT_MAX_BYTES  # noqa: E402
-from etl.transform import Parsed, document_rows, empty_rows, write_raw  # noqa: E402
-from etl.workers import tasks  # noqa: E402
+from etl.run.inputs import file_stats  # noqa: E402
+from etl.run.transform import Parsed, document_rows, empty_rows, write_raw  # noqa: E402
+from etl.run.workers import tasks  # noqa: E402
 
 
 def parse_only(paths: list[Path], ref: Reference, _out: Path) -> int:

@@ -26,10 +26,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import corpus  # noqa: E402
 
-from etl import workers  # noqa: E402
-from etl.inputs import Known  # noqa: E402
-from etl.reference import load_reference  # noqa: E402
-from etl.settings import DEFAULT_MAX_BYTES  # noqa: E402
+from etl.core.reference import load_reference  # noqa: E402
+from etl.core.settings import DEFAULT_MAX_BYTES  # noqa: E402
+from etl.run import workers  # noqa: E402
+from etl.run.inputs import Known  # noqa: E402
 
 
 def _cold(code: str) -> float:
@@ -64,12 +64,12 @@ def main() -> None:
     print(out.getvalue())
     python = _cold("pass")
     cli = _cold("import etl.cli")
-    pipeline = _cold("import etl.pipeline")
+    pipeline = _cold("import etl.run.pipeline")
     gx = _cold("import great_expectations")
     print("fixed costs, fresh process, best of 3:")
     print(f"  python start                      {python:6.2f} s")
     print(f"  import etl.cli (etl --help)       {cli:6.2f} s")
-    print(f"  import etl.pipeline (etl run)     {pipeline:6.2f} s")
+    print(f"  import etl.run.pipeline (etl run)     {pipeline:6.2f} s")
     print(f"  import great_expectations         {gx:6.2f} s")
 
 

@@ -454,8 +454,8 @@ def main() -> None:
 def warm_reports(published: Path) -> dict[str, float]:
     """Each report's query in one warm read-only connection, as `etl report` runs it with
     its default parameters: best of 3 seconds."""
-    from etl.duck import connect
-    from etl.report import list_reports, query
+    from etl.core.duck import connect
+    from etl.present.report import list_reports, query
 
     times = {}
     con = connect(published, read_only=True)

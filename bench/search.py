@@ -70,7 +70,7 @@ def run(cmd: list, what: str) -> subprocess.CompletedProcess:
 
 
 def lake_sql(wh: Path, query: str, params: list | None = None) -> list[tuple]:
-    from etl.duck import connect
+    from etl.core.duck import connect
     from etl.storage import lake
 
     with connect() as con:
@@ -183,7 +183,7 @@ def timed(fn, queries: list[str]) -> dict:
 
 
 def warm(wh: Path, queries: list[str]) -> dict:
-    from etl.duck import connect
+    from etl.core.duck import connect
     from etl.search.query import parse
     from etl.search.searcher import rank, search
     from etl.storage.readers import Reader, open_reader

@@ -45,8 +45,8 @@ def folder_bytes(path: Path) -> int:
 def live_bytes(wh: Path) -> int:
     """What the current snapshot needs: the data and delete files of every table (the
     storage-internal input_files too), the catalog, the BI file and the manifest."""
-    from etl.duck import connect
-    from etl.schemas import INTERNAL_TABLES, table_names
+    from etl.core.duck import connect
+    from etl.core.schemas import INTERNAL_TABLES, table_names
     from etl.storage import lake
     from etl.storage.publish import table_files
 

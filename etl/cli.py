@@ -1,4 +1,4 @@
-"""The `etl` command: options, exit codes and output; etl/pipeline.py wires the stages of a run.
+"""The `etl` command: options, exit codes and output; etl/run/pipeline.py wires the stages of a run.
 
 Heavy packages (great_expectations, duckdb, pyarrow) are imported inside the commands
 that use them, so `etl --help` stays instant.
@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from etl.project import Config
-    from etl.summary import RunSummary
+    from etl.core.project import Config
+    from etl.core.summary import RunSummary
 
 app = typer.Typer(
     help="Blog dumps → normalized tables → Great Expectations → Parquet + DuckDB → reports.",
@@ -58,8 +58,8 @@ def main(version: Annotated[bool, typer.Option(
 
 
 def _config(path: Path | None) -> Config:
-    """The project config the command runs with (etl/project.py), or exit 2 naming what is wrong."""
-    from etl.project import ConfigError, find_config, load_config
+    """The project config the command runs with (etl/core/project.py), or exit 2 naming what is wrong."""
+    from etl.core.project import ConfigError, find_config, load_config
 
     try:
         return load_config(find_config(path))
@@ -124,7 +124,7 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 
 def _retention(days: float | None) -> float | None:
     """--retention-days as etl/storage/maintain.py accepts it (exit 2 otherwise)."""
-    from etl.storage.maintain import check_retention
+    from etl.core.settings import check_retention
 
     try:
         return None if days is None else check_retention(days)
@@ -136,8 +136,8 @@ def _retention(days: float | None) -> float | None:
 def init(folder: Annotated[Path, typer.Argument(help="The project folder (created if missing).")] = Path(".")) -> None:
     """Make a project folder: etl.toml (commented), editable copies of the reference lists and
     the expectation suites, and dumps/ for the input. Files already there are kept."""
-    from etl.project import ConfigError
-    from etl.project import init as init_project
+    from etl.core.project import ConfigError
+    from etl.core.project import init as init_project
 
     try:
         done = init_project(folder)
@@ -179,7 +179,7 @@ def run(
     3: validation failed, nothing published; 4: the warehouse is in use; 5: internal error,
     nothing published (unless the message says the run committed); 6: the run committed but
     could not publish (readers keep the previous run; the next run publishes)."""
-    from etl.settings import sample_input
+    from etl.core.settings import sample_input
 
     cfg = _config(config)
     inputs = paths or list(cfg.inputs) or ([sample_input()] if cfg.path is None else [])
@@ -205,9 +205,9 @@ def _run_or_exit(*args, log, **kwargs):
     """pipeline.run, its failures turned into one `error:` line and the documented exit code."""
     import traceback
 
-    from etl.executors import ClusterError
-    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, AfterCommit
-    from etl.pipeline import run as run_pipeline
+    from etl.run.executors import ClusterError
+    from etl.run.pipeline import EXIT_BUSY, EXIT_ERROR, AfterCommit
+    from etl.run.pipeline import run as run_pipeline
     from etl.storage.catalog import CatalogError
     from etl.storage.lake import NewerRelease, SchemaConflict
     from etl.storage.warehouse import LegacyWarehouse, WarehouseBusy
@@ -316,8 +316,8 @@ def sql_command(
     """Run a query on the published warehouse (or, with --as-of, on an earlier run's snapshot).
     Read statements only (exit 1 for any other); the query reads no file outside the warehouse's data."""
     wh = _store(warehouse, config, catalog, data_path)
-    from etl.report import query as run_query
-    from etl.report import render
+    from etl.present.report import query as run_query
+    from etl.present.report import render
 
     with _reader(wh, as_of) as con:
         columns, rows = run_query(con, query)
@@ -345,7 +345,7 @@ def search(
     accents and word endings ignored (sanctions finds sanction). Each result shows a snippet
     with the matched words marked «so». A malformed query exits 2."""
     warehouse = _warehouse(warehouse, config)
-    from etl.report import render
+    from etl.present.report import render
     from etl.search.query import QueryError, parse
     from etl.search.searcher import COLUMNS, Filters, NoIndex
     from etl.search.searcher import search as run_search
@@ -390,13 +390,22 @@ def report(
     Parameters are converted to their declared type and bound as query parameters; an
     unknown or malformed one exits 2."""
     wh = _store(warehouse, config, catalog, data_path)
-    from etl.report import ALIASES, ReportError, get_report, list_reports, parse_params, query, render, report_list
+    from etl.present.report import (
+        ALIASES,
+        ReportError,
+        get_report,
+        list_reports,
+        parse_params,
+        query,
+        render,
+        report_list,
+    )
 
     output = _output(output)
     if name is None:
         reports = list_reports()
         if format is Format.table:
-            from etl.texttable import text_table
+            from etl.present.texttable import text_table
 
             text = text_table(*report_list(reports))
         else:
@@ -437,7 +446,8 @@ def schema(
     """The data dictionary: every table, view and column, read off the DDL's COMMENT ON statements.
 
     `etl schema --format markdown --output docs/data-dictionary.md` regenerates the docs."""
-    from etl.dictionary import collect, ddl_catalog, render, undocumented
+    from etl.present.dictionary import render
+    from etl.storage.described import collect, ddl_catalog, undocumented
 
     output = _output(output)
     with ddl_catalog() as con:
@@ -462,7 +472,7 @@ def dashboard(
     warehouse = wh.root
     import duckdb
 
-    from etl.dashboard import write_dashboard
+    from etl.present.dashboard import write_dashboard
 
     output = _output(output) or warehouse / "dashboard.html"
     with _reader(wh) as con:
@@ -489,7 +499,7 @@ def validation_report(
     warehouse = _warehouse(warehouse, config)
     import duckdb
 
-    from etl.dashboard import NoRun, write_validation_report
+    from etl.present.dashboard import NoRun, write_validation_report
     from etl.storage.readers import Unreadable
 
     try:
@@ -515,8 +525,8 @@ def rollback(
     wh = _store(warehouse, config, catalog, data_path)
     import duckdb
 
-    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED
-    from etl.pipeline import rollback as run_rollback
+    from etl.run.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED
+    from etl.run.pipeline import rollback as run_rollback
     from etl.storage.catalog import CatalogError
     from etl.storage.history import RollbackRefused, UnknownRun
     from etl.storage.lake import NewerRelease, SchemaConflict
@@ -556,8 +566,8 @@ def upgrade(
     build the search index if it has none."""
     cfg = _config(config)
     warehouse = warehouse or cfg.warehouse
-    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED, new_run_id, upgrade_keys
-    from etl.pipeline import upgrade as run_upgrade
+    from etl.run.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED, new_run_id, upgrade_keys
+    from etl.run.pipeline import upgrade as run_upgrade
     from etl.search.upgrade import build as build_index
     from etl.storage.lake import NewerRelease
     from etl.storage.warehouse import WarehouseBusy
@@ -592,8 +602,8 @@ def status(warehouse: Warehouse = None, config: ConfigFile = None, limit: int = 
            catalog: CatalogUrl = None, data_path: DataPath = None) -> None:
     """Recent runs and what the warehouse holds (and a committed run readers do not see yet)."""
     warehouse = _store(warehouse, config, catalog, data_path)
-    from etl.report import query, render
-    from etl.schemas import sql
+    from etl.core.schemas import sql
+    from etl.present.report import query, render
 
     pending = _unpublished(warehouse)
     with _reader(warehouse) as con:
@@ -641,7 +651,7 @@ def catalog_migrate(
     .legacy/ and is no longer written; published.duckdb and snapshot.json are written again;
     logs/ stays in the folder. With --data-path, the data files are copied there."""
     warehouse = _warehouse(warehouse, config)
-    from etl.pipeline import EXIT_BUSY, EXIT_ERROR, migrate_catalog
+    from etl.run.pipeline import EXIT_BUSY, EXIT_ERROR, migrate_catalog
     from etl.storage.catalog import CatalogError
     from etl.storage.migrate import NOT_KEPT
     from etl.storage.warehouse import NoWarehouse, WarehouseBusy

@@ -31,8 +31,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from pathlib import Path
 
+from etl.core.reference import Reference, load_reference, name_key
 from etl.extract.parser import Post, parse_page
-from etl.reference import Reference, load_reference, name_key
 
 ROOT = Path(__file__).resolve().parent.parent  # the checkout: a development tool (make accuracy), not in the package
 

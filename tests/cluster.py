@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from etl import workers
+from etl.run import workers
 
 DASK = Path(sys.executable).parent / "dask"
 

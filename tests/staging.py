@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from etl.core.reference import Reference
+from etl.core.schemas import DATA_TABLES, connect_memory
 from etl.extract import Rejected
-from etl.reference import Reference
-from etl.schemas import DATA_TABLES, connect_memory
-from etl.transform import Parsed, document_rows, empty_rows, open_stage, set_aside, stage, write_raw
+from etl.run.transform import Parsed, document_rows, empty_rows, open_stage, set_aside, stage, write_raw
 
 
 def build_tables(

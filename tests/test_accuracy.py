@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from etl.core.reference import load_reference, name_key
 from etl.extract.parser import parse_page
-from etl.reference import load_reference, name_key
 from tests.accuracy import (
     DEFAULT_FIXTURES,
     FIELDS,

@@ -23,13 +23,13 @@ from pathlib import Path
 
 import pytest
 
-from etl import pipeline, workers
+from etl.core.reference import load_reference
+from etl.core.settings import DEFAULT_MAX_BYTES
+from etl.core.summary import Validation
 from etl.extract import parse_page
 from etl.extract.reader import Document, Rejected, path_id, read_bytes, to_document
-from etl.inputs import Known, discover
-from etl.reference import load_reference
-from etl.settings import DEFAULT_MAX_BYTES
-from etl.summary import Validation
+from etl.run import pipeline, workers
+from etl.run.inputs import Known, discover
 from tests.corpus import (
     HEADER_CP1252,
     LATIN1_PUNCTUATION,
@@ -269,7 +269,7 @@ PERMISSIONS_PROBE = """
 import json, sys
 from pathlib import Path
 from etl.extract.reader import Rejected, read_bytes
-from etl.inputs import discover
+from etl.run.inputs import discover
 file, folder = Path(sys.argv[1]), Path(sys.argv[2])
 try:
     read_bytes(file, 10**9)

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from etl import duck
+from etl.core import duck
 from etl.storage import lake
 from tests.corpus import (
     copy_warehouse,

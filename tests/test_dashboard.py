@@ -10,7 +10,7 @@ from collections import Counter
 
 import pytest
 
-from etl.dashboard import (
+from etl.present.dashboard import (
     DashboardData,
     Result,
     _int_ticks,
@@ -19,7 +19,7 @@ from etl.dashboard import (
     choose_grain,
     dashboard_charts,
 )
-from etl.htmlpage import external_references
+from etl.present.htmlpage import external_references
 from tests.corpus import second_dump
 from tests.utils import etl, expectation_count, rows
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from etl.htmlpage import external_references
+from etl.present.htmlpage import external_references
 from tests.test_dashboard import CHARTS, check_dashboard
 from tests.utils import ROOT, etl
 

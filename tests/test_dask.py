@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from etl import pipeline, workers
-from etl.settings import DEFAULT_MAX_BYTES
-from etl.summary import Documents
+from etl.core.settings import DEFAULT_MAX_BYTES
+from etl.core.summary import Documents
+from etl.run import pipeline, workers
 from tests.cluster import cluster, free_port
 from tests.corpus import home_page, nightly_dumps, sample_posts, wait_for_line, write
 from tests.pg import CATALOGS, new_warehouse

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from etl.dictionary import GENERATE_COMMAND, collect, ddl_catalog, render, undocumented
-from etl.schemas import connect_memory, table_names
+from etl.core.schemas import connect_memory, table_names
+from etl.present.dictionary import GENERATE_COMMAND, render
+from etl.storage.described import collect, ddl_catalog, undocumented
 from tests.utils import ROOT, connect, etl
 
 DOCS = ROOT / "docs" / "data-dictionary.md"

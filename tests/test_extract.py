@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
+from etl.core.reference import load_reference
 from etl.extract.bylines import normal_case, parse_byline
 from etl.extract.parser import parse_footer, parse_page, split_categories
-from etl.reference import load_reference
 from tests.accuracy import DEFAULT_FIXTURES
 from tests.utils import SAMPLE
 

@@ -1,4 +1,4 @@
-"""The GX-on-DuckDB adapter (etl/gx_duckdb.py) and the versions it was written for."""
+"""The GX-on-DuckDB adapter (etl/run/gx_duckdb.py) and the versions it was written for."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from importlib.metadata import version
 import duckdb
 import pytest
 
-from etl.gx_duckdb import GX_VERSION
+from etl.run.gx_duckdb import GX_VERSION
 
 
 def test_pins_the_versions_the_adapter_was_written_for():
@@ -33,7 +33,7 @@ def con():
 def test_reflection_sees_the_connections_temporary_views(con):
     import sqlalchemy as sa
 
-    from etl.gx_duckdb import sqlalchemy_engine
+    from etl.run.gx_duckdb import sqlalchemy_engine
 
     inspector = sa.inspect(sqlalchemy_engine(con))
     assert inspector.has_table("staged_x")
@@ -45,7 +45,7 @@ def test_reflection_is_one_describe_per_relation(con):
     pg_catalog queries for it, the adapter one DESCRIBE."""
     import sqlalchemy as sa
 
-    from etl.gx_duckdb import import_gx, sqlalchemy_engine
+    from etl.run.gx_duckdb import import_gx, sqlalchemy_engine
 
     import_gx()
     engine = sqlalchemy_engine(con)
@@ -63,7 +63,7 @@ def test_reflection_is_one_describe_per_relation(con):
 def test_rows_outlive_the_connection_and_regex_runs_in_duckdb(con):
     """Metrics get their rows (no IndexError in resolve_metric_bundle); regex expectations
     compile to regexp_matches."""
-    from etl.gx_duckdb import add_datasource, import_gx
+    from etl.run.gx_duckdb import add_datasource, import_gx
 
     gx = import_gx()
     context = gx.get_context(mode="ephemeral")
@@ -83,7 +83,7 @@ def test_rows_outlive_the_connection_and_regex_runs_in_duckdb(con):
 
 def test_gx_leaves_the_callers_connection_and_transaction_alone(con, tmp_path):
     """GX neither closes the connection nor commits or rolls back the caller's transaction."""
-    from etl.validate import validate
+    from etl.run.validate import validate
 
     con.execute("create table kept (a int)")
     con.execute("begin transaction")

@@ -2,7 +2,7 @@
 given as input (or reached from it). Real `etl run` processes over real files and folders.
 
 - A name with bytes that are not UTF-8 (a Latin-1 `é`, a stray 0xff) is read like any other:
-  its path is stored as text with `\\xHH` escapes (etl/paths.py), which map back to the file
+  its path is stored as text with `\\xHH` escapes (etl/core/paths.py), which map back to the file
   (the shell's `$'…'` reads them), and a later run skips it unread while it is unchanged.
 - Nothing in the warehouse folder is read as input, however it is reached: given as an input
   folder, through a link, a relative path or `..`, a file or folder in it given by name (each
@@ -20,8 +20,8 @@ from pathlib import Path
 
 import pytest
 
-from etl.inputs import discover
-from etl.paths import os_path
+from etl.core.paths import os_path
+from etl.run.inputs import discover
 from tests.corpus import (
     can_drop_root_read_powers,
     etl_subject_to_permissions,
@@ -98,7 +98,7 @@ def test_names_that_are_not_utf8_are_read_and_stored_as_escaped_text(odd_names):
 
 
 def test_a_stored_path_names_its_file(odd_names):
-    """Each stored path maps back to its file: through etl.paths.os_path, and in the shell."""
+    """Each stored path maps back to its file: through etl.core.paths.os_path, and in the shell."""
     for stored, path in odd_names["files"].items():
         content = path.read_bytes()
         assert Path(os_path(stored)).read_bytes() == content

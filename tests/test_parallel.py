@@ -9,11 +9,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from etl import executors, pipeline, workers
-from etl.inputs import Known, file_stats
-from etl.reference import load_reference
-from etl.settings import DEFAULT_MAX_BYTES
-from etl.summary import Documents, Posts
+from etl.core.reference import load_reference
+from etl.core.settings import DEFAULT_MAX_BYTES
+from etl.core.summary import Documents, Posts
+from etl.run import executors, pipeline, workers
+from etl.run.inputs import Known, file_stats
 from tests.corpus import home_page, nightly_dumps, sample_posts, write
 from tests.utils import SAMPLE, parquet_matches_database, rows, snapshot
 

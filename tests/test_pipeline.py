@@ -14,8 +14,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from etl import duck
-from etl.schemas import arrow_schemas, table_names
+from etl.core import duck
+from etl.core.schemas import arrow_schemas, table_names
 from etl.storage import lake
 from tests.corpus import fingerprint
 from tests.utils import ROOT, SAMPLE, connect, etl, lake_rows, parquet_counts, rows, snapshot, table_counts
@@ -176,9 +176,9 @@ def test_documents_and_runs_rows(sample_warehouse):
 
 
 def test_runs_row_is_the_run_record(sample_warehouse):
-    """The `runs` row is the run's one record (etl/summary.py): every column of the DDL is
+    """The `runs` row is the run's one record (etl/core/summary.py): every column of the DDL is
     written from it by name, and read back it is the record its log keeps."""
-    from etl.summary import Provenance, RunSummary
+    from etl.core.summary import Provenance, RunSummary
 
     with connect(sample_warehouse) as con:
         cur = con.execute("select * from runs")

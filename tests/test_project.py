@@ -1,4 +1,4 @@
-"""The project folder (etl/project.py): `etl init`, how commands find the config, what it
+"""The project folder (etl/core/project.py): `etl init`, how commands find the config, what it
 sets and what the command line overrides; versions: `etl --version`, and a warehouse that a
 newer release wrote refused by this one, nothing changed."""
 
@@ -10,8 +10,8 @@ import re
 import pytest
 
 from etl import __version__
-from etl.project import CONFIG_NAME, ConfigError, find_config, load_config
-from etl.reference import LIST_FILES
+from etl.core.project import CONFIG_NAME, ConfigError, find_config, load_config
+from etl.core.reference import LIST_FILES
 from tests.utils import ROOT, SAMPLE, etl, etl_here, etl_in, project_copy, rows
 
 
@@ -139,7 +139,7 @@ def test_no_config_keeps_the_defaults(tmp_path):
     assert "documents: 1 loaded" in result.stdout
     assert (tmp_path / "warehouse" / "published.duckdb").exists()
     (made_by,) = rows(tmp_path / "warehouse", "select config_file, lists_sha256, suites_sha256 from runs")
-    from etl.project import provenance
+    from etl.core.project import provenance
 
     expected = provenance(None, ROOT / "data", ROOT / "expectations")
     assert made_by == (None, expected.lists_sha256, expected.suites_sha256)

@@ -11,10 +11,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from etl.core.reference import load_reference
 from etl.extract.parser import Comment, Page, Post, parse_page, tagline_shaped
 from etl.extract.reader import decode
-from etl.reference import load_reference
-from etl.transform import word_count
+from etl.run.transform import word_count
 from tests.accuracy import DEFAULT_FIXTURES
 from tests.render import (
     BYLINE_STYLES,

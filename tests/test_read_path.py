@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl.schemas import table_names
+from etl.core.schemas import table_names
 from etl.storage import lake
 from etl.storage.history import find
 from tests.corpus import (
@@ -220,7 +220,7 @@ def _subject_to_permissions(script: str, *args: str | Path) -> subprocess.Comple
 SMALL_COMMITS = """
 import sys
 from pathlib import Path
-from etl import duck
+from etl.core import duck
 from etl.storage import lake
 with duck.connect() as con:
     lake.attach(con, Path(sys.argv[1]))
@@ -230,7 +230,7 @@ with duck.connect() as con:
 CLEANUP = """
 import sys
 from pathlib import Path
-from etl import duck
+from etl.core import duck
 from etl.storage import lake
 with duck.connect() as con:
     lake.attach(con, Path(sys.argv[1]))

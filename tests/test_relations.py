@@ -1,4 +1,4 @@
-"""The registry of the relations between a run's steps (etl/relations.py) against the SQL that
+"""The registry of the relations between a run's steps (etl/core/relations.py) against the SQL that
 makes and reads them, and against the doc that shows it."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ import re
 
 import pytest
 
-from etl import relations
-from etl.relations import STEPS
-from etl.schemas import DATA_TABLES, RAW_INPUTS, RAW_TABLES
-from etl.settings import sql_dir
+from etl.core import relations
+from etl.core.relations import STEPS
+from etl.core.schemas import DATA_TABLES, RAW_INPUTS, RAW_TABLES
+from etl.core.settings import sql_dir
 from tests.utils import ROOT
 
 # Which step runs each SQL file of a run: by folder, the file's own entry first.
@@ -49,7 +49,7 @@ def test_every_relation_the_sql_reads_is_made_by_an_earlier_step(name):
     step = _step(name)
     for read in _names_read(_run_sql()[name]):
         relation = relations.find(read)
-        assert relation is not None, f"sql/{name}.sql reads {read}, which etl/relations.py does not register"
+        assert relation is not None, f"sql/{name}.sql reads {read}, which etl/core/relations.py does not register"
         made_here = relation.made_by.split(";")[0] == name or name in relation.made_by
         assert made_here or STEPS.index(relation.made_in) <= STEPS.index(step), \
             f"sql/{name}.sql ({step}) reads {read}, made later ({relation.made_in})"
@@ -80,12 +80,12 @@ def test_staging_makes_the_relations_under_their_registered_names(tmp_path):
     """A real staging of the sample's raw rows makes every raw_, staged_ relation and chosen_posts."""
     import hashlib
 
-    from etl import duck
+    from etl.core import duck
+    from etl.core.reference import load_reference
+    from etl.core.settings import default_lists_dir
     from etl.extract import parse_page
     from etl.extract.reader import to_document
-    from etl.reference import load_reference
-    from etl.settings import default_lists_dir
-    from etl.transform import Parsed, document_rows, empty_rows, open_stage, stage, write_raw
+    from etl.run.transform import Parsed, document_rows, empty_rows, open_stage, stage, write_raw
     from tests.utils import SAMPLE
 
     data = SAMPLE.read_bytes()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from etl.report import ReportError, get_report, list_reports, parse_params, parse_report, query
+from etl.present.report import ReportError, get_report, list_reports, parse_params, parse_report, query
 from tests.accuracy import DEFAULT_FIXTURES
 from tests.corpus import second_dump
 from tests.utils import ROOT, connect, etl, etl_here, expectation_count, table_counts

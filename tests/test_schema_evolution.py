@@ -20,8 +20,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl import duck
-from etl.schemas import INTERNAL_TABLES, table_names
+from etl.core import duck
+from etl.core.schemas import INTERNAL_TABLES, table_names
 from etl.storage import lake
 from tests import bi_clients
 from tests.bi_clients import VIEWS
@@ -84,7 +84,7 @@ def base(tmp_path_factory) -> tuple[Path, str]:
     bad = write(dumps / "bad.txt", "<!DOCTYPE html>\n<html><body>502 Bad Gateway</body></html>\n")
     nights = nightly_dumps(dumps / "nights")
     threads = write(dumps / "thread.txt", earlier_thread()), write(dumps / "other-thread.txt", other_thread())
-    # Dumps saved an hour ago: a run remembers only files that have settled (etl/workers.py
+    # Dumps saved an hour ago: a run remembers only files that have settled (etl/run/workers.py
     # SETTLED_NS), and bad.txt's row must be in input_files for its retry to delete it.
     hour_ago = time.time_ns() - 3_600_000_000_000
     for dump in (mixed, bad, *nights, *threads):
@@ -155,7 +155,7 @@ def test_the_run_adds_every_column_and_the_rows_of_every_table(evolved):
     assert "documents: 2 loaded" in run.stdout
     files = evolved["after_run"][1]
     # After the run: every table has files written before the column and after it (but
-    # `upgrades`, written once, by the first run of this release: etl/rekey.py), and posts,
+    # `upgrades`, written once, by the first run of this release: etl/run/rekey.py), and posts,
     # documents, input_files and comment_entries have delete files besides.
     assert all(n >= 2 for t, (n, _) in files.items() if t != "upgrades"), repr(files)
     assert files["upgrades"] == (1, 0)

@@ -225,7 +225,7 @@ def test_a_killed_run_leaves_index_and_tables_together(built, tmp_path):
 
 
 def test_an_old_warehouse_gets_its_index_from_etl_upgrade_or_its_next_run(built, tmp_path):
-    from etl.duck import connect as duck_connect
+    from etl.core.duck import connect as duck_connect
     from etl.storage import lake
 
     expected = ids(built["warehouse"], "iran")

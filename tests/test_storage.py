@@ -9,7 +9,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from etl import duck
+from etl.core import duck
 from etl.storage import lake
 from etl.storage.maintain import maintain
 from tests.corpus import copy_warehouse

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from etl.core.reference import load_reference
+from etl.core.schemas import arrow_schemas
 from etl.extract import Document, parse_page
 from etl.extract.reader import Rejected
-from etl.reference import load_reference
-from etl.schemas import arrow_schemas
-from etl.transform import Parsed, post_id
+from etl.run.transform import Parsed, post_id
 from tests.staging import build_tables
 from tests.utils import SAMPLE
 
@@ -88,7 +88,7 @@ def test_comment_thread_comes_from_the_posts_own_page():
 
 
 def _assert_word_counts(dumps: list[Path], at_least: int) -> None:
-    from etl.transform import word_count
+    from etl.run.transform import word_count
 
     bodies = [p.body for d in dumps for p in parse_page(d.read_text(encoding="utf-8"), REF).posts]
     assert len(bodies) >= at_least
@@ -115,10 +115,10 @@ def test_word_count_of_real_bodies_is_whitespace_split():
 
 def test_raw_row_tuples_have_every_column_of_the_raw_schemas():
     """write_raw builds each column from the row tuples by COLUMNS' names: every raw table's
-    columns, each once; the input files' rows are etl.inputs.Identity tuples."""
-    from etl.inputs import Identity
-    from etl.schemas import RAW_INPUTS, raw_schemas
-    from etl.transform import COLUMNS, WRITTEN
+    columns, each once; the input files' rows are etl.run.inputs.Identity tuples."""
+    from etl.core.schemas import RAW_INPUTS, raw_schemas
+    from etl.run.inputs import Identity
+    from etl.run.transform import COLUMNS, WRITTEN
 
     for table in WRITTEN:
         assert sorted(COLUMNS[table]) == sorted(raw_schemas()[table].names), table
@@ -129,8 +129,8 @@ def test_a_column_the_ddl_adds_is_null_in_the_raw_rows():
     """A project's DDL may add a nullable column (lake.evolve): the raw rows have none for it."""
     import pyarrow as pa
 
-    from etl.schemas import raw_schemas
-    from etl.transform import arrow_rows
+    from etl.core.schemas import raw_schemas
+    from etl.run.transform import arrow_rows
 
     schema = raw_schemas()["comments"].append(pa.field("note", pa.string()))
     table = arrow_rows([("p1", "d1", 3, True, "r", 7), ("p2", "d1", None, None, "r", 8)], "comments", schema)

@@ -10,11 +10,12 @@ from pathlib import Path
 import pyarrow as pa
 import pytest
 
-from etl import duck, pipeline
-from etl.inputs import Identity, Known, identity, select
-from etl.settings import DEFAULT_MAX_BYTES
+from etl.core import duck
+from etl.core.settings import DEFAULT_MAX_BYTES
+from etl.core.summary import Documents
+from etl.run import pipeline
+from etl.run.inputs import Identity, Known, identity, select
 from etl.storage import lake
-from etl.summary import Documents
 from tests.corpus import nightly_dumps, write
 from tests.utils import SAMPLE, rows
 
@@ -64,7 +65,7 @@ def _select(files: list[Path], read_before: list[Identity], known: dict[str, str
             retry: bool) -> tuple[list[tuple], int]:
     """`inputs.select` against a warehouse that read `read_before` and holds `known`: the
     (index, path, size) of each file to read, and how many are unchanged."""
-    from etl.schemas import RAW_INPUTS, arrow_schemas, raw_schemas
+    from etl.core.schemas import RAW_INPUTS, arrow_schemas, raw_schemas
 
     with duck.connect() as con:
         con.register("input_files", pa.Table.from_pylist([i._asdict() for i in read_before],

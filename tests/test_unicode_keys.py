@@ -1,6 +1,6 @@
 """Ids that do not depend on the Unicode form: a dump saved in NFD (é as e + U+0301, as macOS
 saves it) loads as the same dump in NFC, and a warehouse the release before built from such a
-dump is upgraded so that the NFC form does not duplicate its posts (etl/rekey.py).
+dump is upgraded so that the NFC form does not duplicate its posts (etl/run/rekey.py).
 
 The earlier release is the code of commit LEGACY, taken with `git archive` and run as its own
 interpreter: its warehouses are what users have. A dump with accents in a title, in author

@@ -7,9 +7,9 @@ import json
 import pyarrow as pa
 import pytest
 
+from etl.core.reference import load_reference
 from etl.extract import Document, parse_page
-from etl.reference import load_reference
-from etl.transform import Parsed
+from etl.run.transform import Parsed
 from tests.staging import build_tables, stage_tables
 from tests.utils import ROOT, SAMPLE
 
@@ -25,7 +25,7 @@ def staged():
 
 
 def test_sample_passes_every_suite(staged):
-    from etl.validate import validate
+    from etl.run.validate import validate
 
     outcomes = validate(stage_tables(staged), EXPECTATIONS_DIR)
     assert len(outcomes) == sum(len(json.loads(p.read_text())["expectations"])
@@ -35,7 +35,7 @@ def test_sample_passes_every_suite(staged):
 
 
 def test_failures_name_expectation_values_and_documents(staged):
-    from etl.validate import validate
+    from etl.run.validate import validate
 
     posts = staged["posts"]
     i = posts.schema.get_field_index("word_count")
@@ -51,7 +51,7 @@ def test_failures_name_expectation_values_and_documents(staged):
 
 
 def test_failure_in_table_without_documents_is_not_traceable(staged):
-    from etl.validate import validate
+    from etl.run.validate import validate
 
     sources = staged["sources"]
     i = sources.schema.get_field_index("name")
@@ -65,7 +65,7 @@ def test_failure_in_table_without_documents_is_not_traceable(staged):
 
 def test_uniqueness_sees_every_row(staged):
     """A duplicate key fails uniqueness wherever its rows are, with both rows and their documents."""
-    from etl.validate import validate
+    from etl.run.validate import validate
 
     posts = staged["posts"].to_pylist()
     posts[11]["post_id"] = posts[0]["post_id"]
@@ -82,7 +82,7 @@ def test_uniqueness_sees_every_row(staged):
 
 def test_suite_splits_into_rows_and_table(tmp_path):
     """Row-by-row expectations are "rows", uniqueness "keys", whole-table aggregates "table"."""
-    from etl.validate import load_suite
+    from etl.run.validate import load_suite
 
     path = tmp_path / "posts.json"
     path.write_text(json.dumps({"name": "posts", "expectations": [
@@ -106,7 +106,7 @@ def test_suite_splits_into_rows_and_table(tmp_path):
 def test_table_expectations_on_a_named_relation(staged, tmp_path):
     """Table-level expectations (row count, mean) on the relation the caller names; a failing
     aggregate reports the value it found."""
-    from etl.validate import validate
+    from etl.run.validate import validate
 
     suites = tmp_path / "suites"
     suites.mkdir()
@@ -129,14 +129,14 @@ def test_table_expectations_on_a_named_relation(staged, tmp_path):
 
 
 def test_missing_relation_is_an_error(staged, tmp_path):
-    from etl.validate import validate
+    from etl.run.validate import validate
 
     with pytest.raises(ValueError, match=r"cannot validate staged_authors: .*does not exist"):
         validate(stage_tables({"tags": staged["tags"]}), EXPECTATIONS_DIR)
 
 
 def test_unknown_expectation_type_is_an_error(tmp_path):
-    from etl.validate import load_suite
+    from etl.run.validate import load_suite
 
     path = tmp_path / "posts.json"
     path.write_text(json.dumps({"name": "posts", "expectations": [
@@ -147,7 +147,7 @@ def test_unknown_expectation_type_is_an_error(tmp_path):
 
 def test_relation_in_an_attached_catalog(staged, tmp_path):
     """The relation may be any name the connection resolves, e.g. a table of an attached catalog."""
-    from etl.validate import validate
+    from etl.run.validate import validate
 
     con = stage_tables(staged)
     con.execute("attach ':memory:' as lake")

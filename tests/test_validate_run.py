@@ -8,9 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from etl import pipeline
-from etl.settings import DEFAULT_MAX_BYTES
-from etl.summary import Validation
+from etl.core.settings import DEFAULT_MAX_BYTES
+from etl.core.summary import Validation
+from etl.run import pipeline
 from tests.utils import ROOT, SAMPLE, etl_in, expectation_count, lake_rows, other_day, project_copy, rows, table_counts
 
 

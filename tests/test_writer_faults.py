@@ -239,7 +239,7 @@ def test_retention_zero_keeps_what_readers_and_the_run_use(tmp_path):
 
 
 def _snapshots(wh: Path) -> list[int]:
-    from etl import duck
+    from etl.core import duck
     from etl.storage import lake
 
     with duck.connect() as con:
@@ -248,8 +248,8 @@ def _snapshots(wh: Path) -> list[int]:
 
 
 def _lake_files(wh: Path) -> set[Path]:
-    from etl import duck
-    from etl.schemas import INTERNAL_TABLES, table_names
+    from etl.core import duck
+    from etl.core.schemas import INTERNAL_TABLES, table_names
     from etl.storage import lake
 
     with duck.connect() as con:
@@ -274,7 +274,7 @@ def test_rollback_crosses_a_table_added_later_and_a_full_refresh(sample_warehous
     assert refreshed.returncode == 0, refreshed.stdout + refreshed.stderr
     assert rows(wh, "select count(*) from notes") == [(0,)]
     write_note = "insert into lake.notes values ('n1', 'a note')"
-    from etl import duck
+    from etl.core import duck
     from etl.storage import lake
 
     with duck.connect() as con:  # a row in the new table, to see the rollback empty it

@@ -23,8 +23,8 @@ from pathlib import Path
 
 import duckdb
 
-from etl import duck
-from etl.schemas import sql, table_names
+from etl.core import duck
+from etl.core.schemas import sql, table_names
 from etl.storage import lake
 from etl.storage.publish import read_table
 

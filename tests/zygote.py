@@ -37,11 +37,7 @@ def preload() -> None:
     import pandas  # noqa: F401
     import pyarrow  # noqa: F401
 
-    import etl.cli
-    import etl.dashboard
-    import etl.pipeline
-    import etl.report  # noqa: F401
-    from etl.validate import _gx
+    from etl.run.validate import _gx
 
     _gx()
 

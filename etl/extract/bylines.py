@@ -20,8 +20,8 @@ import re
 from itertools import pairwise
 from typing import NamedTuple
 
+from etl.core.reference import Reference
 from etl.extract.dates import DATE_RE, MONTHS, parse_date
-from etl.reference import Reference
 
 MAX_NAME_WORDS = 10
 MAX_BYLINE_CHARS = 300  # a longer line is body text, never a byline

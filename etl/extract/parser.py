@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cache, lru_cache
 
+from etl.core.reference import WIDGET_HEADING_MAX_CHARS, Reference, name_key
 from etl.extract.bylines import (
     DATE_FIRST_STARTS,
     MAX_BYLINE_CHARS,
@@ -28,7 +29,6 @@ from etl.extract.bylines import (
     read_byline,
 )
 from etl.extract.dates import parse_date
-from etl.reference import WIDGET_HEADING_MAX_CHARS, Reference, name_key
 
 MAX_LINES_BEFORE_BYLINE = 5  # captions, credits and subtitles between title and byline
 MAX_HEADING_WORDS = 30  # a title or caption is at most this long

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.paths import path_text
+from etl.core.paths import path_text
 
 HTML_RE = re.compile(r"^\s*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])", re.IGNORECASE)
 MAX_CONTROL_RATIO = 0.01  # share of control characters above which text counts as binary
@@ -80,7 +80,7 @@ def decode(raw: bytes) -> tuple[str, str]:
 
 def read_bytes(path: Path, max_bytes: int) -> tuple[str, bytes, os.stat_result]:
     """(document id, bytes, stat taken before reading) of one input file; raise Rejected, under
-    the path's stored text (etl/paths.py), if it cannot be read."""
+    the path's stored text (etl/core/paths.py), if it cannot be read."""
     shown = path_text(str(path))
     try:
         st = path.stat()

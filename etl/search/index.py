@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.schemas import sql
+from etl.core.schemas import sql
 from etl.search.analyze import MAX_WORD, STOP_WORDS, TOKEN_RE, fold, stems
 from etl.storage.lake import ALIAS
 

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from etl.schemas import literal, sql
+from etl.core.schemas import literal, sql
 from etl.search.analyze import fold, stems
 from etl.search.query import Query
 

@@ -8,7 +8,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
-from etl.duck import connect
+from etl.core.duck import connect
 from etl.search.index import Indexed, update
 from etl.storage import lake
 from etl.storage.warehouse import Warehouse
@@ -48,6 +48,6 @@ def _build(con, wh: Warehouse, folder: Path, log) -> Indexed | None:
 
 
 def _empty(con) -> bool:
-    from etl.schemas import sql
+    from etl.core.schemas import sql
 
     return not con.execute(sql("search/stats")).fetchall()

@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from etl import __version__, duck
-from etl.schemas import INTERNAL_TABLES, sql, table_names
+from etl import __version__
+from etl.core import duck
+from etl.core.schemas import INTERNAL_TABLES, sql, table_names
+from etl.core.summary import Provenance, RunSummary, Validation
 from etl.storage import lake
 from etl.storage.catalog import Catalog, resolve
 from etl.storage.publish import snapshot_views, table_files
-from etl.summary import Provenance, RunSummary, Validation
 
 
 # Tables a rollback restores; `runs` and `validation_results` keep every run's history.

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from etl.duck import connect
-from etl.schemas import INTERNAL_TABLES, literal, sql, table_names
-from etl.settings import sql_dir
+from etl.core.duck import connect
+from etl.core.schemas import INTERNAL_TABLES, literal, sql, table_names
+from etl.core.settings import sql_dir
 from etl.storage.catalog import CATALOG_NAME, DATA_NAME, Catalog, resolve
 
 __all__ = ["CATALOG_NAME", "DATA_NAME"]

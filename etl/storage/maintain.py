@@ -21,17 +21,16 @@ nightly run that adds a little writes a little:
 from __future__ import annotations
 
 import json
-import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from etl.schemas import INTERNAL_TABLES, table_names
+from etl.core.schemas import INTERNAL_TABLES, table_names
+from etl.core.settings import DEFAULT_RETENTION_DAYS, check_retention
 from etl.storage.catalog import Catalog, resolve
 from etl.storage.lake import ALIAS, latest
 from etl.storage.publish import MANIFEST_NAME, published_snapshot
 
-DEFAULT_RETENTION_DAYS = 7
 SMALL_FILE = 8_000_000  # bytes on disk
 COMPACT_AT = 16  # small files in one table
 DELETE_THRESHOLD = 0.5  # rewrite a data file once this share of its rows is deleted
@@ -42,13 +41,6 @@ class Maintenance:
     compacted: tuple[str, ...]
     expired_snapshots: int
     deleted_files: int
-
-
-def check_retention(days: float) -> float:
-    """`days` if it is a retention: a finite number of days, 0 or more (ValueError otherwise)."""
-    if not math.isfinite(days) or days < 0:
-        raise ValueError(f"the retention must be a finite number of days, 0 or more (not {days})")
-    return days
 
 
 def retention_cutoff(days: float, now: datetime | None = None) -> datetime | None:

@@ -21,8 +21,8 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.duck import connect
-from etl.schemas import literal
+from etl.core.duck import connect
+from etl.core.schemas import literal
 from etl.storage import lake
 from etl.storage.catalog import CatalogError, PostgresCatalog, SqliteCatalog, write_marker
 

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from etl.duck import connect
-from etl.schemas import literal, snapshot_view, table_names
+from etl.core.duck import connect
+from etl.core.schemas import literal, snapshot_view, table_names
 from etl.storage.lake import ALIAS, Snapshot, create_views, ddl_types, select_list
 
 PUBLISHED_NAME = "published.duckdb"
@@ -86,7 +86,7 @@ def view_sql(table: str, columns: dict[str, str], found: dict[str, set[str]], tf
 def _comments() -> list[str]:
     """COMMENT ON statements that carry the DDL's comments to the views standing for the tables
     (what BI tools browse)."""
-    from etl.dictionary import collect, ddl_catalog
+    from etl.storage.described import collect, ddl_catalog
 
     with ddl_catalog() as con:
         tables = [r for r in collect(con) if r.name in table_names()]

@@ -24,8 +24,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from etl.duck import connect
-from etl.schemas import literal
+from etl.core.duck import connect
+from etl.core.schemas import literal
 from etl.storage.history import NoRun
 from etl.storage.warehouse import NoWarehouse, Warehouse
 

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.duck import connect
+from etl.core.duck import connect
 from etl.storage import lake
 from etl.storage.catalog import Catalog, resolve
 from etl.storage.publish import MANIFEST_NAME, PUBLISHED_NAME, publish

@@ -20,8 +20,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.failpoints import failpoint
-from etl.schemas import literal, table_names
+from etl.core.failpoints import failpoint
+from etl.core.schemas import literal, table_names
 from etl.storage import lake
 from etl.storage.publish import published_snapshot
 from etl.storage.state import publish_or_record

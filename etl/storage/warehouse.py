@@ -3,8 +3,8 @@
 It owns the warehouse's layout, the writer lock, attaching and configuring the lake and
 bringing it in step with the DDL, the commit tagged with the run's id, maintenance and
 publishing, rollback and upgrades, and opening a snapshot read-only for readers.
-etl/pipeline.py calls it and nothing below it; the readers (etl/storage/readers.py and the
-read commands) use it and never import the writer's merge (etl/load.py).
+etl/run/pipeline.py calls it and nothing below it; the readers (etl/storage/readers.py and the
+read commands) use it and never import the writer's merge (etl/run/load.py).
 
 Layout of a warehouse folder (the catalog and the data path are etl/storage/catalog.py's):
 
@@ -35,7 +35,7 @@ from fnmatch import fnmatch
 from functools import cache
 from pathlib import Path
 
-from etl.duck import connect
+from etl.core.duck import connect
 from etl.storage import history, lake, maintain, state
 from etl.storage import migrate as migrating
 from etl.storage import upgrade as upgrading

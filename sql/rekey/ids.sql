@@ -1,4 +1,4 @@
--- {table}: each row in rekey_mapping (old_id, new_id{name_column}: etl/rekey.py) takes its new
+-- {table}: each row in rekey_mapping (old_id, new_id{name_column}: etl/run/rekey.py) takes its new
 -- {id}. Several rows may get one id (their names in two forms, or the id already stored): the
 -- row stored under it stays, else the first by old id; the others are dropped, their
 -- references moved (rekey/move_rows.sql). rekey_ids: the mapping and which rows stay (keep).

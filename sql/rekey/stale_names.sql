@@ -1,5 +1,5 @@
 -- Authors, sources and tags whose name is not in NFC: stored by a release before NFC keys from
--- a dump that was not (a Mac's NFD), and keyed as read (etl/rekey.py gives each the id of its
+-- a dump that was not (a Mac's NFD), and keyed as read (etl/run/rekey.py gives each the id of its
 -- NFC name).
 with final as (
     select

@@ -1,6 +1,6 @@
 -- Every text column of the data tables in NFC, the form this release stores text in (the
 -- names were done with their ids): what an earlier release stored from a dump that was not.
--- '{unsafe}' holds every character a text not in NFC has one of (etl/rekey.py): the rows
+-- '{unsafe}' holds every character a text not in NFC has one of (etl/run/rekey.py): the rows
 -- without one are passed over without being normalized (nfc_normalize is slow).
 update posts
 set

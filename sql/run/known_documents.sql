@@ -1,5 +1,5 @@
 -- The documents in the warehouse a run does not read again, by the first 16 bytes of their
--- id (a SHA-256 in hex), sorted (etl/inputs.py Known): those loaded, and those rejected unless
+-- id (a SHA-256 in hex), sorted (etl/run/inputs.py Known): those loaded, and those rejected unless
 -- the run retries them (the parameter).
 with keys as (
     select unhex(left(document_id, 32)) as id_key

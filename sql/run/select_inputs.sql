@@ -1,4 +1,4 @@
--- The input files a run reads (etl/inputs.py select), in input order, with their size: every
+-- The input files a run reads (etl/run/inputs.py select), in input order, with their size: every
 -- discovered file (discovered_files: index, path, size, time and inode, null where it cannot
 -- be read) except those an earlier run read (input_files) with the same size, time and inode,
 -- whose document needs no reading: loaded, or rejected and not retried (the parameter: the

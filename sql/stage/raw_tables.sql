@@ -1,5 +1,5 @@
 -- The columns of the raw rows of a run, which the extract workers write as Parquet files
--- (etl/schemas.py raw_schemas reads them off these tables, created after sql/tables/): the
+-- (etl/core/schemas.py raw_schemas reads them off these tables, created after sql/tables/): the
 -- columns of the warehouse tables plus what staging needs to pick one copy of each post.
 -- `seq` orders rows as they occur in the inputs: file index * 2^20 + position in the file.
 create table raw_documents as
@@ -15,7 +15,7 @@ select
 from document_warnings limit 0;
 
 -- nfd_post_id: the id releases before NFC keys gave the post's NFD form, when it differs
--- (etl/transform.py nfd_post_id): a post such a release stored is found by it (etl/rekey.py).
+-- (etl/run/transform.py nfd_post_id): a post such a release stored is found by it (etl/run/rekey.py).
 create table raw_posts as
 select
     *,

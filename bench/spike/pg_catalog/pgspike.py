@@ -220,7 +220,7 @@ def pg_lake(meta: str) -> None:
     folders standing for several hosts)."""
     import psycopg
 
-    from etl.schemas import literal
+    from etl.core.schemas import literal
     from etl.storage import lake
 
     def attach_pg(con, root: Path, *, read_only: bool = False, snapshot_id: int | None = None,
@@ -246,7 +246,7 @@ def pg_lake(meta: str) -> None:
     lake.exists = exists_pg
     pause = float(os.environ.get("PGSPIKE_PAUSE_AFTER_MERGE", "0"))
     if pause:  # hold the run's open transaction after its merge (two writers' transactions then overlap)
-        from etl import load
+        from etl.run import load
 
         merge = load.merge
 
@@ -259,7 +259,7 @@ def pg_lake(meta: str) -> None:
         load.merge = merge_then_wait
     pause_extract = float(os.environ.get("PGSPIKE_PAUSE_IN_EXTRACT", "0"))
     if pause_extract:  # the lake is attached and read (open, Known.read), no transaction is open
-        from etl import pipeline
+        from etl.run import pipeline
 
         extract = pipeline.extract
 
@@ -289,7 +289,7 @@ def run_etl(meta: str | None, *args: str, env: dict | None = None, timeout: floa
 # ----------------------------------------------------------------------------- q1: every call
 
 def q1_calls(con, meta: str, data: Path) -> dict[str, dict]:
-    """Every DuckLake call etl/storage/*.py and etl/pipeline.py make, in the order a warehouse
+    """Every DuckLake call etl/storage/*.py and etl/run/pipeline.py make, in the order a warehouse
     meets them, on the lake attached as `lake` to `con`. Returns what each returned."""
     out: dict[str, dict] = {}
 

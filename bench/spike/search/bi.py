@@ -53,7 +53,7 @@ def write(wh: Path) -> None:
     sys.path.insert(0, str(HERE.parent.parent.parent))
     from common import attach_lake, duck
 
-    from etl.schemas import literal
+    from etl.core.schemas import literal
     from etl.storage.lake import _columns
     from etl.storage.publish import _columns_in, table_files, view_sql
 

@@ -22,9 +22,9 @@ ROOT = HERE.parent.parent.parent  # the repository
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-os.environ.setdefault("DUCKDB_JE_MALLOC_CONF", "dirty_decay_ms:100,muzzy_decay_ms:0")  # as etl/duck.py
+os.environ.setdefault("DUCKDB_JE_MALLOC_CONF", "dirty_decay_ms:100,muzzy_decay_ms:0")  # as etl/core/duck.py
 
-WRITER_MEMORY = "128MB"  # etl/duck.py WRITER_MEMORY
+WRITER_MEMORY = "128MB"  # etl/core/duck.py WRITER_MEMORY
 # Lucene's English stop words (tantivy's and Lucene's default list): small, so that few words
 # a user means are dropped; the same list for the three engines.
 STOP_WORDS = ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with"]
@@ -36,7 +36,7 @@ TOKEN_RE = re.compile(r"[a-z0-9]+")
 # ----------------------------------------------------------------------------- lake
 
 def duck(memory_limit: str | None = WRITER_MEMORY, threads: int | None = 1, path: str = ":memory:"):
-    """A DuckDB connection the project's way (etl/duck.py): offline, a writer at 128 MB, 1 thread."""
+    """A DuckDB connection the project's way (etl/core/duck.py): offline, a writer at 128 MB, 1 thread."""
     import duckdb
 
     config: dict[str, object] = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}

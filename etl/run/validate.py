@@ -1,7 +1,7 @@
 """Validate: run the Great Expectations suites in expectations/ inside DuckDB.
 
 Each suite <table>.json is evaluated by GX's SQL execution engine on a relation of the
-caller's own DuckDB connection (etl/gx_duckdb.py): the rows stay in DuckDB, nothing is
+caller's own DuckDB connection (etl/run/gx_duckdb.py): the rows stay in DuckDB, nothing is
 copied out, no process is started. Each suite has two parts, by a rule on its expectations
 (`scope`):
 
@@ -27,8 +27,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-from etl import relations as rel
-from etl.values import to_jsonable
+from etl.core import relations as rel
+from etl.core.values import to_jsonable
 
 ID_COLUMN = "document_id"  # failing rows of relations that have it are traced to their documents
 Scope = Literal["rows", "keys", "table"]
@@ -67,7 +67,7 @@ _preloading: list[threading.Thread] = []
 
 @cache
 def _gx():
-    from etl.gx_duckdb import import_gx
+    from etl.run.gx_duckdb import import_gx
 
     return import_gx()
 
@@ -133,8 +133,8 @@ def validate(con, expectations_dir: Path, tables: dict[str, str] | None = None,
     its `part` ("rows", "keys", "table"), on a relation of the DuckDB connection `con`:
     tables[<table>] when given, else staged_<table>. GX never closes `con`, nor begins,
     commits or rolls back on it."""
-    from etl.failpoints import failpoint
-    from etl.gx_duckdb import add_datasource
+    from etl.core.failpoints import failpoint
+    from etl.run.gx_duckdb import add_datasource
 
     for thread in _preloading:
         thread.join()

@@ -1,12 +1,12 @@
 """Extract in parallel: input files → raw rows, in worker processes.
 
 Documents are independent, so each worker reads, hashes, decodes and parses a task of a
-few files, and writes their raw rows as Parquet files of its own (etl/transform.py
+few files, and writes their raw rows as Parquet files of its own (etl/run/transform.py
 write_raw); it hands back only what the run must count and report, in input order. At
 most WINDOW tasks per worker are in flight, so memory stays flat however large the input.
 
 The tasks run in this process, in worker processes on this machine, or on a Dask cluster
-(etl/executors.py): the same function, `work`, in every case.
+(etl/run/executors.py): the same function, `work`, in every case.
 """
 
 from __future__ import annotations
@@ -23,14 +23,14 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from etl.core.failpoints import failpoint
+from etl.core.paths import os_path
+from etl.core.reference import Reference
+from etl.core.schemas import RAW_INPUTS
 from etl.extract import Rejected, parse_page
 from etl.extract.reader import path_id, read_bytes, to_document
-from etl.failpoints import failpoint
-from etl.inputs import Known, identity
-from etl.paths import os_path
-from etl.reference import Reference
-from etl.schemas import RAW_INPUTS
-from etl.transform import Parsed, document_rows, empty_rows, write_raw
+from etl.run.inputs import Known, identity
+from etl.run.transform import Parsed, document_rows, empty_rows, write_raw
 
 # A file modified less than this long ago may change again within the same timestamp tick:
 # it is not remembered by its size and time, and will be read again.
@@ -140,7 +140,7 @@ def _write(rows, raw_dir: Path, name: str) -> None:
 
 
 def _read(path: Path, s: WorkerContext) -> tuple[str, bytes, os.stat_result]:
-    """read_bytes of the file `path` (a stored path: etl/paths.py) names, relative to s.base if
+    """read_bytes of the file `path` (a stored path: etl/core/paths.py) names, relative to s.base if
     it is relative; rejected under its own name."""
     name = Path(os_path(str(path)))
     if not s.base or path.is_absolute():

@@ -12,7 +12,7 @@ committed), commit (the DuckLake transaction committed, maintenance and the BI f
 manifest not yet done). Of `etl upgrade`: upgrade-commit (the conversion committed, the old
 folders not moved), upgrade-move (the old links moved, the old snapshot folders not),
 upgrade-publish (everything moved, the lake not published).
-ETL_CORRUPT corrupts a staged value before validation (see `corrupt`).
+ETL_CORRUPT corrupts a staged value before validation (etl/run/transform.py `corrupt`).
 """
 
 from __future__ import annotations
@@ -21,8 +21,6 @@ import os
 import sys
 import time
 
-from etl import relations as rel
-
 
 def failpoint(name: str) -> None:
     if name in os.environ.get("ETL_FAILPOINTS", "").split(","):
@@ -30,19 +28,3 @@ def failpoint(name: str) -> None:
         resume = os.environ.get("ETL_FAILPOINT_RESUME")
         while not (resume and os.path.exists(resume)):
             time.sleep(0.1 if resume else 60)
-
-
-def corrupt(con) -> None:
-    """ETL_CORRUPT=<table>.<column> empties that column's first staged value (sets it to
-    NULL) in staged_<table> of `con`, so a test can make an expectation fail on real staged data."""
-    target = os.environ.get("ETL_CORRUPT")
-    if target:
-        table, column = target.split(".")
-        # staged_<table> (a view or a table): its rows are copied to a table, updated, and
-        # staged_<table> becomes a view of the copy (until the run stages again, after rejecting the document).
-        con.execute(f"create or replace temp table corrupted_{table} as from {rel.staged(table)}")
-        con.execute(f"update corrupted_{table} set {column} = null "
-                    f"where rowid = (select min(rowid) from corrupted_{table})")
-        from etl.transform import create_temp
-
-        create_temp(con, rel.staged(table), "view", f"from corrupted_{table}")

@@ -13,11 +13,11 @@ from typing import NamedTuple
 
 import pyarrow as pa
 
-from etl import relations as rel
+from etl.core import relations as rel
+from etl.core.paths import os_path, path_text
+from etl.core.schemas import sql
 from etl.extract import Rejected
 from etl.extract.reader import path_id
-from etl.paths import os_path, path_text
-from etl.schemas import sql
 
 Key = tuple[int, int]  # (device, inode): a folder however it is reached
 
@@ -44,7 +44,7 @@ def discover(paths: Iterable[Path], warehouse: Path | None = None) -> tuple[list
 
 def found(paths: Iterable[Path], warehouse: Path | None, problems: list[Rejected]) -> Iterator[str]:
     """Every file given, and every *.txt below every folder given, in a stable order, as
-    their stored text (etl/paths.py). One at a time: a run may be given hundreds of thousands.
+    their stored text (etl/core/paths.py). One at a time: a run may be given hundreds of thousands.
 
     Nothing in the `warehouse` folder is read, however it is reached: a folder or file given
     that is the warehouse or lies in it is a problem (`_in_warehouse`), on every run; below a folder given,

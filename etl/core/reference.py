@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
-from etl.settings import default_lists_dir
+from etl.core.settings import default_lists_dir
 
 NON_WORD_RE = re.compile(r"[\W_]+")
 WIDGET_HEADING_MAX_CHARS = 80

@@ -1,8 +1,8 @@
 """The offline dashboard and the per-run validation report: self-contained HTML pages.
 
 Charts are Altair specs rendered to SVG by vl-convert (no JavaScript, no CDN) and inlined
-into one HTML file with inline CSS (Jinja2 templates in etl/templates/, rendered with
-autoescape by etl/htmlpage.py), so the page works from file:// with the network off. The
+into one HTML file with inline CSS (Jinja2 templates in etl/present/templates/, rendered with
+autoescape by etl/present/htmlpage.py), so the page works from file:// with the network off. The
 parts are separate:
 
     collect_*   I/O: read the published database (read-only) and the run logs
@@ -23,8 +23,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from etl.htmlpage import Badge, Examples, Table, fmt, render, trusted
-from etl.summary import RunSummary
+from etl.core.summary import RunSummary
+from etl.present.htmlpage import Badge, Examples, Table, fmt, render, trusted
 
 CHART_WIDTH = 360
 TOP_SOURCES = 10  # sources with their own colour in "posts over time"; the rest are "other sources"
@@ -82,13 +82,13 @@ class DashboardData:
 
 
 def _run(con, sql_text: str, params: dict | list | None = None) -> Result:
-    from etl.report import query
+    from etl.present.report import query
 
     return Result(*query(con, sql_text, params))
 
 
 def _report(con, name: str, **params: str) -> Result:
-    from etl.report import get_report
+    from etl.present.report import get_report
 
     rep = get_report(name)
     return _run(con, rep.sql, rep.bind(params))

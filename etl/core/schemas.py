@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from etl.duck import connect
-from etl.settings import sql_dir
+from etl.core.duck import connect
+from etl.core.settings import sql_dir
 
 # Tables whose rows come from the documents of a run, each staged by sql/stage/<table>.sql.
 DATA_TABLES = (

@@ -1,7 +1,7 @@
 """The relations one step of a run hands to the next: one registry of their names, where their
 columns are defined, which step makes them and which steps read them.
 
-A run's steps, in order (etl/pipeline.py `_Run`), are STEPS. Each relation lives in the run's
+A run's steps, in order (etl/run/pipeline.py `_Run`), are STEPS. Each relation lives in the run's
 DuckDB connection only (a temporary table or view, a registered Arrow table, or a view over the
 Parquet files under the run's folder); the lake's tables are what the run makes of them. The
 steps take the names from here (`raw`, `staged`, `touched` and the constants), the SQL files use
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 STEPS = ("discover", "extract", "stage", "validate", "merge", "index", "check", "record")
 
 # The tables the extract workers write (raw_<table>) and the tables staging makes (staged_<table>):
-# etl/schemas.py RAW_TABLES, RAW_INPUTS and DATA_TABLES name them; repeated here as names only,
+# etl/core/schemas.py RAW_TABLES, RAW_INPUTS and DATA_TABLES name them; repeated here as names only,
 # so that this module imports nothing (a test checks they agree).
 RAW = ("documents", "document_warnings", "posts", "post_tags", "comments", "comment_entries", "input_files")
 STAGED = ("documents", "sources", "authors", "tags", "posts", "post_tags", "comments", "comment_entries",
@@ -60,14 +60,15 @@ class Relation:
 
 def _registry() -> tuple[Relation, ...]:
     return (
-        Relation(DISCOVERED_FILES, "discover", "etl/inputs.py select", "etl/inputs.py Identity", ("discover",),
+        Relation(DISCOVERED_FILES, "discover", "etl/run/inputs.py select", "etl/run/inputs.py Identity", ("discover",),
                  "the input files found, as they are now (path, size, mtime, inode)"),
-        *(Relation(raw(t), "extract", "etl/transform.py write_raw; open_stage", "sql/stage/raw_tables.sql",
+        *(Relation(raw(t), "extract", "etl/run/transform.py write_raw; open_stage", "sql/stage/raw_tables.sql",
                    _RAW_READERS[t], f"the workers' {t} rows: one Parquet file per task, every copy of every post")
           for t in RAW),
-        Relation(EXCLUDED_FILES, "stage", "etl/transform.py open_stage; stage/copies", "etl/transform.py open_stage",
-                 ("stage",), "input files left out: copies of a file read earlier in the run, rejected documents"),
-        Relation(REJECTED_DOCUMENTS, "stage", "etl/transform.py open_stage; set_aside", "sql/stage/raw_tables.sql",
+        Relation(EXCLUDED_FILES, "stage", "etl/run/transform.py open_stage; stage/copies",
+                 "etl/run/transform.py open_stage", ("stage",),
+                 "input files left out: copies of a file read earlier in the run, rejected documents"),
+        Relation(REJECTED_DOCUMENTS, "stage", "etl/run/transform.py open_stage; set_aside", "sql/stage/raw_tables.sql",
                  ("stage",), "the documents rows of the rejected documents"),
         Relation(CHOSEN_POSTS, "stage", "stage/chosen_posts", "sql/stage/chosen_posts.sql", ("stage", "merge"),
                  "the copy of each post the run keeps (the most complete, then the first), narrow: no body"),
@@ -86,7 +87,7 @@ def _registry() -> tuple[Relation, ...]:
                  "the index's docs of the replaced posts, deleted before their new copies are indexed"),
         Relation(touched("<table>"), "check", "run/touched_rows", "the table's key", ("check",),
                  "the keys the run's new rows share: a table's uniqueness is checked on these only"),
-        Relation(STAGED_VALIDATION_RESULTS, "record", "etl/pipeline.py _validation_rows",
+        Relation(STAGED_VALIDATION_RESULTS, "record", "etl/run/pipeline.py _validation_rows",
                  "sql/tables/validation_results.sql", ("record",), "the run's expectation outcomes"),
     )
 

@@ -61,7 +61,7 @@ class Places:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Which release, config, lists and suites a run used (etl/project.py `provenance`)."""
+    """Which release, config, lists and suites a run used (etl/core/project.py `provenance`)."""
 
     etl_version: str | None
     config_file: str | None = None

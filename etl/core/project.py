@@ -22,18 +22,19 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from etl.reference import LIST_FILES, missing_lists
-from etl.settings import (
+from etl.core.reference import LIST_FILES, missing_lists
+from etl.core.settings import (
     DEFAULT_MAX_BYTES,
+    DEFAULT_RETENTION_DAYS,
     DEFAULT_WAREHOUSE,
+    check_retention,
     default_expectations_dir,
     default_lists_dir,
 )
-from etl.summary import Provenance
+from etl.core.summary import Provenance
 
 CONFIG_NAME = "etl.toml"
 CONFIG_ENV = "ETL_CONFIG"
-DEFAULT_RETENTION_DAYS = 7.0
 LOG_FORMATS = ("text", "json")
 
 
@@ -129,7 +130,6 @@ def _paths(value, base: Path) -> tuple[Path, ...]:
 
 
 def _retention_days(value, _base: Path) -> float:
-    from etl.storage.maintain import check_retention
 
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise TypeError("expected a number of days")

@@ -1,7 +1,7 @@
 """Ids that do not depend on the Unicode form, in a warehouse an earlier release keyed.
 
 This release reads every dump in NFC (etl/extract/reader.py) and hashes names in NFC
-(etl/transform.py `key`): a dump saved in NFD (é as e + U+0301, as macOS saves it) gives the
+(etl/run/transform.py `key`): a dump saved in NFD (é as e + U+0301, as macOS saves it) gives the
 rows and ids of the same dump in NFC. The releases before hashed a name as read, and
 `name_key` drops a combining mark, so they keyed an NFD `Café` as `Cafe`, and a later copy in
 NFC would be a second row. `upgrade` brings a warehouse they wrote in step, once per state
@@ -30,12 +30,12 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from etl.core.paths import os_path
+from etl.core.reference import Reference, name_key
+from etl.core.schemas import sql
 from etl.extract import Rejected, parse_page
 from etl.extract.reader import read_bytes, to_document
-from etl.paths import os_path
-from etl.reference import Reference, name_key
-from etl.schemas import sql
-from etl.transform import author_id, nfc, nfd_post_id, post_id, source_id, tag_id
+from etl.run.transform import author_id, nfc, nfd_post_id, post_id, source_id, tag_id
 
 NAME = "nfc-keys"
 
@@ -232,7 +232,7 @@ def _dumps_of(con, wanted: pa.Table, ref: Reference, max_bytes: int) -> Iterator
 
 
 def _copies_in(paths: list[str], candidates: set[str], ref: Reference, max_bytes: int) -> list[dict] | None:
-    """The posts of the first readable file of `paths` (stored paths, etl/paths.py) whose
+    """The posts of the first readable file of `paths` (stored paths, etl/core/paths.py) whose
     nfd_post_id is a candidate; None if none can be read."""
     for path in paths:
         try:

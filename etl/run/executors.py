@@ -4,7 +4,7 @@ tasks and takes their results in order the same way whichever it is.
 
 Dask is imported only on the cluster path, so a local run (and `etl --help`) never loads it.
 
-On a cluster, the workers run the same task function (etl.workers.work) on paths they must
+On a cluster, the workers run the same task function (etl.run.workers.work) on paths they must
 reach: the input files and the run's raw folder sit on storage every worker mounts at the
 same path (NFS). The run checks this on every worker before the first task, so a worker that
 cannot see a file fails the run instead of rejecting documents it could not read.
@@ -25,7 +25,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from etl import workers
+from etl.run import workers
 
 CONNECT_TIMEOUT = 30.0  # seconds to reach the scheduler, and to wait for a worker (ETL_DASK_TIMEOUT)
 POLL = 1.0  # seconds between checks of the cluster while a task runs

@@ -32,9 +32,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from etl.settings import sql_dir
-from etl.texttable import text_table
-from etl.values import to_jsonable
+from etl.core.settings import sql_dir
+from etl.core.values import to_jsonable
+from etl.present.texttable import text_table
 
 FORMATS = ("table", "csv", "json", "markdown")
 PARAM_RE = re.compile(

@@ -12,6 +12,7 @@ Two steps, so that a run never holds its whole input in memory:
 from __future__ import annotations
 
 import hashlib
+import os
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -21,10 +22,10 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from etl import relations as rel
+from etl.core import relations as rel
+from etl.core.reference import Reference, name_key
+from etl.core.schemas import DATA_TABLES, RAW_INPUTS, RAW_TABLES, raw_schemas, sql
 from etl.extract import Document, Page, Post, Rejected
-from etl.reference import Reference, name_key
-from etl.schemas import DATA_TABLES, RAW_INPUTS, RAW_TABLES, raw_schemas, sql
 
 # Every raw row's seq: the index of its input file among the run's files * SEQ_STRIDE + its
 # position among the file's rows of its table. Orders rows as the inputs were given.
@@ -79,7 +80,7 @@ def tag_id(name: str, kind: str = "category") -> str:
 def nfd_post_id(post: Post) -> str | None:
     """The id the releases before NFC keys gave this post in a dump saved in NFD (name_key
     drops a combining mark: é keyed as e), when it is not its post_id: a post they stored
-    so is found by it (etl/rekey.py)."""
+    so is found by it (etl/run/rekey.py)."""
     title, byline = (unicodedata.normalize("NFD", t) for t in (post.title, post.byline or ""))
     old = short_hash("post", name_key(title), name_key(byline))
     return None if old == post_id(post) else old
@@ -108,7 +109,7 @@ COLUMNS = {  # the fields of each raw table's row tuples (write_raw checks them 
     "post_tags": ("post_id", "tag_id", "position", "run_id", "seq", "name", "kind", "document_id"),
     "comments": ("post_id", "document_id", "comment_count", "comments_open", "run_id", "seq"),
     "comment_entries": ("post_id", "position", "author", "commented_on", "body", "document_id", "run_id", "seq"),
-    RAW_INPUTS: ("path", "size_bytes", "modified_ns", "inode", "document_id"),  # etl.inputs.Identity
+    RAW_INPUTS: ("path", "size_bytes", "modified_ns", "inode", "document_id"),  # etl.run.inputs.Identity
 }
 # Long texts: encoded to UTF-8 by Python before Arrow reads them (about twice as fast as Arrow
 # converting str objects of non-ASCII text).
@@ -272,3 +273,18 @@ def create_temp(con, name: str, kind: str, query: str) -> None:
                                    "where table_catalog = 'temp' and table_name = ?", [name]).fetchall():
         con.execute(f"drop {'view' if existing == 'VIEW' else 'table'} {name}")
     con.execute(f"create temp {kind} {name} as {query}")
+
+
+def corrupt(con) -> None:
+    """A test hook (as etl/core/failpoints.py): ETL_CORRUPT=<table>.<column> empties that
+    column's first staged value (sets it to NULL) in staged_<table> of `con`, so a test can make
+    an expectation fail on real staged data."""
+    target = os.environ.get("ETL_CORRUPT")
+    if target:
+        table, column = target.split(".")
+        # staged_<table> (a view or a table): its rows are copied to a table, updated, and
+        # staged_<table> becomes a view of the copy (until the run stages again, after rejecting the document).
+        con.execute(f"create or replace temp table corrupted_{table} as from {rel.staged(table)}")
+        con.execute(f"update corrupted_{table} set {column} = null "
+                    f"where rowid = (select min(rowid) from corrupted_{table})")
+        create_temp(con, rel.staged(table), "view", f"from corrupted_{table}")

@@ -1,6 +1,6 @@
 """Self-contained HTML pages: one file, inline CSS, no script, no external URL.
 
-The pages are Jinja2 templates in etl/templates/ (page.html.j2: the frame, its CSS and a
+The pages are Jinja2 templates in etl/present/templates/ (page.html.j2: the frame, its CSS and a
 Content-Security-Policy of `default-src 'none'`, so a page that renders at all renders
 offline; macros.html.j2: badges, tables, cards), rendered with autoescape: every value is
 escaped, and only what `trusted` marks (the SVG charts) is inserted as HTML.
@@ -92,7 +92,7 @@ def _environment():
 
 
 def render(template: str, **context: Any) -> str:
-    """The page `template` (a file in etl/templates/) filled with `context`, values escaped."""
+    """The page `template` (a file in etl/present/templates/) filled with `context`, values escaped."""
     return _environment().get_template(template).render(**context)
 
 

@@ -19,26 +19,31 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from etl import rekey
-from etl import relations as rel
-from etl.duck import connect
-from etl.executors import extract
+from etl.core import relations as rel
+from etl.core.duck import connect
+from etl.core.failpoints import failpoint
+from etl.core.project import provenance
+from etl.core.reference import Reference, load_reference
+from etl.core.schemas import DATA_TABLES, INTERNAL_TABLES, sql, table_names
+from etl.core.settings import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_RETENTION_DAYS,
+    check_retention,
+    default_expectations_dir,
+    default_lists_dir,
+)
+from etl.core.summary import Documents, Failure, Places, Posts, Provenance, Rejection, RunSummary, Validation
 from etl.extract import Rejected
-from etl.failpoints import corrupt, failpoint
-from etl.inputs import Known, found, select
-from etl.load import merge
-from etl.project import provenance
-from etl.reference import Reference, load_reference
-from etl.schemas import DATA_TABLES, INTERNAL_TABLES, sql, table_names
+from etl.run import rekey
+from etl.run.executors import extract
+from etl.run.inputs import Known, found, select
+from etl.run.load import merge
+from etl.run.transform import corrupt, file_index, materialize, open_stage, set_aside, set_aside_copies, stage
+from etl.run.validate import Outcome as Checked
+from etl.run.validate import preload, unique_keys, validate
+from etl.run.workers import TaskOutcome, Tasks, WorkerContext, default_jobs, tasks
 from etl.search import index as search_index
-from etl.settings import DEFAULT_MAX_BYTES, default_expectations_dir, default_lists_dir
-from etl.storage.maintain import DEFAULT_RETENTION_DAYS, check_retention
 from etl.storage.warehouse import NoWarehouse, Warehouse
-from etl.summary import Documents, Failure, Places, Posts, Provenance, Rejection, RunSummary, Validation
-from etl.transform import file_index, materialize, open_stage, set_aside, set_aside_copies, stage
-from etl.validate import Outcome as Checked
-from etl.validate import preload, unique_keys, validate
-from etl.workers import TaskOutcome, Tasks, WorkerContext, default_jobs, tasks
 
 if TYPE_CHECKING:  # the storage types pipeline's functions return: it calls only Warehouse
     from etl.storage import history
@@ -66,7 +71,7 @@ class RunOptions:
     retry_rejected: bool = False
     expectations_dir: Path = field(default_factory=default_expectations_dir)
     lists_dir: Path = field(default_factory=default_lists_dir)
-    config_file: Path | None = None  # the project config the run was started with (etl/project.py)
+    config_file: Path | None = None  # the project config the run was started with (etl/core/project.py)
     jobs: int | None = None
     retention_days: float = DEFAULT_RETENTION_DAYS
     scheduler: str | None = None  # a Dask scheduler (tcp://HOST:PORT): the extract tasks run there
@@ -278,7 +283,7 @@ class _Run:
         return problems, chosen.unchanged, tasks(chosen.to_read, self.opts.jobs or default_jobs())
 
     def stage(self, batch: Batch) -> Outcome:
-        """The staged tables of the run's new rows (etl/transform.py)."""
+        """The staged tables of the run's new rows (etl/run/transform.py)."""
         open_stage(self.con, self.tmp / "raw")
         batch.skipped += set_aside_copies(self.con)
         set_aside(self.con, [], batch.rejected, self.run_id)
@@ -347,7 +352,7 @@ class _Run:
 
     def _upgrade_keys(self) -> None:
         """Ids an earlier release made from text that was not NFC: the warehouse's, once
-        (etl/rekey.py), and those of the posts left pending that the run brings a copy of."""
+        (etl/run/rekey.py), and those of the posts left pending that the run brings a copy of."""
         done = rekey.upgrade(self.con, self.run_id, self.ref, self.opts.max_bytes)
         if done:
             self.log("upgraded keys", **done.fields())
@@ -471,7 +476,7 @@ def _keys_to_check(con, table: str, keys: list[list[str]], folder: Path) -> str:
 
 
 def _validation_rows(run_id: str, outcomes: list[Checked]) -> pa.Table:
-    from etl.schemas import arrow_schemas
+    from etl.core.schemas import arrow_schemas
 
     rows = [{
         "run_id": run_id, "table_name": o.table, "expectation": o.expectation,
@@ -499,7 +504,7 @@ def rollback(warehouse: Path | Warehouse, target_run: str, *, wait: bool, log: L
 
 def upgrade_keys(warehouse: Path, *, wait: bool, log: Log, lists_dir: Path | None = None,
                  max_bytes: int = DEFAULT_MAX_BYTES) -> rekey.Rekeyed | None:
-    """`etl upgrade` of a DuckLake warehouse: the key upgrade of etl/rekey.py, or, done, its
+    """`etl upgrade` of a DuckLake warehouse: the key upgrade of etl/run/rekey.py, or, done, its
     pending posts' dumps read again (with the reference lists in `lists_dir`); published
     (None: no DuckLake, or nothing to do)."""
     wh = Warehouse(warehouse)

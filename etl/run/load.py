@@ -6,7 +6,7 @@ etl/storage/warehouse.py's `Warehouse`.
 
 from __future__ import annotations
 
-from etl.schemas import sql
+from etl.core.schemas import sql
 
 
 def merge(con) -> tuple[int, int]:
