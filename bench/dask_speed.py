@@ -78,7 +78,7 @@ def timed_extract(files: pa.Table, task_bytes: int, raw: Path, jobs: int,
 
 def round_trip(scheduler: str, raw: Path, n: int = 200) -> dict[str, float]:
     """Milliseconds per empty task on the cluster: one at a time, and WINDOW in flight."""
-    with executors.open(scheduler, 1, settings(raw)) as pool:
+    with executors.open_executor(scheduler, 1, settings(raw)) as pool:
         pool.result(pool.submit([]))  # warm
         start = time.perf_counter()
         for _ in range(n):
@@ -98,7 +98,7 @@ def round_trip(scheduler: str, raw: Path, n: int = 200) -> dict[str, float]:
 def open_seconds(scheduler: str, raw: Path) -> float:
     """Connecting, checking the workers see the raw folder, scattering the settings."""
     start = time.perf_counter()
-    with executors.open(scheduler, 1, settings(raw)):
+    with executors.open_executor(scheduler, 1, settings(raw)):
         pass
     return time.perf_counter() - start
 

@@ -14,7 +14,7 @@ from etl.core import duck
 from etl.core.settings import DEFAULT_MAX_BYTES
 from etl.core.summary import Documents
 from etl.run import pipeline
-from etl.run.inputs import Identity, Known, identity, select
+from etl.run.inputs import Identity, Known, choose_inputs, identity
 from etl.storage import lake
 from tests.corpus import nightly_dumps, write
 from tests.utils import SAMPLE, rows
@@ -63,7 +63,7 @@ def test_unchanged_files_are_remembered_and_changed_ones_read_again(tmp_path):
 
 def _select(files: list[Path], read_before: list[Identity], known: dict[str, str],
             retry: bool) -> tuple[list[tuple], int]:
-    """`inputs.select` against a warehouse that read `read_before` and holds `known`: the
+    """`inputs.choose_inputs` against a warehouse that read `read_before` and holds `known`: the
     (index, path, size) of each file to read, and how many are unchanged."""
     from etl.core.schemas import RAW_INPUTS, arrow_schemas, raw_schemas
 
@@ -72,13 +72,13 @@ def _select(files: list[Path], read_before: list[Identity], known: dict[str, str
                                                           raw_schemas()[RAW_INPUTS]))
         con.register("documents", pa.Table.from_pylist([{"document_id": d, "status": s} for d, s in known.items()],
                                                         arrow_schemas()["documents"]))
-        chosen = select(con, [str(f) for f in files], retry)
+        chosen = choose_inputs(con, [str(f) for f in files], retry)
     return [tuple(r.values()) for r in chosen.to_read.to_pylist()], chosen.unchanged
 
 
 @pytest.mark.quick
 def test_which_files_are_read():
-    """`inputs.select` alone: what is skipped unread, and why."""
+    """`inputs.choose_inputs` alone: what is skipped unread, and why."""
     st = SAMPLE.stat()
     same = identity(SAMPLE, st, "d1")
     moved = same._replace(modified_ns=st.st_mtime_ns - 1)

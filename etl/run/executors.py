@@ -208,8 +208,8 @@ def timeout() -> float:
 
 
 @contextlib.contextmanager
-def open(scheduler: str | None, jobs: int, settings: workers.WorkerContext, log: Callable[..., None] | None = None,
-         tasks: int = 2) -> Iterator[Executor]:
+def open_executor(scheduler: str | None, jobs: int, settings: workers.WorkerContext,
+                  log: Callable[..., None] | None = None, tasks: int = 2) -> Iterator[Executor]:
     """The executor of a run: the Dask cluster at `scheduler` (tcp://HOST:PORT) if given, else
     `jobs` processes on this machine (this process if one job, or one task, is enough)."""
     log = log or (lambda *a, **k: None)
@@ -231,7 +231,7 @@ def extract(all_tasks: Sequence[workers.Task], settings: workers.WorkerContext, 
     """Each task's workers.TaskOutcome, in task order: on the Dask cluster at `scheduler`, else in `jobs`
     worker processes when there is more than one task. At most workers.WINDOW tasks per worker thread
     are in flight."""
-    with open(scheduler, jobs, settings, log, len(all_tasks)) as pool:
+    with open_executor(scheduler, jobs, settings, log, len(all_tasks)) as pool:
         pending: deque = deque()
         queue = iter(all_tasks)
         for task in queue:

@@ -39,10 +39,10 @@ def identity(path: Path, st: os.stat_result, document_id: str) -> Identity:
 def discover(paths: Iterable[Path], warehouse: Path | None = None) -> tuple[list[str], list[Rejected]]:
     """The files `found`, as a list, and the problems met."""
     problems: list[Rejected] = []
-    return list(found(paths, warehouse, problems)), problems
+    return list(find_inputs(paths, warehouse, problems)), problems
 
 
-def found(paths: Iterable[Path], warehouse: Path | None, problems: list[Rejected]) -> Iterator[str]:
+def find_inputs(paths: Iterable[Path], warehouse: Path | None, problems: list[Rejected]) -> Iterator[str]:
     """Every file given, and every *.txt below every folder given, in a stable order, as
     their stored text (etl/core/paths.py). One at a time: a run may be given hundreds of thousands.
 
@@ -171,7 +171,7 @@ def _stat(path: str) -> os.stat_result | None:
         return None
 
 
-def select(con, files: Iterable[str], retry_rejected: bool, everything: bool = False) -> Selection:
+def choose_inputs(con, files: Iterable[str], retry_rejected: bool, everything: bool = False) -> Selection:
     """Which files to read (all of them if `everything`): not those an earlier run read
     (the warehouse's input_files, in `con`), with the same size, time and inode, whose
     document needs no reading (loaded, or rejected and not retried). The files are compared

@@ -36,11 +36,10 @@ from etl.core.summary import Documents, Failure, Places, Posts, Provenance, Reje
 from etl.extract import Rejected
 from etl.run import rekey
 from etl.run.executors import extract
-from etl.run.inputs import Known, found, select
+from etl.run.inputs import Known, choose_inputs, find_inputs
 from etl.run.load import merge
-from etl.run.transform import corrupt, file_index, materialize, open_stage, set_aside, set_aside_copies, stage
-from etl.run.validate import Outcome as Checked
-from etl.run.validate import preload, unique_keys, validate
+from etl.run.transform import corrupt, exclude_copies, exclude_documents, file_index, materialize, open_stage, stage
+from etl.run.validate import ExpectationResult, preload, unique_keys, validate
 from etl.run.workers import TaskOutcome, Tasks, WorkerContext, default_jobs, tasks
 from etl.search import index as search_index
 from etl.storage.warehouse import NoWarehouse, Warehouse
@@ -112,7 +111,7 @@ class AfterCommit(Exception):
 class Invalid(Exception):
     """Validation failed in a way no single document explains."""
 
-    def __init__(self, failed: list[Checked]) -> None:
+    def __init__(self, failed: list[ExpectationResult]) -> None:
         super().__init__(f"{len(failed)} expectations failed")
         self.failed = failed
 
@@ -147,8 +146,8 @@ class Batch:
 
 
 @dataclass
-class Outcome:
-    """What a run did, for its `runs` row and its summary."""
+class RunTally:
+    """What a run did so far, counted as its steps go: what its record (`record`) is built from."""
 
     run_id: str
     started: datetime
@@ -156,7 +155,7 @@ class Outcome:
     batch: Batch
     parsed: int = 0
     posts_read: int = 0
-    checked: list[Checked] = field(default_factory=list)
+    checked: list[ExpectationResult] = field(default_factory=list)
     posts_new: int = 0
     posts_updated: int = 0
     finished: datetime | None = None
@@ -278,18 +277,18 @@ class _Run:
         """Find the input files, leave out those read before (unchanged, counted), and group
         the others into tasks. The files given are never in one Python list."""
         problems: list[Rejected] = []
-        files = found(paths, self.wh.root, problems)
-        chosen = select(self.con, files, self.opts.retry_rejected, everything=self.opts.full_refresh)
+        files = find_inputs(paths, self.wh.root, problems)
+        chosen = choose_inputs(self.con, files, self.opts.retry_rejected, everything=self.opts.full_refresh)
         return problems, chosen.unchanged, tasks(chosen.to_read, self.opts.jobs or default_jobs())
 
-    def stage(self, batch: Batch) -> Outcome:
+    def stage(self, batch: Batch) -> RunTally:
         """The staged tables of the run's new rows (etl/run/transform.py)."""
         open_stage(self.con, self.tmp / "raw")
-        batch.skipped += set_aside_copies(self.con)
-        set_aside(self.con, [], batch.rejected, self.run_id)
+        batch.skipped += exclude_copies(self.con)
+        exclude_documents(self.con, [], batch.rejected, self.run_id)
         stage(self.con, self.tmp / "staged")
         corrupt(self.con)
-        outcome = Outcome(self.run_id, self.started, self.opts.full_refresh, batch)
+        outcome = RunTally(self.run_id, self.started, self.opts.full_refresh, batch)
         outcome.parsed, outcome.posts_read = self._staged_counts()
         self.log("extracted", documents=outcome.parsed, rejected=len(batch.rejected), skipped=batch.skipped,
                  posts=outcome.posts_read)
@@ -300,7 +299,7 @@ class _Run:
         (documents, posts), = self.con.execute(sql("run/staged_counts")).fetchall()
         return documents, posts
 
-    def validate_rows(self, outcome: Outcome) -> None:
+    def validate_rows(self, outcome: RunTally) -> None:
         """The row-by-row expectations on the run's new rows. Documents whose rows fail move
         to the rejected, their files are set aside, and the rest is staged and validated
         again; a failure no document explains raises Invalid."""
@@ -315,18 +314,18 @@ class _Run:
         for r in outcome.batch.rejected:
             self.log("rejected", path=r.path, reason=r.reason)
 
-    def _reject(self, outcome: Outcome, reasons: dict[str, str]) -> None:
+    def _reject(self, outcome: RunTally, reasons: dict[str, str]) -> None:
         documents = self.con.execute(sql("run/documents_of"), [sorted(reasons)]).fetchall()
         now = [Rejected(d, path, size, reasons[d]) for d, path, size, _ in documents]
         outcome.batch.rejected += now
-        set_aside(self.con, [file_index(seq) for *_, seq in documents], now, self.run_id)
+        exclude_documents(self.con, [file_index(seq) for *_, seq in documents], now, self.run_id)
         stage(self.con, self.tmp / "staged")
         again = [o for o in validate(self.con, self.opts.expectations_dir, part="rows") if not o.success]
         if again:
             raise Invalid(again)
         outcome.parsed, outcome.posts_read = self._staged_counts()
 
-    def commit(self, outcome: Outcome) -> RunSummary:
+    def commit(self, outcome: RunTally) -> RunSummary:
         """Everything the run writes, in one DuckLake transaction tagged with the run's id:
         the merged rows, validated as the tables will be published (Invalid if that fails:
         nothing is committed), the validation results, the input files read, the `runs` row.
@@ -359,7 +358,7 @@ class _Run:
         if rekeyed := rekey.pending(self.con):
             self.log("re-keyed pending posts", posts=rekeyed)
 
-    def _write(self, outcome: Outcome) -> RunSummary:
+    def _write(self, outcome: RunTally) -> RunSummary:
         con = self.con
         outcome.posts_new, outcome.posts_updated = merge(con)
         if indexed := search_index.update(con, self.tmp / "search"):
@@ -398,7 +397,7 @@ class _Run:
         self.timer("publish")
         return failed
 
-    def invalid(self, failed: list[Checked]) -> RunResult:
+    def invalid(self, failed: list[ExpectationResult]) -> RunResult:
         """A failure that is not one document's: publish nothing, exit 3."""
         for o in failed:
             self.log("expectation failed", table=o.table, expectation=o.expectation, column=o.column,
@@ -426,7 +425,7 @@ class _Run:
         return RunResult(self.run_id, summary.exit_code, summary.status, summary)
 
 
-def _document_failures(failed: list[Checked]) -> dict[str, str]:
+def _document_failures(failed: list[ExpectationResult]) -> dict[str, str]:
     """Why each document failed validation: every expectation it failed, with its own values."""
     reasons: dict[str, list[str]] = {}
     for o in failed:
@@ -444,7 +443,7 @@ def _drop_tables(con) -> None:
         con.execute(f'drop table if exists "{table}"')
 
 
-def _validated_tables(con, expectations_dir: Path, folder: Path) -> list[Checked]:
+def _validated_tables(con, expectations_dir: Path, folder: Path) -> list[ExpectationResult]:
     """The table-level expectations on the tables as they will be published (the merged
     tables, in the run's open DuckLake transaction): uniqueness a table at a time, on the
     relation `_keys_to_check` names; whole-table aggregates on the whole tables. Any failure
@@ -475,7 +474,7 @@ def _keys_to_check(con, table: str, keys: list[list[str]], folder: Path) -> str:
     return rel.touched(table)
 
 
-def _validation_rows(run_id: str, outcomes: list[Checked]) -> pa.Table:
+def _validation_rows(run_id: str, outcomes: list[ExpectationResult]) -> pa.Table:
     from etl.core.schemas import arrow_schemas
 
     rows = [{

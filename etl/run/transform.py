@@ -213,7 +213,7 @@ def open_stage(con, folder: Path) -> None:
         con.execute(f"create or replace temp view {rel.raw(table)} as {view}")
 
 
-def set_aside_copies(con) -> int:
+def exclude_copies(con) -> int:
     """Leave out the rows of every input file that is a copy of one read earlier in the run
     (sql/stage/copies.sql); returns how many. Found in DuckDB: the run's process keeps no set
     of the ids of the documents it read."""
@@ -222,7 +222,7 @@ def set_aside_copies(con) -> int:
     return copies
 
 
-def set_aside(con, file_indexes: list[int], rejected: list[Rejected], run_id: str) -> None:
+def exclude_documents(con, file_indexes: list[int], rejected: list[Rejected], run_id: str) -> None:
     """Leave out the rows of these input files; add rows for these rejected documents."""
     if file_indexes:
         con.execute(f"insert into {rel.EXCLUDED_FILES} select unnest(?)", [file_indexes])

@@ -38,7 +38,7 @@ ACROSS_ROWS = frozenset({"expect_column_value_z_scores_to_be_less_than"})
 
 
 @dataclass(frozen=True)
-class Outcome:
+class ExpectationResult:
     """One expectation evaluated on one relation."""
 
     table: str
@@ -128,7 +128,7 @@ def load_suite(path: Path, part: Scope | None = None):
 
 
 def validate(con, expectations_dir: Path, tables: dict[str, str] | None = None,
-             part: Scope | None = None, only: str | None = None) -> list[Outcome]:
+             part: Scope | None = None, only: str | None = None) -> list[ExpectationResult]:
     """Evaluate every suite in `expectations_dir` (<table>.json), or that of table `only`, or
     its `part` ("rows", "keys", "table"), on a relation of the DuckDB connection `con`:
     tables[<table>] when given, else staged_<table>. GX never closes `con`, nor begins,
@@ -143,7 +143,7 @@ def validate(con, expectations_dir: Path, tables: dict[str, str] | None = None,
     datasource = add_datasource(context, con)
     failpoint("validate")
     try:
-        outcomes: list[Outcome] = []
+        outcomes: list[ExpectationResult] = []
         for suite in suites:
             if suite.expectations:
                 outcomes += _validate_suite(con, datasource, suite, (tables or {}).get(suite.name))
@@ -159,7 +159,7 @@ def _columns(con, relation: str) -> list[str]:
         raise ValueError(f"cannot validate {relation}: {e}") from e
 
 
-def _validate_suite(con, datasource, suite, relation: str | None) -> list[Outcome]:
+def _validate_suite(con, datasource, suite, relation: str | None) -> list[ExpectationResult]:
     """One suite on its relation: every expectation once, then again with its failing values
     and their documents for those that failed (and those allowed to fail some rows: `mostly`)."""
     relation = relation or rel.staged(suite.name)
@@ -173,7 +173,7 @@ def _validate_suite(con, datasource, suite, relation: str | None) -> list[Outcom
     finally:
         datasource.delete_asset(relation)
     results = [detailed.get(r.expectation_config.id, r) for r in first]
-    return sorted((_outcome(suite.name, r, traceable) for r in results), key=lambda o: o.position)
+    return sorted((_result(suite.name, r, traceable) for r in results), key=lambda o: o.position)
 
 
 def _details(batch, name: str, configs: list, traceable: bool) -> dict[str, Any]:
@@ -185,13 +185,13 @@ def _details(batch, name: str, configs: list, traceable: bool) -> dict[str, Any]
     return {r.expectation_config.id: r for r in batch.validate(details, result_format=result_format).results}
 
 
-def _outcome(table: str, r, traceable: bool) -> Outcome:
+def _result(table: str, r, traceable: bool) -> ExpectationResult:
     config, res = r.expectation_config, r.result or {}
     kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
     examples = list(res.get("partial_unexpected_list") or [])[:5]
     if not examples and not r.success and "observed_value" in res:
         examples = [res["observed_value"]]  # an aggregate: the value it found
-    return Outcome(
+    return ExpectationResult(
         position=int(config.id.rpartition("#")[2]),
         table=table,
         expectation=config.type,

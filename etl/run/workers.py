@@ -171,7 +171,7 @@ class Tasks(Sequence[Task]):
 
 
 def tasks(files: pa.Table, jobs: int = 1) -> Tasks:
-    """The files to read (file_index, path, size_bytes, in input order: inputs.select) grouped
+    """The files to read (file_index, path, size_bytes, in input order: inputs.choose_inputs) grouped
     into tasks of consecutive files, about TASK_BYTES each. With more than one job, the tasks
     shrink toward the end (at most 1/(TAIL_SHARE * jobs) of the bytes still to hand out, at
     least MIN_TASK_BYTES): the largest go first, and the workers finish together instead of

@@ -56,7 +56,7 @@ def upgrade(con, root: Path) -> Upgraded | None:
         failpoint("upgrade-commit")
     elif not is_legacy(root) and published_snapshot(root) == lake.current(con).snapshot_id:
         return None  # a finished upgrade: nothing left to do
-    moved = set_aside(root)
+    moved = move_legacy_aside(root)
     failpoint("upgrade-publish")
     failed = publish_or_record(con, root)
     run = lake.latest(con)
@@ -82,7 +82,7 @@ def convert(con, root: Path) -> None:
     con.commit()
 
 
-def set_aside(root: Path) -> Path:
+def move_legacy_aside(root: Path) -> Path:
     """Move the legacy links, then the snapshot folders, under .legacy/ (links keep their
     targets). The folders last: until they are moved the warehouse is still an earlier
     release's, so that a kill in between leaves an upgrade to finish, not a mix."""
