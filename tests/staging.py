@@ -10,7 +10,7 @@ import pyarrow as pa
 from etl.core.reference import Reference
 from etl.core.schemas import DATA_TABLES, connect_memory
 from etl.extract import Rejected
-from etl.run.transform import Parsed, document_rows, empty_rows, open_stage, set_aside, stage, write_raw
+from etl.run.transform import Parsed, document_rows, empty_rows, exclude_documents, open_stage, stage, write_raw
 
 
 def build_tables(
@@ -23,7 +23,7 @@ def build_tables(
     with tempfile.TemporaryDirectory() as folder, connect_memory() as con:
         write_raw(rows, Path(folder), "0")
         open_stage(con, Path(folder))
-        set_aside(con, [], rejected, run_id)
+        exclude_documents(con, [], rejected, run_id)
         stage(con, Path(folder) / "staged")
         return {t: con.table(f"staged_{t}").to_arrow_table() for t in DATA_TABLES}
 
