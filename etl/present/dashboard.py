@@ -23,6 +23,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from etl.core.schemas import sql
 from etl.core.summary import RunSummary
 from etl.present.htmlpage import Badge, Examples, Table, fmt, render, trusted
 
@@ -117,45 +118,26 @@ def latest_log_id(logs: Path) -> str | None:
 def collect_run(con, logs: Path, run_id: str) -> RunRecord:
     """A run from its log and, if published, from runs / validation_results / documents."""
     summary = read_log(logs, run_id)
-    in_db = con.execute("select count(*) from runs where run_id = ?", [run_id]).fetchone()[0] if con else 0
-    if summary is None and not in_db:
+    row = _run(con, sql("dashboard/run_row"), [run_id]).records if con else []
+    if summary is None and not row:
         raise NoRun(run_id)
     if summary is None:  # the log is gone: the essentials from the runs row
-        summary = RunSummary.from_runs_row(_run(con, "select * from runs where run_id = ?", [run_id]).records[0])
-    record = RunRecord(run_id, summary, published=bool(in_db))
-    if in_db:
-        record.results = _run(con, """
-            select table_name, expectation, column_name, success, unexpected_count, examples, rejected_documents
-            from validation_results where run_id = ?
-            order by success, table_name, column_name nulls first, expectation
-            """, [run_id]).records
-        record.rejected = _run(con, """
-            select path, size_bytes, error from documents
-            where run_id = ? and status = 'rejected' order by path
-            """, [run_id]).records
+        summary = RunSummary.from_runs_row(row[0])
+    record = RunRecord(run_id, summary, published=bool(row))
+    if row:
+        record.results = _run(con, sql("dashboard/run_results"), [run_id]).records
+        record.rejected = _run(con, sql("dashboard/run_rejected"), [run_id]).records
     return record
 
 
 def collect_dashboard(con, logs: Path, warehouse: str) -> DashboardData:
     """Everything the dashboard shows, from a read-only connection and the logs folder."""
-    (posts, sources, authors, categories, first, last, comments), = con.execute("""
-        select count(*), count(distinct source) filter (where source <> '(no source)'),
-               count(distinct author) filter (where author <> '(no author)'),
-               (select count(*) from tags where kind = 'category'),
-               min(posted_date), max(posted_date), coalesce(sum(comment_count), 0)
-        from bi_posts
-    """).fetchall()
-    (documents, rejected), = con.execute(
-        "select count(*) filter (where status = 'loaded'), count(*) filter (where status = 'rejected') from documents"
-    ).fetchall()
+    (totals,) = _run(con, sql("dashboard/totals")).records
+    published_id = totals.pop("published_run")
+    first, last = totals["first"], totals["last"]
     grain = choose_grain(first, last)
     over_time = _report(con, "posts_per_period", grain=grain, split="source")
-    repost_lag = _run(con, """
-        select source, repost_lag_days as lag_days, count(*) as posts
-        from bi_posts where repost_lag_days is not null
-        group by all order by source, lag_days
-    """)
-    published_id = con.execute("select max(run_id) from runs").fetchone()[0]
+    repost_lag = _run(con, sql("dashboard/repost_lag"))
     latest_id = latest_log_id(logs)
     published_run = collect_run(con, logs, published_id) if published_id else None
     latest_run = published_run
@@ -164,9 +146,7 @@ def collect_dashboard(con, logs: Path, warehouse: str) -> DashboardData:
     return DashboardData(
         warehouse=warehouse,
         generated_at=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        totals={"posts": posts, "sources": sources, "authors": authors, "categories": categories,
-                "documents": documents, "rejected": rejected, "comments": comments,
-                "first": first, "last": last},
+        totals=totals,
         posts_over_time=over_time,
         grain=grain,
         top_sources=_report(con, "posts_per_source", limit="15"),

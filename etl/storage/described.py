@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from etl.core.schemas import table_names
+from etl.core.schemas import sql, table_names
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class Relation:
 def ddl_catalog():
     """An empty in-memory database built from the DDL in sql/ (what every run executes), with
     the BI file's own view etl_snapshot."""
-    from etl.core.schemas import connect_memory, snapshot_view, sql
+    from etl.core.schemas import connect_memory, snapshot_view
     from etl.storage.lake import create_views
 
     con = connect_memory()
@@ -48,14 +48,7 @@ def ddl_catalog():
 
 def _keys(con) -> dict[tuple[str, str], list[str]]:
     keys: dict[tuple[str, str], list[str]] = {}
-    rows = con.execute(
-        """
-        select table_name, constraint_type, constraint_column_names, referenced_table, referenced_column_names
-        from duckdb_constraints()
-        where schema_name = 'main' and constraint_type in ('PRIMARY KEY', 'FOREIGN KEY', 'UNIQUE')
-        order by table_name, constraint_index
-        """
-    ).fetchall()
+    rows = con.execute(sql("catalog/keys")).fetchall()
     for table, kind, columns, ref_table, ref_columns in rows:
         for i, column in enumerate(columns):
             if kind == "PRIMARY KEY":
@@ -79,22 +72,9 @@ def _view_key(comment: str) -> str:
 
 def collect(con) -> list[Relation]:
     """Every base table and view of the main schema, with its columns and comments."""
-    relations = con.execute(
-        """
-        select table_name, 'table', comment from duckdb_tables() where schema_name = 'main' and not temporary
-        union all
-        select view_name, 'view', comment from duckdb_views()
-        where schema_name = 'main' and not internal and not temporary
-        """
-    ).fetchall()
+    relations = con.execute(sql("catalog/relations")).fetchall()
     columns: dict[str, list[tuple]] = {}
-    for row in con.execute(
-        """
-        select table_name, column_name, data_type, is_nullable, comment
-        from duckdb_columns() where schema_name = 'main'
-        order by table_name, column_index
-        """
-    ).fetchall():
+    for row in con.execute(sql("catalog/columns")).fetchall():
         columns.setdefault(row[0], []).append(row[1:])
     keys = _keys(con)
 
