@@ -18,7 +18,7 @@ run: $(STAMP)
 # each worker holds a pre-imported etl of about 300 MB: tests/zygote.py).
 test: $(STAMP)
 	$(BIN)/ruff check etl tests bench
-	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile
+	$(BIN)/pytest -n auto --maxprocesses 4 --dist loadfile --durations=15
 
 # The quick subset (pytest -m quick): parser, reader, transform, reports over the sample warehouse; under a minute.
 test-quick: $(STAMP)
