@@ -13,6 +13,7 @@ and each ends with the rows a new warehouse gets from the NFC dump."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import unicodedata
@@ -155,6 +156,18 @@ def test_etl_upgrade_re_keys_pending_posts_whose_dumps_are_back(worlds):
     assert "ids of the NFC form of their text: re-keyed 3 posts\n" in back.stdout
     assert len(lake_rows(root / "back", "upgrades")) == 1
     assert keyed(root / "back")["posts"] == keyed(root / "new")["posts"]
+
+
+@pytest.mark.parametrize("world", ["gone", "back"])
+def test_the_search_index_follows_posts_re_keyed_later(worlds, world):
+    """The index was built with the pending posts' old ids (by the upgrade's run); the run or
+    `etl upgrade` that re-keys them re-keys their index rows: the post is found by its title."""
+    wh = worlds["root"] / world
+    assert rows(wh, "select count(*) from search_docs where post_id not in (select post_id from posts)") == [(0,)]
+    found = etl("search", "Kerfuffle Wär", "-w", wh, "--format", "json", cwd=worlds["root"])
+    assert found.returncode == 0, found.stderr
+    (new_id,) = rows(worlds["root"] / "new", "select post_id from posts where title = ?", [TITLE])[0]
+    assert json.loads(found.stdout)[0]["post_id"] == new_id
 
 
 def test_the_earlier_releases_duplicates_become_one_row(worlds):

@@ -46,7 +46,7 @@ REFERENCES = {
     "sources": ("source_id", [("posts", "source_id", "post_id")]),
     "tags": ("tag_id", [("post_tags", "tag_id", "post_id")]),
     "posts": ("post_id", [("post_tags", "post_id", "tag_id"), ("comments", "post_id", "document_id"),
-                          ("comment_entries", "post_id", "position")]),
+                          ("comment_entries", "post_id", "position"), ("search_docs", "post_id", "doc")]),
 }
 NEW_ID: dict[str, Callable[[str, str, Reference], str]] = {  # the id of a name (NFC) and kind
     "authors": lambda name, kind, ref: author_id(name),
