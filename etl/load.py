@@ -6,6 +6,7 @@ etl/storage/warehouse.py's `Warehouse`.
 
 from __future__ import annotations
 
+from etl.duck import sql_value
 from etl.schemas import sql
 
 
@@ -15,3 +16,8 @@ def merge(con) -> tuple[int, int]:
     con.execute(sql("load/merge"))
     (new, updated), = con.execute(sql("load/post_counts")).fetchall()
     return new, updated
+
+
+def insert_run(con, row: dict[str, object]) -> None:
+    """Insert a `runs` row (by column), its values written into the statement (etl.duck.sql_value)."""
+    con.execute(sql("load/insert_run").format(**{column: sql_value(v) for column, v in row.items()}))

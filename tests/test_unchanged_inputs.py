@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import tempfile
 import time
 from pathlib import Path
 
@@ -71,7 +72,8 @@ def _select(files: list[Path], read_before: list[Identity], known: dict[str, str
                                                           raw_schemas()[RAW_INPUTS]))
         con.register("documents", pa.Table.from_pylist([{"document_id": d, "status": s} for d, s in known.items()],
                                                         arrow_schemas()["documents"]))
-        chosen = select(con, [str(f) for f in files], retry)
+        with tempfile.TemporaryDirectory() as folder:
+            chosen = select(con, [str(f) for f in files], retry, Path(folder))
     return [tuple(r.values()) for r in chosen.to_read.to_pylist()], chosen.unchanged
 
 

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from etl import __version__, duck
-from etl.schemas import INTERNAL_TABLES, TABLES, sql
+from etl.load import insert_run
+from etl.schemas import INTERNAL_TABLES, TABLES
 from etl.storage import lake
 from etl.storage.catalog import Catalog, resolve
 from etl.storage.publish import snapshot_views, table_files
@@ -106,7 +107,7 @@ def rollback(con, root: Path, target_run: str, rollback_id: str, catalog: Catalo
         rows = lake.table_rows(con)
         rows["runs"] += 1
         finished = datetime.now(UTC).replace(tzinfo=None)
-        con.execute(sql("load/insert_run"), {
+        insert_run(con, {
             "run_id": rollback_id, "started_at": started, "finished_at": finished, "status": "rollback",
             "exit_code": 0, "full_refresh": False, "documents_new": 0, "documents_skipped": 0,
             "documents_rejected": 0, "posts_new": 0, "posts_updated": 0,

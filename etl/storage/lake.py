@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from etl.duck import connect
+from etl.duck import connect, sql_value
 from etl.schemas import INTERNAL_TABLES, TABLES, literal, sql
 from etl.settings import sql_dir
 from etl.storage.catalog import CATALOG_NAME, DATA_NAME, Catalog, resolve
@@ -111,7 +111,7 @@ def configure(con, alias: str = ALIAS) -> None:
     have = dict(con.execute(f"select option_name, value from {alias}.options() where scope = 'GLOBAL'").fetchall())
     for name, value in OPTIONS.items():
         if have.get(name) != value:
-            con.execute(f"call {alias}.set_option(?, ?)", [name, value])
+            con.execute(f"call {alias}.set_option({sql_value(name)}, {sql_value(value)})")
 
 
 def exists(root: Path) -> bool:
@@ -135,8 +135,7 @@ def table_columns(con, database: str, not_null: bool = False) -> dict[str, dict[
     for table, column, kind, nullable in con.execute(
             "select c.table_name, c.column_name, c.data_type, c.is_nullable from duckdb_columns() as c "
             "semi join (select table_oid from duckdb_tables() where not temporary) as t on c.table_oid = t.table_oid "
-            "where c.database_name = ? order by c.table_name, c.column_index",
-            [database]).fetchall():
+            f"where c.database_name = {sql_value(database)} order by c.table_name, c.column_index").fetchall():
         out.setdefault(table, {})[column] = kind if nullable or not not_null else f"{kind} NOT NULL"
     return out
 
@@ -210,7 +209,7 @@ def current(con, alias: str = ALIAS) -> Snapshot:
 
 def tag(con, run_id: str, alias: str = ALIAS) -> None:
     """Name the open transaction's snapshot after the run that commits it."""
-    con.execute(f"call {alias}.set_commit_message('etl', ?)", [run_id])
+    con.execute(f"call {alias}.set_commit_message('etl', {sql_value(run_id)})")
 
 
 def select_list(columns: dict[str, str], present) -> str:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from etl.duck import connect
+from etl.duck import connect, sql_value
 from etl.schemas import TABLES, literal, snapshot_view
 from etl.storage.lake import ALIAS, Snapshot, create_views, ddl_types, select_list
 
@@ -42,8 +42,8 @@ class TableFiles:
 def table_files(con, table: str, alias: str = ALIAS) -> TableFiles:
     out = TableFiles()
     for data, delete in con.execute(
-            f"select data_file, delete_file from ducklake_list_files('{alias}', ?) order by data_file",
-            [table]).fetchall():
+            f"select data_file, delete_file from ducklake_list_files('{alias}', {sql_value(table)}) "
+            "order by data_file").fetchall():
         out.files.append(data)
         if delete:
             out.deletes[data] = delete
