@@ -121,7 +121,10 @@ def exists(root: Path) -> bool:
 @cache
 def ddl_types(not_null: bool = False) -> dict[str, dict[str, str]]:
     """Every table's columns and their types as the DDL in sql/tables/ defines them, in order
-    (with `not_null`, "VARCHAR NOT NULL" for a NOT NULL column)."""
+    (with `not_null`, "VARCHAR NOT NULL" for a NOT NULL column). The DDL is executed once."""
+    if not not_null:
+        return {t: {c: kind.removesuffix(" NOT NULL") for c, kind in columns.items()}
+                for t, columns in ddl_types(not_null=True).items()}
     with connect() as con:
         for table in (*TABLES, *INTERNAL_TABLES):
             con.execute(sql(f"tables/{table}"))

@@ -107,9 +107,11 @@ def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str
     with connect() as bi:
         bi.execute(f"attach '{literal(tmp)}' as bi (storage_version '{STORAGE_VERSION}')")
         bi.execute("use bi")
+        bi.begin()  # one commit, not one per view and comment (each would write the file's WAL)
         snapshot_views(bi, files, snapshot)
         for statement in _comments():
             bi.execute(statement)
+        bi.commit()
         bi.execute("use memory")
         bi.execute("detach bi")
     _replace(tmp, root / PUBLISHED_NAME)
