@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import os
+import subprocess
+import sys
+import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -72,7 +76,8 @@ def _select(files: list[Path], read_before: list[Identity], known: dict[str, str
                                                           raw_schemas()[RAW_INPUTS]))
         con.register("documents", pa.Table.from_pylist([{"document_id": d, "status": s} for d, s in known.items()],
                                                         arrow_schemas()["documents"]))
-        chosen = choose_inputs(con, [str(f) for f in files], retry)
+        with tempfile.TemporaryDirectory() as folder:
+            chosen = choose_inputs(con, [str(f) for f in files], retry, Path(folder))
     return [tuple(r.values()) for r in chosen.to_read.to_pylist()], chosen.unchanged
 
 
@@ -113,3 +118,41 @@ def test_a_file_written_just_now_is_not_remembered(tmp_path):
     os.utime(fresh, ns=(soon, soon))
     _run(tmp_path / "wh", fresh)
     assert _inputs(tmp_path / "wh") == {}
+
+
+NOOP_PROCESS = """
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from etl.run import pipeline
+from etl.core.settings import DEFAULT_MAX_BYTES
+done = pipeline.run([Path(sys.argv[1])], Path(sys.argv[2]), max_bytes=DEFAULT_MAX_BYTES, log=lambda *a, **k: None)
+print(done.status, done.summary.documents.skipped, "pandas" in sys.modules, "great_expectations" in sys.modules)
+"""
+
+
+def test_a_run_with_nothing_new_stages_nothing_and_imports_no_pandas(tmp_path):
+    """Every file unchanged since a run read it: no worker, no staging, and neither pandas (which
+    DuckDB's and pyarrow's conversions of Python values import) nor GX; its `runs` row is written."""
+    dumps = nightly_dumps(tmp_path / "dumps")
+    for p in dumps:
+        os.utime(p, ns=(OLD, OLD))
+    wh = tmp_path / "wh"
+    _run(wh, tmp_path / "dumps")
+    noop = subprocess.run([sys.executable, "-c", NOOP_PROCESS, str(tmp_path / "dumps"), str(wh)],
+                          capture_output=True, text=True, check=True)
+    assert noop.stdout.split() == ["noop", "3", "False", "False"]
+    assert rows(wh, "select status, documents_skipped from runs order by started_at") == [
+        ("succeeded", 0), ("noop", 3)]
+
+
+@pytest.mark.quick
+def test_values_written_into_statements():
+    """etl.core.duck.sql_value: each value reads back as itself."""
+    values = [None, True, False, 0, -(2**63), 2**63 - 1, "it's a 'quote'", "back\\slash\nnew line é",
+              Path("/a/b's"), datetime(2026, 12, 6, 2, 3, 4, 5), datetime(1, 1, 1, tzinfo=UTC), [3, 1, 2], ["x"]]
+    with duck.connect() as con:
+        con.execute("set timezone = 'UTC'")
+        back = [con.execute(f"select {duck.sql_value(v)}").fetchone()[0] for v in values]
+    assert back[:8] == values[:8]
+    assert back[8:] == ["/a/b's", datetime(2026, 12, 6, 2, 3, 4, 5), datetime(1, 1, 1, tzinfo=UTC), [3, 1, 2], ["x"]]

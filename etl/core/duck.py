@@ -4,6 +4,7 @@ loaded behind the caller's back) and, for a writer, within a memory limit."""
 from __future__ import annotations
 
 import os
+from datetime import datetime
 from pathlib import Path
 
 DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
@@ -33,3 +34,26 @@ def connect(path: Path | str = ":memory:", read_only: bool = False, spill_to: Pa
     if spill_to:
         config |= WRITER_CONFIG | {"memory_limit": WRITER_MEMORY, "temp_directory": str(spill_to)}
     return duckdb.connect(str(path), read_only=read_only, config=config)
+
+
+def sql_value(v: object) -> str:
+    """`v` (None, bool, int, str or Path, datetime, or a list of these) as a DuckDB SQL literal.
+
+    The statements a run with nothing new executes carry their values this way, not as bound
+    parameters: DuckDB's Python client imports pandas the first time it converts a bound value
+    (it checks each value against pandas.NA), 0.3 CPU s and 1.5-3 s of wall time on a busy
+    machine (bench/README.md), and such a run has no other use for pandas. Strings are quoted
+    the SQL way (' doubled; DuckDB reads no backslash escapes)."""
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, datetime):
+        return f"'{v.isoformat()}'::{'timestamptz' if v.tzinfo else 'timestamp'}"
+    if isinstance(v, list | tuple):
+        return f"[{', '.join(sql_value(x) for x in v)}]"
+    if isinstance(v, str | Path):
+        return "'" + str(v).replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for {type(v).__name__}")

@@ -36,7 +36,6 @@ def touched(table: str) -> str:
     return f"touched_{table}"
 
 
-DISCOVERED_FILES = "discovered_files"
 EXCLUDED_FILES = "excluded_files"
 REJECTED_DOCUMENTS = "rejected_documents"
 CHOSEN_POSTS = "chosen_posts"
@@ -60,8 +59,6 @@ class Relation:
 
 def _registry() -> tuple[Relation, ...]:
     return (
-        Relation(DISCOVERED_FILES, "discover", "etl/run/inputs.py select", "etl/run/inputs.py Identity", ("discover",),
-                 "the input files found, as they are now (path, size, mtime, inode)"),
         *(Relation(raw(t), "extract", "etl/run/transform.py write_raw; open_stage", "sql/stage/raw_tables.sql",
                    _RAW_READERS[t], f"the workers' {t} rows: one Parquet file per task, every copy of every post")
           for t in RAW),

@@ -3,6 +3,7 @@ earlier run read (Identity), and which of them need reading again (select)."""
 
 from __future__ import annotations
 
+import array
 import bisect
 import itertools
 import os
@@ -13,7 +14,7 @@ from typing import NamedTuple
 
 import pyarrow as pa
 
-from etl.core import relations as rel
+from etl.core.duck import sql_value
 from etl.core.paths import os_path, path_text
 from etl.core.schemas import sql
 from etl.extract import Rejected
@@ -156,12 +157,31 @@ def file_stats(files: Iterable[str], batch: int = 65_536) -> pa.Table:
     batches, files, start = [], iter(files), 0
     while paths := list(itertools.islice(files, batch)):
         stats = [_stat(path) for path in paths]
-        batches.append(pa.record_batch([
-            range(start, start + len(paths)), paths, [st.st_size if st else None for st in stats],
-            [st.st_mtime_ns if st else None for st in stats], [st.st_ino if st else None for st in stats],
-        ], schema=FILE_STATS))
+        if all(stats):
+            columns = [_int64(range(start, start + len(paths))), _strings(paths),
+                       *(_int64([getattr(st, name) for st in stats]) for name in ("st_size", "st_mtime_ns", "st_ino"))]
+        else:  # a file that cannot be read: its nulls the usual way
+            columns = [pa.array(c, f.type) for c, f in zip((
+                range(start, start + len(paths)), paths, [st.st_size if st else None for st in stats],
+                [st.st_mtime_ns if st else None for st in stats], [st.st_ino if st else None for st in stats],
+            ), FILE_STATS, strict=True)]
+        batches.append(pa.RecordBatch.from_arrays(columns, schema=FILE_STATS))
         start += len(paths)
     return pa.Table.from_batches(batches, schema=FILE_STATS)
+
+
+# Arrays made from their buffers: converting Python lists (pa.array) makes pyarrow import
+# pandas, 0.3 CPU s that a run with nothing new spends on nothing else (etl.core.duck.sql_value).
+def _int64(values: Iterable[int]) -> pa.Array:
+    data = array.array("q", values)
+    return pa.Array.from_buffers(pa.int64(), len(data), [None, pa.py_buffer(data)])
+
+
+def _strings(values: list[str]) -> pa.Array:
+    encoded = [v.encode() for v in values]
+    offsets = array.array("i", [0, *itertools.accumulate(map(len, encoded))])
+    return pa.Array.from_buffers(pa.string(), len(encoded), [None, pa.py_buffer(offsets),
+                                                             pa.py_buffer(b"".join(encoded))])
 
 
 def _stat(path: str) -> os.stat_result | None:
@@ -171,20 +191,28 @@ def _stat(path: str) -> os.stat_result | None:
         return None
 
 
-def choose_inputs(con, files: Iterable[str], retry_rejected: bool, everything: bool = False) -> Selection:
+def choose_inputs(con, files: Iterable[str], retry_rejected: bool, folder: Path, everything: bool = False
+                  ) -> Selection:
     """Which files to read (all of them if `everything`): not those an earlier run read
     (the warehouse's input_files, in `con`), with the same size, time and inode, whose
     document needs no reading (loaded, or rejected and not retried). The files are compared
-    in DuckDB, not in a dictionary of every file read before (sql/run/select_inputs.sql)."""
+    in DuckDB, not in a dictionary of every file read before (sql/run/select_inputs.sql).
+    `folder`: a scratch folder of the run's."""
+    import pyarrow.parquet as pq
+
     stats = file_stats(files)
     if everything:
         to_read = stats.select(["file_index", "path", "size_bytes"])
     else:
-        con.register(rel.DISCOVERED_FILES, stats)
+        # Handed to DuckDB as a Parquet file: registering an Arrow table imports pandas too.
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "discovered_files.parquet"
+        pq.write_table(stats, path, compression="none")
         try:
-            to_read = con.execute(sql("run/select_inputs"), [retry_rejected]).to_arrow_table()
+            to_read = con.execute(sql("run/select_inputs").format(
+                discovered_files=sql_value(path.as_posix()), retry_rejected=sql_value(retry_rejected))).to_arrow_table()
         finally:
-            con.unregister(rel.DISCOVERED_FILES)
+            path.unlink(missing_ok=True)
     return Selection(to_read, stats.num_rows - to_read.num_rows)
 
 

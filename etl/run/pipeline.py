@@ -226,6 +226,7 @@ class _Run:
         self.started = _now()
         self.tmp = wh.tmp / run_id
         self.known = Known()  # the documents in the warehouse the run does not read again
+        self.staged = True  # False: the run read no file and rejected none, and stages nothing
 
     def __enter__(self) -> _Run:
         for stale in self.wh.clean_stale():
@@ -255,11 +256,16 @@ class _Run:
         """Find the input files, leave out those read before, and extract the others: the
         workers write their raw rows under the run's folder. GX starts importing at the first
         new document, in the background."""
-        if not self.opts.full_refresh:
-            self.known = Known.read(self.con, self.opts.retry_rejected)
         problems, unchanged, all_tasks = self._plan(paths)
+        self.staged = bool(all_tasks or problems or self.opts.full_refresh)
+        if self.staged and not self.opts.full_refresh:
+            self.known = Known.read(self.con, self.opts.retry_rejected)
         batch = Batch(problems, unchanged)
         self.timer("discover")
+        if not all_tasks:  # every file given was read before, unchanged: no worker starts
+            batch.settle(self.known)
+            self.timer("extract")
+            return batch
         context = WorkerContext(self.known, self.opts.max_bytes, self.ref, self.run_id, self.tmp / "raw")
         seen: set[str] = set()
         outcomes = extract(all_tasks, context, self.opts.jobs or default_jobs(), self.opts.scheduler, self.log)
@@ -278,11 +284,19 @@ class _Run:
         the others into tasks. The files given are never in one Python list."""
         problems: list[Rejected] = []
         files = find_inputs(paths, self.wh.root, problems)
-        chosen = choose_inputs(self.con, files, self.opts.retry_rejected, everything=self.opts.full_refresh)
+        chosen = choose_inputs(self.con, files, self.opts.retry_rejected, self.tmp,
+                               everything=self.opts.full_refresh)
         return problems, chosen.unchanged, tasks(chosen.to_read, self.opts.jobs or default_jobs())
 
     def stage(self, batch: Batch) -> RunTally:
-        """The staged tables of the run's new rows (etl/run/transform.py)."""
+        """The staged tables of the run's new rows (etl/run/transform.py). A run that read no file
+        and rejected none (every file unchanged since a run read it) stages nothing: it has
+        no rows to validate, merge, index or remember, only its `runs` row to write."""
+        if not self.staged:
+            outcome = RunTally(self.run_id, self.started, self.opts.full_refresh, batch)
+            self.log("extracted", documents=0, rejected=0, skipped=batch.skipped, posts=0)
+            self.timer("stage")
+            return outcome
         open_stage(self.con, self.tmp / "raw")
         batch.skipped += exclude_copies(self.con)
         exclude_documents(self.con, [], batch.rejected, self.run_id)
@@ -355,27 +369,39 @@ class _Run:
         done = rekey.upgrade(self.con, self.run_id, self.ref, self.opts.max_bytes)
         if done:
             self.log("upgraded keys", **done.fields())
-        if rekeyed := rekey.pending(self.con):
+        if self.staged and (rekeyed := rekey.pending(self.con)):
             self.log("re-keyed pending posts", posts=rekeyed)
 
     def _write(self, outcome: RunTally) -> RunSummary:
         con = self.con
+        if self.staged:
+            self._merge(outcome)
+        elif not search_index.built(con):  # a warehouse from before search: its first build
+            self._index()
+        rows = self.wh.table_rows(con)
+        rows["runs"] += 1
+        outcome.finished = _now()
+        made_by = provenance(self.opts.config_file, self.opts.lists_dir, self.opts.expectations_dir)
+        record = outcome.record(self.wh, rows, made_by)
+        self.wh.record_run(con, record)
+        return record
+
+    def _merge(self, outcome: RunTally) -> None:
+        """The staged rows merged into the tables, indexed, checked as the tables will be
+        published; the validation results and the input files read, recorded."""
+        con = self.con
         outcome.posts_new, outcome.posts_updated = merge(con)
-        if indexed := search_index.update(con, self.tmp / "search"):
-            self.log("search index", **indexed.fields())
+        self._index()
         if outcome.checked:  # the row-level expectations ran: there were new documents
             outcome.checked = outcome.checked + _validated_tables(con, self.opts.expectations_dir, self.tmp / "staged")
         con.register(rel.STAGED_VALIDATION_RESULTS, _validation_rows(self.run_id, outcome.checked))
         con.execute(sql("load/insert_validation_results"))
         con.unregister(rel.STAGED_VALIDATION_RESULTS)
         con.execute(sql("load/input_files"))
-        rows = self.wh.table_rows(con)
-        rows["runs"] += 1
-        outcome.finished = _now()
-        made_by = provenance(self.opts.config_file, self.opts.lists_dir, self.opts.expectations_dir)
-        record = outcome.record(self.wh, rows, made_by)
-        con.execute(sql("load/insert_run"), record.runs_row())
-        return record
+
+    def _index(self) -> None:
+        if indexed := search_index.update(self.con, self.tmp / "search"):
+            self.log("search index", **indexed.fields())
 
     def publish(self) -> str | None:
         """Compaction and expiry, then the BI file and the manifest of the new snapshot. The

@@ -30,6 +30,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from etl.core.duck import sql_value
 from etl.core.paths import os_path
 from etl.core.reference import Reference, name_key
 from etl.core.schemas import sql
@@ -82,7 +83,8 @@ class Rekeyed:
 
 
 def upgraded(con) -> bool:
-    (done,), = con.execute("select count(*) from upgrades where upgrade = ? and post_id is null", [NAME]).fetchall()
+    (done,), = con.execute(f"select count(*) from upgrades where upgrade = {sql_value(NAME)} and post_id is null")\
+        .fetchall()
     return done > 0
 
 

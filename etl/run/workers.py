@@ -176,7 +176,7 @@ def tasks(files: pa.Table, jobs: int = 1) -> Tasks:
     shrink toward the end (at most 1/(TAIL_SHARE * jobs) of the bytes still to hand out, at
     least MIN_TASK_BYTES): the largest go first, and the workers finish together instead of
     one working alone through the last large task."""
-    sizes = files["size_bytes"].fill_null(0).to_pylist()
+    sizes = [size or 0 for size in files["size_bytes"].to_pylist()]
     task_bytes = int(os.environ.get("ETL_TASK_BYTES", TASK_BYTES))
     remaining = sum(sizes)
     starts: list[int] = []

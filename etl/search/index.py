@@ -47,6 +47,11 @@ class Stats:
     next_doc: int
 
 
+def built(con) -> bool:
+    """Whether the lake in use in `con` has an index (a row in search_stats)."""
+    return bool(con.execute(sql("search/stats")).fetchall())
+
+
 def update(con, folder: Path) -> Indexed | None:
     """Index what the run merged (in `con`'s open transaction, the lake in use; the merge's
     temp tables present), or every post if the index is empty. `folder`: a scratch folder

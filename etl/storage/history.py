@@ -17,7 +17,7 @@ from pathlib import Path
 
 from etl import __version__
 from etl.core import duck
-from etl.core.schemas import INTERNAL_TABLES, sql, table_names
+from etl.core.schemas import INTERNAL_TABLES, table_names
 from etl.core.summary import Provenance, RunSummary, Validation
 from etl.storage import lake
 from etl.storage.catalog import Catalog, resolve
@@ -112,7 +112,7 @@ def rollback(con, root: Path, target_run: str, rollback_id: str, catalog: Catalo
                             Validation(f"rolled back to {target_run}", 0),
                             finished_at=datetime.now(UTC).replace(tzinfo=None).isoformat(), table_rows=rows,
                             made_by=Provenance(__version__))
-        con.execute(sql("load/insert_run"), record.runs_row())
+        lake.insert_run(con, record)
         lake.tag(con, rollback_id)
         con.commit()
     finally:

@@ -19,9 +19,10 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from etl.core.duck import connect
+from etl.core.duck import connect, sql_value
 from etl.core.schemas import INTERNAL_TABLES, literal, sql, table_names
 from etl.core.settings import sql_dir
+from etl.core.summary import RunSummary
 from etl.storage.catalog import CATALOG_NAME, DATA_NAME, Catalog, resolve
 
 __all__ = ["CATALOG_NAME", "DATA_NAME"]
@@ -111,7 +112,7 @@ def configure(con, alias: str = ALIAS) -> None:
     have = dict(con.execute(f"select option_name, value from {alias}.options() where scope = 'GLOBAL'").fetchall())
     for name, value in OPTIONS.items():
         if have.get(name) != value:
-            con.execute(f"call {alias}.set_option(?, ?)", [name, value])
+            con.execute(f"call {alias}.set_option({sql_value(name)}, {sql_value(value)})")
 
 
 def exists(root: Path) -> bool:
@@ -121,7 +122,10 @@ def exists(root: Path) -> bool:
 @cache
 def ddl_types(not_null: bool = False) -> dict[str, dict[str, str]]:
     """Every table's columns and their types as the DDL in sql/tables/ defines them, in order
-    (with `not_null`, "VARCHAR NOT NULL" for a NOT NULL column)."""
+    (with `not_null`, "VARCHAR NOT NULL" for a NOT NULL column). The DDL is executed once."""
+    if not not_null:
+        return {t: {c: kind.removesuffix(" NOT NULL") for c, kind in columns.items()}
+                for t, columns in ddl_types(not_null=True).items()}
     with connect() as con:
         for table in (*table_names(), *INTERNAL_TABLES):
             con.execute(sql(f"tables/{table}"))
@@ -135,8 +139,7 @@ def table_columns(con, database: str, not_null: bool = False) -> dict[str, dict[
     for table, column, kind, nullable in con.execute(
             "select c.table_name, c.column_name, c.data_type, c.is_nullable from duckdb_columns() as c "
             "semi join (select table_oid from duckdb_tables() where not temporary) as t on c.table_oid = t.table_oid "
-            "where c.database_name = ? order by c.table_name, c.column_index",
-            [database]).fetchall():
+            f"where c.database_name = {sql_value(database)} order by c.table_name, c.column_index").fetchall():
         out.setdefault(table, {})[column] = kind if nullable or not not_null else f"{kind} NOT NULL"
     return out
 
@@ -210,7 +213,7 @@ def current(con, alias: str = ALIAS) -> Snapshot:
 
 def tag(con, run_id: str, alias: str = ALIAS) -> None:
     """Name the open transaction's snapshot after the run that commits it."""
-    con.execute(f"call {alias}.set_commit_message('etl', ?)", [run_id])
+    con.execute(f"call {alias}.set_commit_message('etl', {sql_value(run_id)})")
 
 
 def select_list(columns: dict[str, str], present) -> str:
@@ -230,3 +233,10 @@ def create_views(con) -> None:
 def table_rows(con, tables: tuple[str, ...] | None = None) -> dict[str, int]:
     """Rows of each of `tables` as `con` sees them."""
     return {t: con.table(t).aggregate("count(*)").fetchall()[0][0] for t in tables or table_names()}
+
+
+def insert_run(con, record: RunSummary) -> None:
+    """The run's row of `runs`, from its record (by column), its values written into the
+    statement (etl/core/duck.py sql_value: no bound value, so DuckDB imports no pandas)."""
+    row = record.runs_row()
+    con.execute(sql("load/insert_run").format(**{column: sql_value(v) for column, v in row.items()}))

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from etl.core.duck import sql_value
 from etl.core.schemas import INTERNAL_TABLES, table_names
 from etl.core.settings import DEFAULT_RETENTION_DAYS, check_retention
 from etl.storage.catalog import Catalog, resolve
@@ -65,13 +66,14 @@ def maintain(con, root: Path, retention_days: float = DEFAULT_RETENTION_DAYS, al
     for table in (*table_names(), *INTERNAL_TABLES):
         small, deleted = con.execute(
             f"select count(*) filter (where data_file_size_bytes < {SMALL_FILE}), count(delete_file) "
-            f"from ducklake_list_files('{alias}', ?)", [table]).fetchall()[0]
+            f"from ducklake_list_files('{alias}', {sql_value(table)})").fetchall()[0]
         if small >= COMPACT_AT:
-            con.execute(f"call ducklake_merge_adjacent_files('{alias}', ?, max_file_size => {SMALL_FILE})", [table])
+            con.execute(f"call ducklake_merge_adjacent_files('{alias}', {sql_value(table)}, "
+                        f"max_file_size => {SMALL_FILE})")
             compacted.append(table)
         if deleted:
-            con.execute(f"call ducklake_rewrite_data_files('{alias}', ?, delete_threshold => {DELETE_THRESHOLD})",
-                        [table])
+            con.execute(f"call ducklake_rewrite_data_files('{alias}', {sql_value(table)}, "
+                        f"delete_threshold => {DELETE_THRESHOLD})")
     return Maintenance(tuple(compacted), expired, deleted_files)
 
 
@@ -81,10 +83,11 @@ def _expire(con, root: Path, cutoff: datetime | None, alias: str, catalog: Catal
     if cutoff is None:
         return 0, 0
     expiring = _expiring(con, root, cutoff, alias)
-    expired = con.execute(f"call ducklake_expire_snapshots('{alias}', versions => ?)", [expiring]).fetchall() \
-        if expiring else []
-    deleted_files = con.execute(f"call ducklake_cleanup_old_files('{alias}', older_than => ?)",
-                                [_cleanup_before(con, root, cutoff, alias, catalog)]).fetchall()
+    expired = con.execute(f"call ducklake_expire_snapshots('{alias}', versions => {sql_value(expiring)})")\
+        .fetchall() if expiring else []
+    before = _cleanup_before(con, root, cutoff, alias, catalog)
+    deleted_files = con.execute(f"call ducklake_cleanup_old_files('{alias}', older_than => {sql_value(before)})")\
+        .fetchall()
     return len(expired), len(deleted_files)
 
 
@@ -93,9 +96,9 @@ def _expiring(con, root: Path, cutoff: datetime, alias: str) -> list[int]:
     run = latest(con, alias)
     keep = {published_snapshot(root), run.snapshot_id if run else None}
     return [s for s, in con.execute(
-        f"select snapshot_id from {alias}.snapshots() where snapshot_time < ? "
-        f"and snapshot_id < (select max(snapshot_id) from {alias}.snapshots()) order by snapshot_id",
-        [cutoff]).fetchall() if s not in keep]
+        f"select snapshot_id from {alias}.snapshots() where snapshot_time < {sql_value(cutoff)} "
+        f"and snapshot_id < (select max(snapshot_id) from {alias}.snapshots()) order by snapshot_id").fetchall()
+        if s not in keep]
 
 
 def _cleanup_before(con, root: Path, cutoff: datetime, alias: str, catalog: Catalog) -> datetime:

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from etl.core.duck import connect
+from etl.core.duck import connect, sql_value
 from etl.core.schemas import literal, snapshot_view, table_names
 from etl.storage.lake import ALIAS, Snapshot, create_views, ddl_types, select_list
 
@@ -42,8 +42,8 @@ class TableFiles:
 def table_files(con, table: str, alias: str = ALIAS) -> TableFiles:
     out = TableFiles()
     for data, delete in con.execute(
-            f"select data_file, delete_file from ducklake_list_files('{alias}', ?) order by data_file",
-            [table]).fetchall():
+            f"select data_file, delete_file from ducklake_list_files('{alias}', {sql_value(table)}) "
+            "order by data_file").fetchall():
         out.files.append(data)
         if delete:
             out.deletes[data] = delete
@@ -107,9 +107,11 @@ def publish(con, root: Path, snapshot: Snapshot, alias: str = ALIAS) -> dict[str
     with connect() as bi:
         bi.execute(f"attach '{literal(tmp)}' as bi (storage_version '{STORAGE_VERSION}')")
         bi.execute("use bi")
+        bi.begin()  # one commit, not one per view and comment (each would write the file's WAL)
         snapshot_views(bi, files, snapshot)
         for statement in _comments():
             bi.execute(statement)
+        bi.commit()
         bi.execute("use memory")
         bi.execute("detach bi")
     _replace(tmp, root / PUBLISHED_NAME)

@@ -36,6 +36,7 @@ from functools import cache
 from pathlib import Path
 
 from etl.core.duck import connect
+from etl.core.summary import RunSummary
 from etl.storage import history, lake, maintain, state
 from etl.storage import migrate as migrating
 from etl.storage import upgrade as upgrading
@@ -246,6 +247,10 @@ class Warehouse:
 
     def table_rows(self, con) -> dict[str, int]:
         return lake.table_rows(con)
+
+    def record_run(self, con, record: RunSummary) -> None:
+        """The run's `runs` row, in the run's open transaction."""
+        lake.insert_run(con, record)
 
     def maintain(self, con, retention_days: float) -> maintain.Maintenance:
         return maintain.maintain(con, self.root, retention_days, catalog=self.catalog)

@@ -1,10 +1,10 @@
--- The input files a run reads (etl/run/inputs.py select), in input order, with their size: every
--- discovered file (discovered_files: index, path, size, time and inode, null where it cannot
--- be read) except those an earlier run read (input_files) with the same size, time and inode,
--- whose document needs no reading: loaded, or rejected and not retried (the parameter: the
--- run retries rejected documents).
+-- The input files a run reads (etl/run/inputs.py choose_inputs), in input order, with their size: every
+-- discovered file (index, path, size, time and inode, null where it cannot be read: a Parquet
+-- file of the run's) except those an earlier run read (input_files) with the same size, time
+-- and inode, whose document needs no reading: loaded, or rejected and not retried (unless the
+-- run retries rejected documents). etl/run/inputs.py choose_inputs fills in the file and true or false.
 with discovered as (
-    select * from discovered_files
+    select * from read_parquet({discovered_files})
 ),
 
 judged as (
@@ -16,7 +16,7 @@ judged as (
             d.size_bytes = i.size_bytes
             and d.modified_ns = i.modified_ns
             and d.inode = i.inode
-            and (k.status = 'loaded' or (k.status is not null and not $1)),
+            and (k.status = 'loaded' or (k.status is not null and not {retry_rejected})),
             false
         ) as unchanged
     from discovered as d
