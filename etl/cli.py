@@ -591,7 +591,8 @@ def upgrade(
     if rekeyed:
         typer.echo(f"{warehouse}: {rekeyed.describe()}")
     if indexed:
-        typer.echo(f"{warehouse}: built the search index of its {indexed.total} posts")
+        typer.echo(f"{warehouse}: built the search index of its {indexed.total} posts" if indexed.built else
+                   f"{warehouse}: the search index now locates its {indexed.total} posts by day (faster results)")
     if done is not None and done.publish_error:
         raise _fail(f"the upgrade is committed but NOT published: {done.publish_error}; "
                     "run `etl upgrade` again or `etl run` to publish it", EXIT_UNPUBLISHED)

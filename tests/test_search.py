@@ -11,6 +11,7 @@ import json
 import re
 import shutil
 import subprocess
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -25,6 +26,7 @@ from tests.corpus import with_excerpts
 from tests.utils import ROOT, SAMPLE, etl, index_in_step, rows, start_etl
 
 REAL_PAGES = ROOT.parent / "shared" / "data" / "real-pages"
+LATEST_LOCATED = "select located from search_stats order by next_doc desc, docs, located desc nulls last limit 1"
 NO_REAL_PAGES = f"the real pages are not here ({REAL_PAGES}): the parts that need them are skipped"
 
 
@@ -244,6 +246,56 @@ def test_an_old_warehouse_gets_its_index_from_etl_upgrade_or_its_next_run(built,
             assert "built the search index of its" in done.stdout
         index_in_step(copy)
         assert sorted(ids(copy, "iran")) == sorted(expected)  # the scores differ: new averages
+
+
+def test_each_doc_keeps_its_posts_day_where_the_page_looks_it_up(built, tmp_path):
+    """search_docs.posted_on is the post's posted_on (sql/search/hits.sql reads only the row
+    groups of the page's days); a doc whose day is wrong or unknown still shows its post."""
+    wh = built["warehouse"]
+    assert rows(wh, "select d.posted_on from search_docs as d inner join posts as p using (post_id) "
+                    "where p.title like 'The Kerfuffle War%'") == [(date(2020, 1, 9),)]  # its footer's date
+    assert rows(wh, "select count(*) from search_docs as d inner join posts as p using (post_id) "
+                    "where d.posted_on is distinct from p.posted_on") == [(0,)]
+    assert rows(wh, LATEST_LOCATED) == [(True,)]
+    expected = found(wh, "kerfuffle OR zarif")
+    assert len(expected) >= 2 and any(r["title"].startswith("The Kerfuffle War") for r in expected)
+    from etl.core.duck import connect as duck_connect
+    from etl.storage import lake
+
+    copy = tmp_path / "wh"
+    shutil.copytree(wh, copy, symlinks=True)
+    for day in ("'1999-01-01'", "null"):  # wrong: looked up again by id alone; unknown: by id alone
+        with duck_connect() as con:
+            lake.attach(con, copy)
+            con.execute(f"update lake.search_docs set posted_on = {day} where post_id = ?", [expected[0]["post_id"]])
+        assert found(copy, "kerfuffle OR zarif") == expected
+
+
+def test_an_index_from_before_posted_on_gets_it_from_etl_upgrade_or_its_next_run(built, tmp_path):
+    from etl.core.duck import connect as duck_connect
+    from etl.storage import lake
+
+    expected = found(built["warehouse"], "iran")
+    for how in ("upgrade", "run"):
+        copy = tmp_path / how
+        shutil.copytree(built["warehouse"], copy, symlinks=True)
+        with duck_connect() as con:  # an index of the release before: no posted_on, no located
+            lake.attach(con, copy)
+            con.execute("alter table lake.search_docs drop column posted_on")
+            con.execute("alter table lake.search_stats drop column located")
+        assert found(copy, "iran") == expected  # read through the DuckLake: no day, the posts by id alone
+        done = etl("upgrade", "-w", copy) if how == "upgrade" else etl("run", "-w", copy, SAMPLE)
+        assert done.returncode == 0, done.stdout + done.stderr
+        if how == "upgrade":
+            assert "the search index now locates its" in done.stdout, done.stdout
+        index_in_step(copy)
+        assert rows(copy, "select count(*), count(d.posted_on) from search_docs as d inner join posts as p "
+                          "using (post_id) where d.posted_on is not distinct from p.posted_on") == \
+            rows(copy, "select count(*), count(posted_on) from posts")
+        assert rows(copy, LATEST_LOCATED) == [(True,)]
+        assert found(copy, "iran") == expected
+        again = etl("upgrade", "-w", copy)
+        assert again.returncode == 0 and "needs no upgrade" in again.stdout, again.stdout + again.stderr
 
 
 def test_known_items_on_real_pages(built):

@@ -29,14 +29,15 @@ K1, B, TITLE_WEIGHT = 1.2, 0.75, 2.0
 @dataclass(frozen=True)
 class Indexed:
     built: bool  # a first build (every post), not an update
+    located: bool  # the docs of an older index got their posts' posted_on now (sql/search/locate.sql)
     docs: int  # posts indexed now
     removed: int  # replaced posts taken out
     total: int  # posts in the index
     seconds: float  # the index's own work in the run
 
     def fields(self) -> dict[str, object]:
-        return {"built": self.built, "indexed": self.docs, "removed": self.removed, "posts": self.total,
-                "seconds": self.seconds}
+        return {"built": self.built, "located": self.located, "indexed": self.docs, "removed": self.removed,
+                "posts": self.total, "seconds": self.seconds}
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Stats:
     avg_title: float
     avg_body: float
     next_doc: int
+    located: bool = True  # search_docs.posted_on filled (False: an index from before it)
 
 
 def built(con) -> bool:
@@ -63,10 +65,13 @@ def update(con, folder: Path) -> Indexed | None:
         averages = _averages(con)
         if averages is None:
             return None  # no posts yet
-        stats, removed = Stats(0, *averages, 0), 0
+        stats, removed, located = Stats(0, *averages, 0), 0, False
         select = sql("search/all_posts")
     else:
         stats = Stats(*found[0])
+        located = not stats.located
+        if located:
+            con.execute(sql("search/locate"))
         removed = _remove_replaced(con)
         select = sql("search/run_posts")
     _row_groups(con)
@@ -74,13 +79,30 @@ def update(con, folder: Path) -> Indexed | None:
     if n:
         con.execute(sql("search/insert").format(folder=_literal(folder)))
     shutil.rmtree(folder, ignore_errors=True)
-    if not n and not removed and not built:
+    if not n and not removed and not built and not located:
         return None
     stats.docs += n - removed
     stats.next_doc += n
+    _set_stats(con, stats)
+    return Indexed(built, located, n, removed, stats.docs, round(time.perf_counter() - started, 3))
+
+
+def locate(con) -> Indexed | None:
+    """`etl upgrade`: fill the posted_on of an index's docs if it is from before that column
+    (in `con`'s open transaction). None if there is no index or it is current."""
+    started = time.perf_counter()
+    found = con.execute(sql("search/stats")).fetchall()
+    if not found or Stats(*found[0]).located:
+        return None
+    stats = Stats(*found[0])
+    con.execute(sql("search/locate"))
+    _set_stats(con, stats)
+    return Indexed(False, True, 0, 0, stats.docs, round(time.perf_counter() - started, 3))
+
+
+def _set_stats(con, stats: Stats) -> None:
     con.execute(sql("search/set_stats").format(docs=stats.docs, avg_title=stats.avg_title,
                                                  avg_body=stats.avg_body, next_doc=stats.next_doc))
-    return Indexed(built, n, removed, stats.docs, round(time.perf_counter() - started, 3))
 
 
 def _row_groups(con) -> None:
@@ -118,7 +140,7 @@ def _remove_replaced(con) -> int:
 
 
 def write(con, select: str, folder: Path, stats: Stats) -> int:
-    """Analyze the posts `select` gives (post_id, title, body) into docs-, postings- and
+    """Analyze the posts `select` gives (post_id, title, body, posted_on) into docs-, postings- and
     forms-*.parquet in `folder`, numbered from stats.next_doc; returns how many."""
     import pyarrow.parquet as pq
 
@@ -188,7 +210,8 @@ def analyze_batch(posts: dict[str, list], first_doc: int, avg_title: float, avg_
     docs = pa.table({"doc": pa.array(range(first_doc, first_doc + n), pa.int64()),
                      "post_id": pa.array(posts["post_id"], pa.string()),
                      "title_len": pa.array(lengths["title_len"], pa.int32()),
-                     "body_len": pa.array(lengths["body_len"], pa.int32())})
+                     "body_len": pa.array(lengths["body_len"], pa.int32()),
+                     "posted_on": pa.array(posts["posted_on"], pa.date32())})
     postings = pa.table({"term": pa.array(cols["term"], pa.string()), "doc": pa.array(cols["doc"], pa.int64()),
                          "impact": pa.array(cols["impact"], pa.uint8()),
                          "pos": pa.array(cols["pos"], pa.list_(pa.uint16()))})

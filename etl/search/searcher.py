@@ -14,6 +14,7 @@ from etl.search.query import Query
 
 MARK = ("«", "»")
 SNIPPET_WORDS = 30
+MAX_MASK_GROUPS = 62  # sql/search/rank_words.sql: a query's groups as the bits of a bigint
 COLUMNS = ("post_id", "title", "source", "author", "date", "score", "snippet")
 
 
@@ -64,6 +65,11 @@ def check_index(con) -> int:
 def rank(con, query: Query, filters: Filters = Filters(), limit: int = 10) -> list[tuple[str, float]]:
     """The `limit` best posts for `query` in the snapshot `con` reads: (post_id, score), best
     first."""
+    return [(post_id, score) for post_id, _, score in _ranked(con, query, filters, limit)]
+
+
+def _ranked(con, query: Query, filters: Filters, limit: int) -> list[tuple[str, date | None, float]]:
+    """rank's posts, each with its day in the index (search_docs.posted_on: where it is)."""
     check_index(con)
     params: dict[str, object] = {"query": query.rows(), "groups": len(query.groups), "limit": limit}
     allowed = ""
@@ -72,30 +78,49 @@ def rank(con, query: Query, filters: Filters = Filters(), limit: int = 10) -> li
         params |= vars(filters)
     excluded = f"term in ({_literals(query.excluded)})" if query.excluded else "false"
     phrases = any(alt.phrase for group in query.groups for alt in group)
-    text = sql("search/rank" if phrases else "search/rank_words")
+    text = sql("search/rank" if phrases or len(query.groups) > MAX_MASK_GROUPS else "search/rank_words")
     ranked = con.execute(text.format(terms=_literals(query.terms), excluded=excluded, allowed=allowed),
                          params).fetchall()
     if not ranked:
         return []
-    ids = dict(con.execute(sql("search/docs").format(docs=", ".join(str(d) for d, _ in ranked))).fetchall())
-    return [(ids[doc], score) for doc, score in ranked]
+    found = con.execute(sql("search/docs").format(docs=", ".join(str(d) for d, _ in ranked)))
+    columns = [c[0] for c in found.description]
+    docs = {}
+    for row in found.fetchall():
+        doc = dict(zip(columns, row, strict=True))
+        docs[doc["doc"]] = (doc["post_id"], doc.get("posted_on"))
+    return [(*docs[doc], score) for doc, score in ranked]
 
 
 def search(con, query: Query, filters: Filters = Filters(), limit: int = 10,
            snippet_words: int = SNIPPET_WORDS) -> list[Hit]:
     """The `limit` best posts for `query` in the snapshot `con` reads, best first, each with its
     title, source, author, date and a snippet of about `snippet_words` words."""
-    ranked = rank(con, query, filters, limit)
+    ranked = _ranked(con, query, filters, limit)
     if not ranked:
         return []
-    posts = {r[0]: r for r in con.execute(sql("search/hits").format(
-        posts=_literals(p for p, _ in ranked))).fetchall()}
+    posts = _posts(con, ranked)
     words = set(query.terms)
     hits = []
-    for post, score in ranked:
+    for post, _, score in ranked:
         post_id, title, source, author, day, body = posts[post]
         hits.append(Hit(post_id, title, source, author, day, score, snippet(body, words, snippet_words)))
     return hits
+
+
+def _posts(con, ranked: list[tuple[str, date | None, float]]) -> dict[str, tuple]:
+    """The rows sql/search/hits.sql gives for the ranked posts, by post_id: looked up by id and
+    day (their row groups only), or by id alone if a day is unknown (an index from before
+    search_docs.posted_on, a post with no posted_on) or if a post was not on its day."""
+    days = {day for _, day, _ in ranked}
+    located = "true" if None in days else f"p.posted_on in ({_literals(days)})"
+    found = {r[0]: r for r in con.execute(sql("search/hits").format(
+        posts=_literals(p for p, _, _ in ranked), located=located)).fetchall()}
+    missing = [p for p, _, _ in ranked if p not in found]
+    if missing and located != "true":
+        found |= {r[0]: r for r in con.execute(sql("search/hits").format(
+            posts=_literals(missing), located="true")).fetchall()}
+    return found
 
 
 def _literals(values) -> str:

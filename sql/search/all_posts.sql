@@ -3,5 +3,6 @@
 select
     post_id,
     title,
-    body
+    body,
+    posted_on
 from posts

@@ -1,9 +1,20 @@
--- The ranked page of `etl search` for a query without phrases: sql/search/rank.sql without
--- the positions (not read at all), each alternative one term. The same parameters.
+-- The ranked page of `etl search` for a query without phrases (each alternative one term) of
+-- at most 62 groups: sql/search/rank.sql in one pass over the postings, without positions
+-- (not read at all). The same parameters. Each term carries the groups it holds as bits
+-- (a term may be in several), so a post's groups are the bit_or of its terms' masks: it
+-- matches when that has every group's bit.
 with
 
 q as (
     select unnest($query, recursive := true)
+),
+
+masks as (
+    select
+        term,
+        bit_or(1::bigint << grp) as mask
+    from q
+    group by term
 ),
 
 p as materialized (
@@ -15,20 +26,12 @@ p as materialized (
     where term in ({terms})
 ),
 
-df as (
+idf as (
     select
-        term,
-        count(*)::double as df
-    from p
-    group by term
-),
-
-candidates as (
-    select p.doc
-    from p
-    inner join q on p.term = q.term
-    group by p.doc
-    having count(distinct q.grp) = $groups
+        df.term,
+        ln(1 + (s.docs - df.df + 0.5) / (df.df + 0.5)) as idf
+    from (select term, count(*)::double as df from p group by term) as df
+    cross join (select * from search_stats order by next_doc desc, docs limit 1) as s  -- the latest row
 ),
 
 excluded as (
@@ -40,14 +43,14 @@ excluded as (
 ranked as (
     select
         p.doc,
-        sum(ln(1 + (s.docs - df.df + 0.5) / (df.df + 0.5)) * p.impact / 255) as score
+        sum(idf.idf * p.impact / 255) as score
     from p
-    semi join candidates as c on p.doc = c.doc
+    inner join masks as m on p.term = m.term
+    inner join idf on p.term = idf.term
     anti join excluded as e on p.doc = e.doc
     {allowed}
-    inner join df on p.term = df.term
-    cross join (select * from search_stats order by next_doc desc, docs limit 1) as s  -- the latest row
     group by p.doc
+    having bit_or(m.mask) = (1::bigint << $groups) - 1
 )
 
 select

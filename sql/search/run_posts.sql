@@ -4,7 +4,8 @@
 select
     r.post_id,
     r.title,
-    r.body
+    r.body,
+    r.posted_on
 from raw_posts as r
 semi join merge_new_posts as n on r.seq = n.seq
 
@@ -13,6 +14,7 @@ union all
 select
     s.post_id,
     s.title,
-    s.body
+    s.body,
+    s.posted_on
 from staged_posts as s
 semi join merge_upgraded_posts as u on s.post_id = u.post_id
