@@ -376,8 +376,8 @@ class _Run:
         con = self.con
         if self.staged:
             self._merge(outcome)
-        elif not search_index.built(con):  # a warehouse from before search: its first build
-            self._index()
+        elif indexed := search_index.bring_up_to_date(con, self.tmp / "search"):  # an index from before
+            self.log("search index", **indexed.fields())
         rows = self.wh.table_rows(con)
         rows["runs"] += 1
         outcome.finished = _now()

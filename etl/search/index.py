@@ -87,6 +87,12 @@ def update(con, folder: Path) -> Indexed | None:
     return Indexed(built, located, n, removed, stats.docs, round(time.perf_counter() - started, 3))
 
 
+def bring_up_to_date(con, folder: Path) -> Indexed | None:
+    """What a run with nothing new does to the index: build it (a warehouse from before
+    search), or fill its docs' posted_on (an index from before that); None when it is current."""
+    return locate(con) if built(con) else update(con, folder)
+
+
 def locate(con) -> Indexed | None:
     """`etl upgrade`: fill the posted_on of an index's docs if it is from before that column
     (in `con`'s open transaction). None if there is no index or it is current."""
