@@ -20,7 +20,7 @@ from etl.core.schemas import sql
 from etl.search.analyze import MAX_WORD, STOP_WORDS, TOKEN_RE, fold, stems
 from etl.storage.lake import ALIAS
 
-BATCH = 10_000  # posts analyzed at a time (memory: their positions lists)
+BATCH = 2_000  # posts analyzed at a time (memory: a few arrays of their words, about 25 MB per MB of text)
 TITLE_GAP = 1000  # body positions start here, so no phrase spans title and body
 MAX_POS = 65535  # usmallint
 K1, B, TITLE_WEIGHT = 1.2, 0.75, 2.0
@@ -166,61 +166,67 @@ def write(con, select: str, folder: Path, stats: Stats) -> int:
     return doc - stats.next_doc
 
 
-def positions(words: list[str], offset: int, stem: dict[str, str]) -> tuple[dict[str, list[int]], int]:
-    """Each term's positions among `words` (from `offset`; stop words take a position but are
-    not kept), and the number of words kept."""
-    out: dict[str, list[int]] = {}
-    n = 0
-    for i, w in enumerate(words):
-        if w in STOP_WORDS or len(w) > MAX_WORD:
-            continue
-        n += 1
-        p = offset + i
-        if p <= MAX_POS:
-            out.setdefault(stem[w], []).append(p)
-        else:
-            out.setdefault(stem[w], [])
-    return out, n
+def impacts(tf_title, tf_body, title_len, body_len, avg_title: float, avg_body: float):
+    """Each term's BM25F factor in its post, tfw / (k1 + tfw), as 0-255 (numpy arrays, one
+    element per posting): tfw counts a title occurrence TITLE_WEIGHT times, each field's count
+    normalized by its length. Rounded half to even, as Python's round."""
+    import numpy as np
 
-
-def impact(tf_title: int, tf_body: int, title_len: int, body_len: int, avg_title: float, avg_body: float) -> int:
-    """The term's BM25F factor in a post, tfw / (k1 + tfw), as 0-255: tfw counts a title
-    occurrence TITLE_WEIGHT times, each field's count normalized by its length."""
     tfw = (TITLE_WEIGHT * tf_title / (1 - B + B * title_len / avg_title)
            + tf_body / (1 - B + B * body_len / avg_body))
-    return min(255, max(1, round(255 * tfw / (K1 + tfw))))
+    return np.clip(np.round(255 * tfw / (K1 + tfw)), 1, 255).astype(np.uint8)
 
 
 def analyze_batch(posts: dict[str, list], first_doc: int, avg_title: float, avg_body: float):
-    """Arrow tables of the docs, postings and new forms (form != stem) of a batch of posts."""
+    """Arrow tables of the docs, postings and new forms (form != stem) of a batch of posts.
+
+    Python splits the texts into words and stems each distinct word once; the rest is numpy
+    over every word of the batch at once: a word's post, field (title, body: from TITLE_GAP)
+    and position; the kept words (not stop words, not too long) sorted by post, term and
+    position; a posting per (post, term) with its positions up to MAX_POS, the counts of
+    those in the title and in the body, and its impact."""
+    import numpy as np
     import pyarrow as pa
 
     titles = [TOKEN_RE.findall(fold(t)) for t in posts["title"]]
     bodies = [TOKEN_RE.findall(fold(b or "")) for b in posts["body"]]
     stem = stems(w for words in (*titles, *bodies) for w in words)
-    cols: dict[str, list] = {"term": [], "doc": [], "impact": [], "pos": []}
-    lengths: dict[str, list] = {"title_len": [], "body_len": []}
-    for i, (title, body) in enumerate(zip(titles, bodies, strict=True)):
-        doc = first_doc + i
-        tp, tl = positions(title, 0, stem)
-        bp, bl = positions(body, TITLE_GAP, stem)
-        for term in tp.keys() | bp.keys():
-            t, b = tp.get(term, []), bp.get(term, [])
-            cols["term"].append(term)
-            cols["doc"].append(doc)
-            cols["impact"].append(impact(len(t), len(b), tl, bl, avg_title, avg_body))
-            cols["pos"].append(t + b)
-        lengths["title_len"].append(tl)
-        lengths["body_len"].append(bl)
-    n = len(posts["post_id"])
+    names = sorted({t for w, t in stem.items() if w not in STOP_WORDS and len(w) <= MAX_WORD})
+    number = {t: i for i, t in enumerate(names)}
+    term_of = {w: number[t] if w not in STOP_WORDS and len(w) <= MAX_WORD else -1 for w, t in stem.items()}
+    n = len(titles)
+    texts = (*titles, *bodies)  # every title, then every body
+    sizes = np.fromiter(map(len, texts), np.int64, 2 * n)
+    term = np.fromiter((term_of[w] for words in texts for w in words), np.int32, int(sizes.sum()))
+    doc = np.repeat(np.tile(np.arange(n, dtype=np.int32), 2), sizes)
+    field = np.repeat(np.repeat(np.array([0, 1], np.int8), n), sizes)
+    pos = np.arange(len(term)) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.where(field == 1, TITLE_GAP, 0)
+    kept = term >= 0
+    term, doc, field, pos = term[kept], doc[kept], field[kept], pos[kept]
+    title_len = np.bincount(doc[field == 0], minlength=n)
+    body_len = np.bincount(doc[field == 1], minlength=n)
+    order = np.lexsort((pos, field, term, doc))
+    term, doc, field, pos = term[order], doc[order], field[order], pos[order]
+    first = np.ones(len(term), bool)
+    first[1:] = (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])
+    group = np.cumsum(first) - 1
+    groups = int(first.sum())
+    stored = pos <= MAX_POS
+    tf_title = np.bincount(group[stored & (field == 0)], minlength=groups)
+    tf_body = np.bincount(group[stored & (field == 1)], minlength=groups)
+    offsets = np.concatenate([[0], np.cumsum(np.bincount(group[stored], minlength=groups))])
+    posting_doc = doc[first]
+    impact = impacts(tf_title, tf_body, title_len[posting_doc], body_len[posting_doc], avg_title, avg_body)
     docs = pa.table({"doc": pa.array(range(first_doc, first_doc + n), pa.int64()),
                      "post_id": pa.array(posts["post_id"], pa.string()),
-                     "title_len": pa.array(lengths["title_len"], pa.int32()),
-                     "body_len": pa.array(lengths["body_len"], pa.int32()),
+                     "title_len": pa.array(title_len, pa.int32()),
+                     "body_len": pa.array(body_len, pa.int32()),
                      "posted_on": pa.array(posts["posted_on"], pa.date32())})
-    postings = pa.table({"term": pa.array(cols["term"], pa.string()), "doc": pa.array(cols["doc"], pa.int64()),
-                         "impact": pa.array(cols["impact"], pa.uint8()),
-                         "pos": pa.array(cols["pos"], pa.list_(pa.uint16()))})
+    postings = pa.table({"term": pa.array(names, pa.string()).take(pa.array(term[first])),
+                         "doc": pa.array(posting_doc + first_doc, pa.int64()),
+                         "impact": pa.array(impact, pa.uint8()),
+                         "pos": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
+                                                         pa.array(pos[stored], pa.uint16()))})
     changed = sorted((f, s) for f, s in stem.items() if f != s and f not in STOP_WORDS and len(f) <= MAX_WORD)
     forms = pa.table({"form": pa.array([f for f, _ in changed], pa.string()),
                       "term": pa.array([s for _, s in changed], pa.string())})
