@@ -69,8 +69,22 @@ def rank(con, query: Query, filters: Filters = Filters(), limit: int = 10) -> li
 
 
 def _ranked(con, query: Query, filters: Filters, limit: int) -> list[tuple[str, date | None, float]]:
-    """rank's posts, each with its day in the index (search_docs.posted_on: where it is)."""
-    check_index(con)
+    """rank's posts, each with its day in the index (search_docs.posted_on: where it is).
+    NoIndex if the snapshot has no index (asked only when the ranking finds nothing or fails:
+    with no search_stats row it finds nothing; a snapshot from before search has no table)."""
+    import duckdb
+
+    try:
+        ranked = _ranked_page(con, query, filters, limit)
+    except duckdb.CatalogException:
+        check_index(con)
+        raise
+    if not ranked:
+        check_index(con)
+    return ranked
+
+
+def _ranked_page(con, query: Query, filters: Filters, limit: int) -> list[tuple[str, date | None, float]]:
     params: dict[str, object] = {"query": query.rows(), "groups": len(query.groups), "limit": limit}
     allowed = ""
     if filters.given():

@@ -77,8 +77,12 @@ class Reader:
 def confine(con, data: Path) -> None:
     """From now on `con` reads the warehouse's data files (under `data`) and nothing else, and
     can change no setting. (DuckDB takes `allowed_directories` only by SET, and only while
-    external access is on: hence the order.)"""
+    external access is on: hence the order.) Parquet footers are cached between queries: a
+    data file is never changed once written (only replaced, under a new name), and every
+    query reads the footers of its tables' files when it binds (half the planning time of a
+    search at 1M posts)."""
     data = literal(data)
+    con.execute("set parquet_metadata_cache = true")
     con.execute(f"set allowed_directories = ['{data}/']")
     con.execute("set enable_external_access = false")
     con.execute("set lock_configuration = true")

@@ -4,8 +4,8 @@
 -- are hashes: every body would be read, 0.8 s at 1M posts against 0.06 s). {located} is
 -- where the posts are: `posted_on in (…)`, their days (search_docs.posted_on), a literal
 -- IN list that skips the row groups of other days (posts are stored in the order they were
--- loaded, by day), so that neither the other posts' ids nor their bodies are read; or true
--- when a post of the page has no date there (etl/search/searcher.py).
+-- loaded: by day, for dumps of a day each), so that neither the other posts' ids nor their
+-- bodies are read; or true when a post of the page has no date there (etl/search/searcher.py).
 select
     p.post_id,
     p.title,

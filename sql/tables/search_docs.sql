@@ -11,4 +11,4 @@ comment on column search_docs.doc is 'Key. The post''s number in the index (dens
 comment on column search_docs.post_id is 'The post.';
 comment on column search_docs.title_len is 'Indexed words of the title (stop words left out).';
 comment on column search_docs.body_len is 'Indexed words of the body (stop words left out).';
-comment on column search_docs.posted_on is 'The post''s posted_on, where to find it: posts are stored in the order they were loaded, which is by day, so a lookup of a page of results by post_id and posted_on reads only the row groups of those days (ids are hashes: alone, they skip none). NULL: no date, or an index from before this column (search_stats.located).';
+comment on column search_docs.posted_on is 'The post''s posted_on, where to find it: posts are stored in the order they were loaded, which for dumps of one day each is by day, so a lookup of a page of results by post_id and posted_on reads only the row groups of those days (ids are hashes: alone, they skip none). NULL: no date, or an index from before this column (search_stats.located).';
