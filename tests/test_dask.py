@@ -134,7 +134,9 @@ def test_local_cluster_builds_the_same_tables_as_a_local_run(local_runs, dumps, 
         assert a.summary.rejected == b.summary.rejected
     local_runs.tables[1].assert_same(tmp_path / "dask")
     connected = [f for e, f in logged if e == "cluster connected"]
-    assert connected == [{"scheduler": lc.scheduler_address, "workers": 2, "threads": 2}] * 2
+    # the second run has nothing new: it checks its inputs without starting workers (issue 24)
+    assert [r.status for r in dask] == ["partial", "noop"]  # the dumps hold a file it rejects
+    assert connected == [{"scheduler": lc.scheduler_address, "workers": 2, "threads": 2}]
     progress = [f for e, f in logged if e == "cluster progress"]
     assert progress[-1]["tasks_done"] == progress[-1]["tasks"] > 10
 
