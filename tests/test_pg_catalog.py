@@ -107,21 +107,22 @@ def test_postgres_restarted_mid_run_exits_5_publishes_nothing_and_the_next_run_c
 
 
 def test_a_refused_password_or_a_wrong_url_is_one_line_without_the_password(pg_server, tmp_path):
+    # run in an empty folder: `sql` opens the default ./warehouse, which `make run` creates in the checkout
     url = pg_server.new_database()
     env = {"PGPASSWORD": "wrong-" + PASSWORD}
     for args in (("run", SAMPLE, "-w", tmp_path / "wh"), ("sql", "select 1")):
-        result = etl(*args, "--catalog", url, "--data-path", tmp_path / "data", env=env)
+        result = etl(*args, "--catalog", url, "--data-path", tmp_path / "data", env=env, cwd=tmp_path)
         assert result.returncode == (5 if args[0] == "run" else 1), result.stderr
         error = [line for line in result.stderr.splitlines() if line.startswith("error:")]
         assert error == [f"error: cannot open catalog {url}: FATAL:  password authentication failed for user "
                          f"\"etl\"{'; nothing published' if args[0] == 'run' else ''}"]
         assert PASSWORD not in result.stdout + result.stderr
     down = url.replace(str(pg_server.port), "1")  # nothing listens on port 1
-    result = etl("sql", "select 1", "--catalog", down, "--data-path", tmp_path / "data")
+    result = etl("sql", "select 1", "--catalog", down, "--data-path", tmp_path / "data", cwd=tmp_path)
     assert result.returncode == 1 and result.stderr.startswith(f"error: cannot open catalog {down}: ")
     assert "Connection refused" in result.stderr and len(result.stderr.strip().splitlines()) == 1
     given = url.replace("etl@", f"etl:{PASSWORD}@")
-    result = etl("sql", "select 1", "--catalog", given)
+    result = etl("sql", "select 1", "--catalog", given, cwd=tmp_path)
     assert result.returncode == 2 and PASSWORD not in result.stderr
     assert "the URL holds a password; put it in PGPASSWORD" in result.stderr
     assert not (tmp_path / "wh").exists() or not any((tmp_path / "wh" / "data").rglob("*.parquet"))
