@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from etl.core.schemas import sql
-from etl.search.analyze import MAX_WORD, STOP_WORDS, TOKEN_RE, fold, stems
+from etl.search.analyze import TOKEN_RE, fold, kept, stems
 from etl.storage.lake import ALIAS
 
 BATCH = 2_000  # posts analyzed at a time (memory: a few arrays of their words, about 25 MB per MB of text)
@@ -134,7 +134,7 @@ def _averages(con) -> tuple[float, float] | None:
 
 
 def _length(text: str) -> int:
-    return sum(1 for w in TOKEN_RE.findall(fold(text)) if w not in STOP_WORDS and len(w) <= MAX_WORD)
+    return sum(1 for w in TOKEN_RE.findall(fold(text)) if kept(w))
 
 
 def _remove_replaced(con) -> int:
@@ -191,9 +191,9 @@ def analyze_batch(posts: dict[str, list], first_doc: int, avg_title: float, avg_
     titles = [TOKEN_RE.findall(fold(t)) for t in posts["title"]]
     bodies = [TOKEN_RE.findall(fold(b or "")) for b in posts["body"]]
     stem = stems(w for words in (*titles, *bodies) for w in words)
-    names = sorted({t for w, t in stem.items() if w not in STOP_WORDS and len(w) <= MAX_WORD})
+    names = sorted({t for w, t in stem.items() if kept(w)})
     number = {t: i for i, t in enumerate(names)}
-    term_of = {w: number[t] if w not in STOP_WORDS and len(w) <= MAX_WORD else -1 for w, t in stem.items()}
+    term_of = {w: number[t] if kept(w) else -1 for w, t in stem.items()}
     n = len(titles)
     texts = (*titles, *bodies)  # every title, then every body
     sizes = np.fromiter(map(len, texts), np.int64, 2 * n)
@@ -201,8 +201,8 @@ def analyze_batch(posts: dict[str, list], first_doc: int, avg_title: float, avg_
     doc = np.repeat(np.tile(np.arange(n, dtype=np.int32), 2), sizes)
     field = np.repeat(np.repeat(np.array([0, 1], np.int8), n), sizes)
     pos = np.arange(len(term)) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.where(field == 1, TITLE_GAP, 0)
-    kept = term >= 0
-    term, doc, field, pos = term[kept], doc[kept], field[kept], pos[kept]
+    indexed = term >= 0
+    term, doc, field, pos = term[indexed], doc[indexed], field[indexed], pos[indexed]
     title_len = np.bincount(doc[field == 0], minlength=n)
     body_len = np.bincount(doc[field == 1], minlength=n)
     order = np.lexsort((pos, field, term, doc))
@@ -227,7 +227,7 @@ def analyze_batch(posts: dict[str, list], first_doc: int, avg_title: float, avg_
                          "impact": pa.array(impact, pa.uint8()),
                          "pos": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
                                                          pa.array(pos[stored], pa.uint16()))})
-    changed = sorted((f, s) for f, s in stem.items() if f != s and f not in STOP_WORDS and len(f) <= MAX_WORD)
+    changed = sorted((f, s) for f, s in stem.items() if f != s and kept(f))
     forms = pa.table({"form": pa.array([f for f, _ in changed], pa.string()),
                       "term": pa.array([s for _, s in changed], pa.string())})
     return docs, postings, forms

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from etl.core.duck import connect
-from etl.search.index import Indexed, locate, update
+from etl.search.index import Indexed, bring_up_to_date
 from etl.storage import lake
 from etl.storage.warehouse import Warehouse
 
@@ -37,7 +37,7 @@ def _build(con, wh: Warehouse, folder: Path, log) -> Indexed | None:
     if run is None:
         return None
     con.begin()
-    done = update(con, folder) if _empty(con) else locate(con)
+    done = bring_up_to_date(con, folder)
     if done is None:
         con.rollback()
         return None
@@ -47,8 +47,3 @@ def _build(con, wh: Warehouse, folder: Path, log) -> Indexed | None:
         log("publish failed", error=failed, note="the index is committed; the next run publishes it")
     return done
 
-
-def _empty(con) -> bool:
-    from etl.core.schemas import sql
-
-    return not con.execute(sql("search/stats")).fetchall()
