@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from etl.run import workers
+from etl.core.children import die_with_parent
 
 DASK = Path(sys.executable).parent / "dask"
 
@@ -37,7 +37,7 @@ class Cluster:
     def _start(self, name: str, args: list[str], env: dict | None = None, pipe: bool = False) -> subprocess.Popen:
         out = subprocess.PIPE if pipe else (self.folder / f"{name}.log").open("w")
         proc = subprocess.Popen([str(self.dask), *args], cwd=self.folder, stdout=out, stderr=out, text=True,
-                                env={**self.env, **(env or {})}, preexec_fn=workers.die_with_parent)
+                                env={**self.env, **(env or {})}, preexec_fn=die_with_parent)
         self.procs[name] = proc
         return proc
 

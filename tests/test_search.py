@@ -368,3 +368,37 @@ def test_the_index_reads_no_extension(built):
     with duckdb.connect(str(built["warehouse"] / "published.duckdb"), read_only=True, config={
             "autoload_known_extensions": False, "autoinstall_known_extensions": False}) as con:
         assert con.execute("select count(*) from search('iran')").fetchall()[0][0] == 10
+
+
+def test_an_index_analyzed_in_processes_is_the_one_analyzed_here(built, tmp_path, monkeypatch):
+    """A run of more than one batch analyzes them in forked processes (etl/search/index.py
+    Analyzers) and sorts the postings on more threads: the index is the same, row for row and
+    in the same order, as one analyzed batch by batch in the run's process."""
+    from etl.core import children
+    from etl.core.duck import connect as duck_connect
+    from etl.search import index
+    from etl.storage import lake
+
+    pools = []
+    monkeypatch.setattr(index, "BATCH", 5)  # the sample's posts in several batches
+    monkeypatch.setattr(index, "process_pool", lambda *a: pools.append(a) or children.process_pool(*a))
+    tables = {}
+    for jobs in (1, 2):
+        copy = tmp_path / f"jobs{jobs}"
+        shutil.copytree(built["warehouse"], copy, symlinks=True)
+        (tmp_path / "spill").mkdir(exist_ok=True)
+        with duck_connect(spill_to=tmp_path / "spill") as con:
+            lake.attach(con, copy)
+            con.execute("use lake")
+            for table in ("search_postings", "search_docs", "search_forms", "search_stats"):
+                con.execute(f"delete from {table}")
+            con.begin()
+            done = index.update(con, tmp_path / f"analyzed{jobs}", jobs)
+            con.commit()
+            assert done is not None and done.built and done.docs == done.total > 3 * index.BATCH
+            tables[jobs] = {t: con.execute(f"select * from {t}").fetchall()  # in stored order
+                            for t in ("search_docs", "search_postings", "search_forms", "search_stats")}
+        assert len(pools) == jobs - 1  # only jobs=2 started processes
+    assert tables[1] == tables[2]
+    postings = tables[2]["search_postings"]
+    assert postings == sorted(postings, key=lambda p: (p[0], p[1]))  # by term, then doc

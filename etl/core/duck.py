@@ -4,6 +4,8 @@ loaded behind the caller's back) and, for a writer, within a memory limit."""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -14,8 +16,8 @@ DUCKDB_CONFIG = {"autoinstall_known_extensions": False, "autoload_known_extensio
 # limit does not count, is held at a time; no cache of the files read (the raw and staged
 # Parquet files, read a few times each, are in the OS's page cache anyway). Measured down to
 # 10 GB of input: bench/README.md, "Memory".
-WRITER_MEMORY = "128MB"
 WRITER_CONFIG = {"threads": 1, "enable_external_file_cache": False}
+WRITER_MEMORY_MB = 128
 # DuckDB's allocator (its own jemalloc) keeps the pages a query freed for about a second
 # before it gives them back; at 100 ms, a run's peak is 100-150 MB lower at 1.5 GB of input,
 # at the same speed (at 0 ms the DuckDB steps took 1.7x as long). jemalloc reads it when
@@ -26,14 +28,28 @@ ALLOCATOR_ENV = ("DUCKDB_JE_MALLOC_CONF", "dirty_decay_ms:100,muzzy_decay_ms:0")
 
 def connect(path: Path | str = ":memory:", read_only: bool = False, spill_to: Path | None = None):
     """A DuckDB connection with extension auto-install and auto-load off (works offline).
-    A writer passes `spill_to`: DuckDB then keeps to WRITER_MEMORY and spills there."""
+    A writer passes `spill_to`: DuckDB then keeps to WRITER_MEMORY_MB and spills there."""
     os.environ.setdefault(*ALLOCATOR_ENV)
     import duckdb
 
     config: dict[str, object] = dict(DUCKDB_CONFIG)
     if spill_to:
-        config |= WRITER_CONFIG | {"memory_limit": WRITER_MEMORY, "temp_directory": str(spill_to)}
+        config |= WRITER_CONFIG | {"memory_limit": f"{WRITER_MEMORY_MB}MB", "temp_directory": str(spill_to)}
     return duckdb.connect(str(path), read_only=read_only, config=config)
+
+
+@contextmanager
+def widened(con, threads: int) -> Iterator[None]:
+    """A writer's one big sort on `threads` threads, with WRITER_MEMORY_MB for each: a sort on
+    one thread takes twice as long (the search index's postings: bench/README.md, round 5)."""
+    if threads < 2:
+        yield
+        return
+    con.execute(f"set threads = {threads}; set memory_limit = '{WRITER_MEMORY_MB * threads}MB'")
+    try:
+        yield
+    finally:
+        con.execute(f"set threads = 1; set memory_limit = '{WRITER_MEMORY_MB}MB'")
 
 
 def sql_value(v: object) -> str:

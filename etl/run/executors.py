@@ -14,17 +14,16 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import multiprocessing
 import os
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from etl.core.children import process_pool
 from etl.run import workers
 
 CONNECT_TIMEOUT = 30.0  # seconds to reach the scheduler, and to wait for a worker (ETL_DASK_TIMEOUT)
@@ -75,9 +74,7 @@ class Processes(InProcess):
     def __init__(self, settings: workers.WorkerContext, jobs: int) -> None:
         super().__init__(settings)
         self.slots = jobs
-        method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-        self.pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context(method),
-                                        initializer=workers._init, initargs=(settings, True))
+        self.pool = process_pool(jobs, workers._init, (settings, True))
 
     def submit(self, task):
         return self.pool.submit(workers.work, task)

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 import pyarrow as pa
 
 from etl.core import relations as rel
+from etl.core.children import local_cores
 from etl.core.duck import connect
 from etl.core.failpoints import failpoint
 from etl.core.project import provenance
@@ -40,7 +41,7 @@ from etl.run.inputs import Known, choose_inputs, find_inputs
 from etl.run.load import merge
 from etl.run.transform import corrupt, exclude_copies, exclude_documents, file_index, materialize, open_stage, stage
 from etl.run.validate import ExpectationResult, preload, unique_keys, validate
-from etl.run.workers import TaskOutcome, Tasks, WorkerContext, default_jobs, tasks
+from etl.run.workers import TaskOutcome, Tasks, WorkerContext, tasks
 from etl.search import index as search_index
 from etl.storage.warehouse import NoWarehouse, Warehouse
 
@@ -268,7 +269,7 @@ class _Run:
             return batch
         context = WorkerContext(self.known, self.opts.max_bytes, self.ref, self.run_id, self.tmp / "raw")
         seen: set[str] = set()
-        outcomes = extract(all_tasks, context, self.opts.jobs or default_jobs(), self.opts.scheduler, self.log)
+        outcomes = extract(all_tasks, context, self.opts.jobs or local_cores(), self.opts.scheduler, self.log)
         for i, done in enumerate(self.progress(outcomes, len(all_tasks)) if self.progress else outcomes):
             if i == len(all_tasks) // 2:
                 failpoint("extract")
@@ -286,7 +287,7 @@ class _Run:
         files = find_inputs(paths, self.wh.root, problems)
         chosen = choose_inputs(self.con, files, self.opts.retry_rejected, self.tmp,
                                everything=self.opts.full_refresh)
-        return problems, chosen.unchanged, tasks(chosen.to_read, self.opts.jobs or default_jobs())
+        return problems, chosen.unchanged, tasks(chosen.to_read, self.opts.jobs or local_cores())
 
     def stage(self, batch: Batch) -> RunTally:
         """The staged tables of the run's new rows (etl/run/transform.py). A run that read no file
@@ -376,7 +377,7 @@ class _Run:
         con = self.con
         if self.staged:
             self._merge(outcome)
-        elif indexed := search_index.bring_up_to_date(con, self.tmp / "search"):  # an index from before
+        elif indexed := search_index.bring_up_to_date(con, self.tmp / "search", self._analyzers()):  # before search
             self.log("search index", **indexed.fields())
         rows = self.wh.table_rows(con)
         rows["runs"] += 1
@@ -400,8 +401,13 @@ class _Run:
         con.execute(sql("load/input_files"))
 
     def _index(self) -> None:
-        if indexed := search_index.update(self.con, self.tmp / "search"):
+        if indexed := search_index.update(self.con, self.tmp / "search", self._analyzers()):
             self.log("search index", **indexed.fields())
+
+    def _analyzers(self) -> int:
+        """Processes that analyze the posts to index: the run's --jobs, at most this machine's
+        cores (a run on a cluster indexes here)."""
+        return min(self.opts.jobs or local_cores(), local_cores())
 
     def publish(self) -> str | None:
         """Compaction and expiry, then the BI file and the manifest of the new snapshot. The

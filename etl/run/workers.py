@@ -11,10 +11,8 @@ The tasks run in this process, in worker processes on this machine, or on a Dask
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
 import time
 import uuid
 from collections.abc import Sequence
@@ -23,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from etl.core.children import die_with_parent
 from etl.core.failpoints import failpoint
 from etl.core.paths import os_path
 from etl.core.reference import Reference
@@ -189,19 +188,3 @@ def tasks(files: pa.Table, jobs: int = 1) -> Tasks:
         size += file_bytes
         remaining -= file_bytes
     return Tasks(files, [*starts, files.num_rows])
-
-
-def default_jobs() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def die_with_parent() -> None:
-    """Call in a child process: the kernel kills it when its parent dies (Linux), so the
-    workers of a killed run do not linger."""
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
-        if os.getppid() == 1:  # the parent died before the call
-            os._exit(1)

@@ -13,11 +13,15 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections import deque
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 
+from etl.core.children import die_with_parent, process_pool
+from etl.core.duck import widened
 from etl.core.schemas import sql
-from etl.search.analyze import TOKEN_RE, fold, kept, stems
+from etl.search.analyze import kept, kept_count, stems, tokens
 from etl.storage.lake import ALIAS
 
 BATCH = 2_000  # posts analyzed at a time (memory: a few arrays of their words, about 25 MB per MB of text)
@@ -54,7 +58,7 @@ def built(con) -> bool:
     return bool(con.execute(sql("search/stats")).fetchall())
 
 
-def update(con, folder: Path) -> Indexed | None:
+def update(con, folder: Path, jobs: int = 1) -> Indexed | None:
     """Index what the run merged (in `con`'s open transaction, the lake in use; the merge's
     temp tables present), or every post if the index is empty. `folder`: a scratch folder
     of the run's. None if there is nothing to index."""
@@ -75,9 +79,10 @@ def update(con, folder: Path) -> Indexed | None:
         removed = _remove_replaced(con)
         select = sql("search/run_posts")
     _row_groups(con)
-    n = write(con, select, folder, stats)
+    n = write(con, select, folder, stats, jobs)
     if n:
-        con.execute(sql("search/insert").format(folder=_literal(folder)))
+        with widened(con, jobs if n > BATCH else 1):  # the postings' sort
+            con.execute(sql("search/insert").format(folder=_literal(folder)))
     shutil.rmtree(folder, ignore_errors=True)
     if not n and not removed and not built and not located:
         return None
@@ -87,10 +92,10 @@ def update(con, folder: Path) -> Indexed | None:
     return Indexed(built, located, n, removed, stats.docs, round(time.perf_counter() - started, 3))
 
 
-def bring_up_to_date(con, folder: Path) -> Indexed | None:
+def bring_up_to_date(con, folder: Path, jobs: int = 1) -> Indexed | None:
     """What a run with nothing new does to the index: build it (a warehouse from before
     search), or fill its docs' posted_on (an index from before that); None when it is current."""
-    return locate(con) if built(con) else update(con, folder)
+    return locate(con) if built(con) else update(con, folder, jobs)
 
 
 def locate(con) -> Indexed | None:
@@ -134,7 +139,7 @@ def _averages(con) -> tuple[float, float] | None:
 
 
 def _length(text: str) -> int:
-    return sum(1 for w in TOKEN_RE.findall(fold(text)) if kept(w))
+    return kept_count(tokens(text))
 
 
 def _remove_replaced(con) -> int:
@@ -145,25 +150,66 @@ def _remove_replaced(con) -> int:
     return removed
 
 
-def write(con, select: str, folder: Path, stats: Stats) -> int:
+def write(con, select: str, folder: Path, stats: Stats, jobs: int = 1) -> int:
     """Analyze the posts `select` gives (post_id, title, body, posted_on) into docs-, postings- and
-    forms-*.parquet in `folder`, numbered from stats.next_doc; returns how many."""
-    import pyarrow.parquet as pq
-
+    forms-*.parquet in `folder`, numbered from stats.next_doc; returns how many. A run of more
+    than one batch analyzes them in `jobs` processes (the run's workers are done by then)."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
-    reader = con.execute(select).fetch_record_batch(BATCH)
-    doc, part = stats.next_doc, 0
-    for batch in reader:
-        if not batch.num_rows:
-            continue
-        docs, postings, forms = analyze_batch(batch.to_pydict(), doc, stats.avg_title, stats.avg_body)
-        pq.write_table(docs, folder / f"docs-{part:05d}.parquet")
-        pq.write_table(postings, folder / f"postings-{part:05d}.parquet")
-        pq.write_table(forms, folder / f"forms-{part:05d}.parquet")
-        doc += batch.num_rows
-        part += 1
+    reader = con.execute(select).to_arrow_reader(BATCH)
+    doc = stats.next_doc
+    with Analyzers(jobs) as analyzers:
+        for part, batch in enumerate(b for b in reader if b.num_rows):
+            analyzers.submit(batch.to_pydict(), doc, stats.avg_title, stats.avg_body, folder / f"{part:05d}")
+            doc += batch.num_rows
     return doc - stats.next_doc
+
+
+def analyze_to_files(posts: dict[str, list], first_doc: int, avg_title: float, avg_body: float,
+                     prefix: Path) -> None:
+    """One batch analyzed (analyze_batch) into prefix-docs, -postings and -forms.parquet."""
+    import pyarrow.parquet as pq
+
+    for name, table in zip(("docs", "postings", "forms"),
+                           analyze_batch(posts, first_doc, avg_title, avg_body), strict=True):
+        pq.write_table(table, f"{prefix}-{name}.parquet")
+
+
+class Analyzers:
+    """Where write's batches are analyzed: here, for a run of one batch (most runs, every
+    test), or in `jobs` forked processes once a second batch comes, with at most `jobs`
+    batches in flight (so memory stays a few batches')."""
+
+    def __init__(self, jobs: int) -> None:
+        self.jobs, self.pool, self.waiting = jobs, None, deque()
+        self.held: tuple | None = None
+
+    def __enter__(self) -> Analyzers:
+        return self
+
+    def submit(self, *job) -> None:
+        if self.jobs < 2:
+            analyze_to_files(*job)
+        elif self.pool is None and self.held is None:
+            self.held = job  # analyzed here if no second batch comes
+        else:
+            if self.pool is None:
+                self.pool = process_pool(self.jobs, die_with_parent)
+                self.waiting.append(self.pool.submit(analyze_to_files, *self.held))
+            self.waiting.append(self.pool.submit(analyze_to_files, *job))
+            while len(self.waiting) > self.jobs:
+                self.waiting.popleft().result()
+
+    def __exit__(self, kind, *_) -> None:
+        if self.pool is None:
+            if self.held is not None and kind is None:
+                analyze_to_files(*self.held)
+            return
+        try:
+            while self.waiting and kind is None:
+                self.waiting.popleft().result()
+        finally:
+            self.pool.shutdown(cancel_futures=True)
 
 
 def impacts(tf_title, tf_body, title_len, body_len, avg_title: float, avg_body: float):
@@ -188,16 +234,16 @@ def analyze_batch(posts: dict[str, list], first_doc: int, avg_title: float, avg_
     import numpy as np
     import pyarrow as pa
 
-    titles = [TOKEN_RE.findall(fold(t)) for t in posts["title"]]
-    bodies = [TOKEN_RE.findall(fold(b or "")) for b in posts["body"]]
-    stem = stems(w for words in (*titles, *bodies) for w in words)
+    titles = list(map(tokens, posts["title"]))
+    bodies = [tokens(b or "") for b in posts["body"]]
+    stem = stems(chain.from_iterable(titles + bodies))
     names = sorted({t for w, t in stem.items() if kept(w)})
     number = {t: i for i, t in enumerate(names)}
     term_of = {w: number[t] if kept(w) else -1 for w, t in stem.items()}
     n = len(titles)
-    texts = (*titles, *bodies)  # every title, then every body
+    texts = titles + bodies  # every title, then every body
     sizes = np.fromiter(map(len, texts), np.int64, 2 * n)
-    term = np.fromiter((term_of[w] for words in texts for w in words), np.int32, int(sizes.sum()))
+    term = np.fromiter(map(term_of.__getitem__, chain.from_iterable(texts)), np.int32, int(sizes.sum()))
     doc = np.repeat(np.tile(np.arange(n, dtype=np.int32), 2), sizes)
     field = np.repeat(np.repeat(np.array([0, 1], np.int8), n), sizes)
     pos = np.arange(len(term)) - np.repeat(np.cumsum(sizes) - sizes, sizes) + np.where(field == 1, TITLE_GAP, 0)

@@ -9,6 +9,7 @@ import shutil
 from collections.abc import Callable
 from pathlib import Path
 
+from etl.core.children import local_cores
 from etl.core.duck import connect
 from etl.search.index import Indexed, bring_up_to_date
 from etl.storage import lake
@@ -37,7 +38,7 @@ def _build(con, wh: Warehouse, folder: Path, log) -> Indexed | None:
     if run is None:
         return None
     con.begin()
-    done = bring_up_to_date(con, folder)
+    done = bring_up_to_date(con, folder, local_cores())
     if done is None:
         con.rollback()
         return None

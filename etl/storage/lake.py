@@ -101,7 +101,7 @@ def attach_catalog(con, catalog: Catalog, *, read_only: bool = False, snapshot_i
 
 # Written into the catalog by every writer: DuckDB buffers a row group per thread while it
 # writes Parquet, outside its memory limit, and a default group (122,880 rows of ~3 KB
-# bodies) does not fit WRITER_MEMORY: a group ends at 16,384 rows or 8 MB, whichever first.
+# bodies) does not fit WRITER_MEMORY_MB: a group ends at 16,384 rows or 8 MB, whichever first.
 OPTIONS = {"parquet_row_group_size": "16384", "parquet_row_group_size_bytes": "8MB",
            "parquet_compression": "zstd"}
 

@@ -24,7 +24,7 @@ if str(ROOT) not in sys.path:
 
 os.environ.setdefault("DUCKDB_JE_MALLOC_CONF", "dirty_decay_ms:100,muzzy_decay_ms:0")  # as etl/core/duck.py
 
-WRITER_MEMORY = "128MB"  # etl/core/duck.py WRITER_MEMORY
+WRITER_MEMORY = "128MB"  # etl/core/duck.py WRITER_MEMORY_MB
 # Lucene's English stop words (tantivy's and Lucene's default list): small, so that few words
 # a user means are dropped; the same list for the three engines.
 STOP_WORDS = ["a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not", "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was", "will", "with"]
