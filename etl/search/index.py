@@ -24,7 +24,7 @@ from etl.core.schemas import sql
 from etl.search.analyze import kept, kept_count, stems, tokens
 from etl.storage.lake import ALIAS
 
-BATCH = 2_000  # posts analyzed at a time (memory: a few arrays of their words, about 25 MB per MB of text)
+BATCH = 500  # posts analyzed at a time: an analyzer holds a few arrays of their words, about 25 MB per MB of text
 TITLE_GAP = 1000  # body positions start here, so no phrase spans title and body
 MAX_POS = 65535  # usmallint
 K1, B, TITLE_WEIGHT = 1.2, 0.75, 2.0
@@ -175,6 +175,15 @@ def analyze_to_files(posts: dict[str, list], first_doc: int, avg_title: float, a
         pq.write_table(table, f"{prefix}-{name}.parquet")
 
 
+def _analyzer_started() -> None:
+    """In a forked analyzer: the objects it inherits from the run are left out of its garbage
+    collections, which would otherwise touch, and so copy, every page of the run's heap."""
+    import gc
+
+    gc.freeze()
+    die_with_parent()
+
+
 class Analyzers:
     """Where write's batches are analyzed: here, for a run of one batch (most runs, every
     test), or in `jobs` forked processes once a second batch comes, with at most `jobs`
@@ -194,7 +203,7 @@ class Analyzers:
             self.held = job  # analyzed here if no second batch comes
         else:
             if self.pool is None:
-                self.pool = process_pool(self.jobs, die_with_parent)
+                self.pool = process_pool(self.jobs, _analyzer_started)
                 self.waiting.append(self.pool.submit(analyze_to_files, *self.held))
             self.waiting.append(self.pool.submit(analyze_to_files, *job))
             while len(self.waiting) > self.jobs:
