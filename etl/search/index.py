@@ -4,9 +4,10 @@ a warehouse from before search, a --full-refresh, `etl upgrade`).
 
 What a run indexes is what it added and what it replaced (sql/search/run_posts.sql), read
 from its staged rows: the cost grows with the run, not the archive. Python analyzes the
-posts in batches (etl/search/analyze.py) into Parquet files in a folder of the run's; one
-INSERT each then adds them to the index tables, in the run's transaction: the index and
-the tables it indexes are committed, or not, together.
+posts in batches (etl/search/analyze.py; in `jobs` forked processes when there is more than
+one) into Parquet files in a folder of the run's; one INSERT each then adds them to the index
+tables, in the run's transaction (the postings' sort on `jobs` threads): the index and the
+tables it indexes are committed, or not, together.
 """
 
 from __future__ import annotations
@@ -129,13 +130,17 @@ def _literal(path: Path) -> str:
 
 
 def _averages(con) -> tuple[float, float] | None:
-    """Average indexed words of a title and of a body, over a sample of the posts."""
-    sample = con.execute(sql("search/averages")).fetchall()
-    if not sample:
+    """Average indexed words of a title and of a body, over a sample of the posts (read a
+    batch at a time: the sample's text is not held at once)."""
+    posts = title = body = 0
+    for batch in con.execute(sql("search/averages")).to_arrow_reader(BATCH):
+        texts = batch.to_pydict()
+        posts += batch.num_rows
+        title += sum(map(_length, texts["title"]))
+        body += sum(_length(b or "") for b in texts["body"])
+    if not posts:
         return None
-    title = sum(_length(t) for t, _ in sample) / len(sample)
-    body = sum(_length(b or "") for _, b in sample) / len(sample)
-    return max(title, 1.0), max(body, 1.0)
+    return max(title / posts, 1.0), max(body / posts, 1.0)
 
 
 def _length(text: str) -> int:
@@ -151,9 +156,10 @@ def _remove_replaced(con) -> int:
 
 
 def write(con, select: str, folder: Path, stats: Stats, jobs: int = 1) -> int:
-    """Analyze the posts `select` gives (post_id, title, body, posted_on) into docs-, postings- and
-    forms-*.parquet in `folder`, numbered from stats.next_doc; returns how many. A run of more
-    than one batch analyzes them in `jobs` processes (the run's workers are done by then)."""
+    """Analyze the posts `select` gives (post_id, title, body, posted_on), a batch at a time, into
+    NNNNN-docs, -postings and -forms.parquet in `folder`, numbered from stats.next_doc; returns
+    how many. More than one batch is analyzed in `jobs` processes (the run's extract workers
+    are done by then)."""
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     reader = con.execute(select).to_arrow_reader(BATCH)
@@ -185,9 +191,9 @@ def _analyzer_started() -> None:
 
 
 class Analyzers:
-    """Where write's batches are analyzed: here, for a run of one batch (most runs, every
-    test), or in `jobs` forked processes once a second batch comes, with at most `jobs`
-    batches in flight (so memory stays a few batches')."""
+    """Where write's batches are analyzed: here, for a run of one batch (most nightly runs),
+    or in `jobs` forked processes once a second batch comes, with at most `jobs` batches in
+    flight (so memory stays a few batches')."""
 
     def __init__(self, jobs: int) -> None:
         self.jobs, self.pool, self.waiting = jobs, None, deque()
