@@ -234,3 +234,37 @@ def test_killed_run_leaves_no_process_and_no_lock(point, tmp_path):
     result = etl("run", dumps, "--warehouse", wh)
     assert result.returncode in (0, 1), result.stderr  # not 4: no leftover holds the lock
     assert table_counts(wh)["documents"] == 110
+
+
+def test_a_run_killed_while_its_analyzers_index_leaves_no_process(tmp_path):
+    """A run indexing more than one batch of posts analyzes them in processes of its own
+    (etl/search/index.py): killed while they work, the kernel ends them too, nothing is
+    committed, and the next run indexes every post."""
+    import time
+    from dataclasses import replace
+
+    from etl.search.index import BATCH
+    from tests.corpus import page, sample_posts
+
+    dumps = tmp_path / "dumps"
+    posts = sample_posts()
+    pages = BATCH // len(posts) + 2  # distinct titles: more posts than one batch holds
+    for k in range(pages):
+        renamed = [replace(p, lines=(f"{p.lines[0]} ({k})", *p.lines[1:])) for p in posts]
+        write(dumps / f"aletho-news-{k:03d}.txt", page(renamed))
+    wh = tmp_path / "warehouse"
+    proc = start_etl("run", dumps, "--warehouse", wh, "--jobs", "2", env={"ETL_FAILPOINTS": "index-analyze"})
+    wait_for_line(proc, "failpoint index-analyze reached", timeout=240)
+    children = _children(proc.pid)
+    assert children  # the analyzers (the extract workers are gone by then)
+    kill(proc)
+    deadline = time.monotonic() + 10
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [c for c in children if _alive(c)]
+    assert not (wh / "published.duckdb").exists()  # the first run: nothing committed
+    result = etl("run", dumps, "--warehouse", wh)
+    assert result.returncode == 0, result.stdout + result.stderr
+    counts = table_counts(wh)
+    assert counts["posts"] == pages * len(posts) == counts["search_docs"] > BATCH
+    index_in_step(wh)

@@ -9,8 +9,9 @@ call is one dictionary lookup.
 Points of a run: extract (half the documents read), validate (suites loaded, before the
 first expectation runs), load (rows merged in the run's open DuckLake transaction, not
 committed), commit (the DuckLake transaction committed, maintenance and the BI file and
-manifest not yet done). Of `etl upgrade`: upgrade-commit (the conversion committed, the old
-folders not moved), upgrade-move (the old links moved, the old snapshot folders not),
+manifest not yet done), index-analyze (a batch of posts to index about to be analyzed: in an
+analyzer process when the run indexes more than one batch). Of `etl upgrade`: upgrade-commit
+(the conversion committed, the old folders not moved), upgrade-move (the old links moved, the old snapshot folders not),
 upgrade-publish (everything moved, the lake not published).
 ETL_CORRUPT corrupts a staged value before validation (etl/run/transform.py `corrupt`).
 """

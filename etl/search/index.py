@@ -21,6 +21,7 @@ from pathlib import Path
 
 from etl.core.children import die_with_parent, process_pool
 from etl.core.duck import widened
+from etl.core.failpoints import failpoint
 from etl.core.schemas import sql
 from etl.search.analyze import kept, kept_count, stems, tokens
 from etl.storage.lake import ALIAS
@@ -176,6 +177,7 @@ def analyze_to_files(posts: dict[str, list], first_doc: int, avg_title: float, a
     """One batch analyzed (analyze_batch) into prefix-docs, -postings and -forms.parquet."""
     import pyarrow.parquet as pq
 
+    failpoint("index-analyze")
     for name, table in zip(("docs", "postings", "forms"),
                            analyze_batch(posts, first_doc, avg_title, avg_body), strict=True):
         pq.write_table(table, f"{prefix}-{name}.parquet")
