@@ -380,7 +380,7 @@ def test_an_index_analyzed_in_processes_is_the_one_analyzed_here(built, tmp_path
     from etl.storage import lake
 
     pools = []
-    monkeypatch.setattr(index, "BATCH", 5)  # the sample's posts in several batches
+    monkeypatch.setattr(index, "BATCH", 2)  # the sample's 12 posts (and the real pages', if here) in several batches
     monkeypatch.setattr(index, "process_pool", lambda *a: pools.append(a) or children.process_pool(*a))
     tables = {}
     for jobs in (1, 2):
