@@ -11,8 +11,8 @@ first expectation runs), load (rows merged in the run's open DuckLake transactio
 committed), commit (the DuckLake transaction committed, maintenance and the BI file and
 manifest not yet done), index-analyze (a batch of posts to index about to be analyzed: in an
 analyzer process when the run indexes more than one batch). Of `etl upgrade`: upgrade-commit
-(the conversion committed, the old folders not moved), upgrade-move (the old links moved, the old snapshot folders not),
-upgrade-publish (everything moved, the lake not published).
+(the conversion committed, the old folders not moved), upgrade-move (the old links moved,
+the old snapshot folders not), upgrade-publish (everything moved, the lake not published).
 ETL_CORRUPT corrupts a staged value before validation (etl/run/transform.py `corrupt`).
 """
 

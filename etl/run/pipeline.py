@@ -377,7 +377,8 @@ class _Run:
         con = self.con
         if self.staged:
             self._merge(outcome)
-        elif indexed := search_index.bring_up_to_date(con, self.tmp / "search", self._analyzers()):  # before search
+        # nothing new: an index from before this release is built, or its docs located
+        elif indexed := search_index.bring_up_to_date(con, self.tmp / "search", self._analyzers()):
             self.log("search index", **indexed.fields())
         rows = self.wh.table_rows(con)
         rows["runs"] += 1
