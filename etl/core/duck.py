@@ -49,7 +49,7 @@ def widened(con, threads: int) -> Iterator[None]:
     try:
         yield
     finally:
-        con.execute(f"set threads = 1; set memory_limit = '{WRITER_MEMORY_MB}MB'")
+        con.execute(f"set threads = {WRITER_CONFIG['threads']}; set memory_limit = '{WRITER_MEMORY_MB}MB'")
 
 
 def sql_value(v: object) -> str:

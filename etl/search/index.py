@@ -253,12 +253,12 @@ def analyze_batch(posts: dict[str, list], first_doc: int, avg_title: float, avg_
 
     titles = list(map(tokens, posts["title"]))
     bodies = [tokens(b or "") for b in posts["body"]]
-    stem = stems(chain.from_iterable(titles + bodies))
+    texts = titles + bodies  # every title, then every body
+    stem = stems(chain.from_iterable(texts))
     names = sorted({t for w, t in stem.items() if kept(w)})
     number = {t: i for i, t in enumerate(names)}
     term_of = {w: number[t] if kept(w) else -1 for w, t in stem.items()}
     n = len(titles)
-    texts = titles + bodies  # every title, then every body
     sizes = np.fromiter(map(len, texts), np.int64, 2 * n)
     term = np.fromiter(map(term_of.__getitem__, chain.from_iterable(texts)), np.int32, int(sizes.sum()))
     doc = np.repeat(np.tile(np.arange(n, dtype=np.int32), 2), sizes)
