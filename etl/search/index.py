@@ -18,6 +18,7 @@ from collections import deque
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from etl.core.children import die_with_parent, process_pool
 from etl.core.duck import widened
@@ -25,6 +26,9 @@ from etl.core.failpoints import failpoint
 from etl.core.schemas import sql
 from etl.search.analyze import kept, kept_count, stems, tokens
 from etl.storage.lake import ALIAS
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 BATCH = 500  # posts analyzed at a time: an analyzer holds a few arrays of their words, about 25 MB per MB of text
 TITLE_GAP = 1000  # body positions start here, so no phrase spans title and body
@@ -167,19 +171,19 @@ def write(con, select: str, folder: Path, stats: Stats, jobs: int = 1) -> int:
     doc = stats.next_doc
     with Analyzers(jobs) as analyzers:
         for part, batch in enumerate(b for b in reader if b.num_rows):
-            analyzers.submit(batch.to_pydict(), doc, stats.avg_title, stats.avg_body, folder / f"{part:05d}")
+            analyzers.submit(batch, doc, stats.avg_title, stats.avg_body, folder / f"{part:05d}")
             doc += batch.num_rows
     return doc - stats.next_doc
 
 
-def analyze_to_files(posts: dict[str, list], first_doc: int, avg_title: float, avg_body: float,
-                     prefix: Path) -> None:
-    """One batch analyzed (analyze_batch) into prefix-docs, -postings and -forms.parquet."""
+def analyze_to_files(posts: pa.RecordBatch, first_doc: int, avg_title: float, avg_body: float, prefix: Path) -> None:
+    """One batch of posts (an Arrow record batch: the run's process never holds its texts as
+    Python strings) analyzed (analyze_batch) into prefix-docs, -postings and -forms.parquet."""
     import pyarrow.parquet as pq
 
     failpoint("index-analyze")
     for name, table in zip(("docs", "postings", "forms"),
-                           analyze_batch(posts, first_doc, avg_title, avg_body), strict=True):
+                           analyze_batch(posts.to_pydict(), first_doc, avg_title, avg_body), strict=True):
         pq.write_table(table, f"{prefix}-{name}.parquet")
 
 
