@@ -372,7 +372,7 @@ def test_the_index_reads_no_extension(built):
 
 def test_an_index_analyzed_in_processes_is_the_one_analyzed_here(built, tmp_path, monkeypatch):
     """A run of more than one batch analyzes them in forked processes (etl/search/index.py
-    Analyzers) and sorts the postings on more threads: the index is the same, row for row and
+    `analyzed`: the first build's sample for its averages, then the posts) and sorts the postings on more threads: the index is the same, row for row and
     in the same order, as one analyzed batch by batch in the run's process."""
     from etl.core import children
     from etl.core.duck import connect as duck_connect
@@ -398,7 +398,7 @@ def test_an_index_analyzed_in_processes_is_the_one_analyzed_here(built, tmp_path
             assert done is not None and done.built and done.docs == done.total > 3 * index.BATCH
             tables[jobs] = {t: con.execute(f"select * from {t}").fetchall()  # in stored order
                             for t in ("search_docs", "search_postings", "search_forms", "search_stats")}
-        assert len(pools) == jobs - 1  # only jobs=2 started processes
+        assert len(pools) == 2 * (jobs - 1)  # only jobs=2 started processes: the averages', the analysis's
     assert tables[1] == tables[2]
     postings = tables[2]["search_postings"]
     assert postings == sorted(postings, key=lambda p: (p[0], p[1]))  # by term, then doc

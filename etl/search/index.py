@@ -15,10 +15,11 @@ from __future__ import annotations
 import shutil
 import time
 from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from etl.core.children import die_with_parent, process_pool
 from etl.core.duck import widened
@@ -29,6 +30,8 @@ from etl.storage.lake import ALIAS
 
 if TYPE_CHECKING:
     import pyarrow as pa
+
+T = TypeVar("T")
 
 BATCH = 500  # posts analyzed at a time: an analyzer holds a few arrays of their words, about 25 MB per MB of text
 TITLE_GAP = 1000  # body positions start here, so no phrase spans title and body
@@ -72,7 +75,7 @@ def update(con, folder: Path, jobs: int = 1) -> Indexed | None:
     found = con.execute(sql("search/stats")).fetchall()
     built = not found
     if built:
-        averages = _averages(con)
+        averages = _averages(con, jobs)
         if averages is None:
             return None  # no posts yet
         stats, removed, located = Stats(0, *averages, 0), 0, False
@@ -134,18 +137,22 @@ def _literal(path: Path) -> str:
     return str(path).replace("'", "''")
 
 
-def _averages(con) -> tuple[float, float] | None:
+def _averages(con, jobs: int) -> tuple[float, float] | None:
     """Average indexed words of a title and of a body, over a sample of the posts (read a
-    batch at a time: the sample's text is not held at once)."""
+    batch at a time, counted in `jobs` processes as `write` analyzes)."""
+    reader = con.execute(sql("search/averages")).to_arrow_reader(BATCH)
     posts = title = body = 0
-    for batch in con.execute(sql("search/averages")).to_arrow_reader(BATCH):
-        texts = batch.to_pydict()
-        posts += batch.num_rows
-        title += sum(map(_length, texts["title"]))
-        body += sum(_length(b or "") for b in texts["body"])
+    for p, t, b in analyzed(lengths, jobs, ((batch,) for batch in reader if batch.num_rows)):
+        posts, title, body = posts + p, title + t, body + b
     if not posts:
         return None
     return max(title / posts, 1.0), max(body / posts, 1.0)
+
+
+def lengths(posts: pa.RecordBatch) -> tuple[int, int, int]:
+    """A batch's posts, and the indexed words of their titles and of their bodies."""
+    texts = posts.to_pydict()
+    return (posts.num_rows, sum(map(_length, texts["title"])), sum(_length(b or "") for b in texts["body"]))
 
 
 def _length(text: str) -> int:
@@ -168,23 +175,29 @@ def write(con, select: str, folder: Path, stats: Stats, jobs: int = 1) -> int:
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
     reader = con.execute(select).to_arrow_reader(BATCH)
+    return sum(analyzed(analyze_to_files, jobs, _batches(reader, folder, stats)))
+
+
+def _batches(reader, folder: Path, stats: Stats) -> Iterator[tuple]:
+    """analyze_to_files' arguments for each batch of posts `reader` gives."""
     doc = stats.next_doc
-    with Analyzers(jobs) as analyzers:
-        for part, batch in enumerate(b for b in reader if b.num_rows):
-            analyzers.submit(batch, doc, stats.avg_title, stats.avg_body, folder / f"{part:05d}")
-            doc += batch.num_rows
-    return doc - stats.next_doc
+    for part, batch in enumerate(b for b in reader if b.num_rows):
+        yield batch, doc, stats.avg_title, stats.avg_body, folder / f"{part:05d}"
+        doc += batch.num_rows
 
 
-def analyze_to_files(posts: pa.RecordBatch, first_doc: int, avg_title: float, avg_body: float, prefix: Path) -> None:
+def analyze_to_files(posts: pa.RecordBatch, first_doc: int, avg_title: float, avg_body: float,
+                     prefix: Path) -> int:
     """One batch of posts (an Arrow record batch: the run's process never holds its texts as
-    Python strings) analyzed (analyze_batch) into prefix-docs, -postings and -forms.parquet."""
+    Python strings) analyzed (analyze_batch) into prefix-docs, -postings and -forms.parquet;
+    returns how many posts."""
     import pyarrow.parquet as pq
 
     failpoint("index-analyze")
     for name, table in zip(("docs", "postings", "forms"),
                            analyze_batch(posts.to_pydict(), first_doc, avg_title, avg_body), strict=True):
         pq.write_table(table, f"{prefix}-{name}.parquet")
+    return posts.num_rows
 
 
 def _analyzer_started() -> None:
@@ -196,41 +209,27 @@ def _analyzer_started() -> None:
     die_with_parent()
 
 
-class Analyzers:
-    """Where write's batches are analyzed: here, for a run of one batch (most nightly runs),
-    or in `jobs` forked processes once a second batch comes, with at most `jobs` batches in
-    flight (so memory stays a few batches')."""
-
-    def __init__(self, jobs: int) -> None:
-        self.jobs, self.pool, self.waiting = jobs, None, deque()
-        self.held: tuple | None = None
-
-    def __enter__(self) -> Analyzers:
-        return self
-
-    def submit(self, *job) -> None:
-        if self.jobs < 2:
-            analyze_to_files(*job)
-        elif self.pool is None and self.held is None:
-            self.held = job  # analyzed here if no second batch comes
-        else:
-            if self.pool is None:
-                self.pool = process_pool(self.jobs, _analyzer_started)
-                self.waiting.append(self.pool.submit(analyze_to_files, *self.held))
-            self.waiting.append(self.pool.submit(analyze_to_files, *job))
-            while len(self.waiting) > self.jobs:
-                self.waiting.popleft().result()
-
-    def __exit__(self, kind, *_) -> None:
-        if self.pool is None:
-            if self.held is not None and kind is None:
-                analyze_to_files(*self.held)
-            return
-        try:
-            while self.waiting and kind is None:
-                self.waiting.popleft().result()
-        finally:
-            self.pool.shutdown(cancel_futures=True)
+def analyzed(fn: Callable[..., T], jobs: int, calls: Iterable[tuple]) -> Iterator[T]:
+    """fn(*args) for each args of `calls`, in order. Here for a single call (most nightly
+    runs) or with `jobs` < 2; else in `jobs` forked processes, with at most `jobs` calls in
+    flight (so memory stays a few batches'). A failure, or the caller stopping, cancels the rest."""
+    calls = iter(calls)
+    first = next(calls, None)
+    second = next(calls, None) if first is not None and jobs > 1 else None
+    if second is None:
+        yield from (fn(*args) for args in chain(() if first is None else (first,), calls))
+        return
+    pool = process_pool(jobs, _analyzer_started)
+    try:
+        waiting: deque = deque()
+        for args in chain((first, second), calls):
+            waiting.append(pool.submit(fn, *args))
+            while len(waiting) > jobs:
+                yield waiting.popleft().result()
+        while waiting:
+            yield waiting.popleft().result()
+    finally:
+        pool.shutdown(cancel_futures=True)
 
 
 def impacts(tf_title, tf_body, title_len, body_len, avg_title: float, avg_body: float):
