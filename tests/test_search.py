@@ -16,8 +16,10 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from etl.search.analyze import STOP_WORDS, terms
+from etl.search.analyze import STOP_WORDS, fold, terms, tokens
 from etl.search.query import parse
 from etl.search.searcher import Filters, search
 from etl.storage.readers import open_reader
@@ -121,6 +123,17 @@ def test_stemming_and_accents(built):
     assert set(ids(wh, "sanction")) == set(ids(wh, "sanctioned")) == sanctions and sanctions
     assert ids(wh, "SOLEIMANÍ") == ids(wh, "soleimani")
     assert terms("Café Zürich, Fédération") == ["cafe", "zurich", "feder"]
+
+
+@given(st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+       | st.lists(st.sampled_from(["Ab", "z9", " ", "-", "\u00a0", "é", "ß", "\u2019", "\u2163", "\ufb01", "\u00b2",
+                                   "Ω", "\u0301", "\t\n", "?"]), max_size=20).map("".join))
+@settings(max_examples=400, deadline=None)
+def test_words_are_the_runs_of_letters_and_digits_of_the_folded_text(text):
+    """tokens() finds words by translate and split: the same words, in the same order, as the
+    regex that defines them, on any text (non-ASCII letters and digits, marks, ligatures, "?")."""
+    assert tokens(text) == re.findall("[a-z0-9]+", fold(text))
+    assert tokens("Café’s ﬁle²: ß, Ⅳ?") == ["cafe", "s", "file2", "ss", "iv"]
 
 
 def test_accents_in_the_text(built):
@@ -372,8 +385,9 @@ def test_the_index_reads_no_extension(built):
 
 def test_an_index_analyzed_in_processes_is_the_one_analyzed_here(built, tmp_path, monkeypatch):
     """A run of more than one batch analyzes them in forked processes (etl/search/index.py
-    `analyzed`: the first build's sample for its averages, then the posts) and sorts the postings on more threads: the index is the same, row for row and
-    in the same order, as one analyzed batch by batch in the run's process."""
+    `analyzed`: the first build's sample for its averages, then the posts) and sorts the
+    postings on more threads: the index is the same, row for row and in the same order, as
+    one analyzed batch by batch in the run's process."""
     from etl.core import children
     from etl.core.duck import connect as duck_connect
     from etl.search import index

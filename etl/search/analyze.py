@@ -16,7 +16,12 @@ STOP_WORDS = frozenset((
     "a", "an", "and", "are", "as", "at", "be", "but", "by", "for", "if", "in", "into", "is", "it", "no", "not",
     "of", "on", "or", "such", "that", "the", "their", "then", "there", "these", "they", "this", "to", "was",
     "will", "with"))
-TOKEN_RE = re.compile(r"[a-z0-9]+")
+# A word is a run of [a-z0-9] in the folded text (any other character, non-ASCII ones
+# included, separates words): every other byte of the text's ASCII encoding (non-ASCII
+# characters encoded as "?") becomes a space, and the words are what str.split finds, about
+# twice as fast as a regex's findall (tests/test_search.py checks they agree).
+WORD_BYTES = b"abcdefghijklmnopqrstuvwxyz0123456789"
+_SEPARATE = bytes(b if b in WORD_BYTES else ord(" ") for b in range(256))
 MAX_WORD = 40  # longer runs (hashes, URLs' remains) are not indexed
 # Combining marks, what NFKD splits accents into (the blocks DuckDB's strip_accents drops too).
 _MARKS = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
@@ -38,8 +43,9 @@ def fold(text: str) -> str:
 
 
 def tokens(text: str) -> list[str]:
-    """The folded words of `text`, stop words included (each takes a position)."""
-    return TOKEN_RE.findall(fold(text))
+    """The folded words of `text` (its runs of [a-z0-9]), stop words included (each takes a
+    position)."""
+    return fold(text).encode("ascii", "replace").translate(_SEPARATE).decode("ascii").split()
 
 
 def kept(word: str) -> bool:

@@ -271,7 +271,9 @@ def analyze_batch(posts: dict[str, list], first_doc: int, avg_title: float, avg_
     term, doc, field, pos = term[indexed], doc[indexed], field[indexed], pos[indexed]
     title_len = np.bincount(doc[field == 0], minlength=n)
     body_len = np.bincount(doc[field == 1], minlength=n)
-    order = np.lexsort((pos, field, term, doc))
+    # By post and term, then field and position: the words are in field and position order
+    # within a post already (every title, then every body), so a stable sort keeps that.
+    order = np.argsort(doc.astype(np.int64) * len(names) + term, kind="stable")
     term, doc, field, pos = term[order], doc[order], field[order], pos[order]
     first = np.ones(len(term), bool)
     first[1:] = (term[1:] != term[:-1]) | (doc[1:] != doc[:-1])
