@@ -217,7 +217,10 @@ def analyzed(fn: Callable[..., T], jobs: int, calls: Iterable[tuple]) -> Iterato
     first = next(calls, None)
     second = next(calls, None) if first is not None and jobs > 1 else None
     if second is None:
-        yield from (fn(*args) for args in chain(() if first is None else (first,), calls))
+        if first is not None:
+            yield fn(*first)
+        for args in calls:  # jobs < 2
+            yield fn(*args)
         return
     pool = process_pool(jobs, _analyzer_started)
     try:
