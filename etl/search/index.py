@@ -253,7 +253,7 @@ def analyze_batch(posts: dict[str, list], first_doc: int, avg_title: float, avg_
     over every word of the batch at once: a word's post, field (title, body: from TITLE_GAP)
     and position; the kept words (not stop words, not too long) sorted by post, term and
     position; a posting per (post, term) with its positions up to MAX_POS, the counts of
-    those in the title and in the body, and its impact."""
+    those in the title and in the body, and its impact; the postings by term, then post."""
     import numpy as np
     import pyarrow as pa
 
@@ -298,6 +298,9 @@ def analyze_batch(posts: dict[str, list], first_doc: int, avg_title: float, avg_
                          "impact": pa.array(impact, pa.uint8()),
                          "pos": pa.ListArray.from_arrays(pa.array(offsets, pa.int32()),
                                                          pa.array(pos[stored], pa.uint16()))})
+    # Stored by term, then post (term numbers follow the terms' order): the run's one sort of
+    # every batch's postings (sql/search/insert.sql) takes a quarter less time over sorted runs.
+    postings = postings.take(np.argsort(term[first].astype(np.int64) * n + posting_doc))
     changed = sorted((f, s) for f, s in stem.items() if f != s and kept(f))
     forms = pa.table({"form": pa.array([f for f, _ in changed], pa.string()),
                       "term": pa.array([s for _, s in changed], pa.string())})
