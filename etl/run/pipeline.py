@@ -269,7 +269,7 @@ class _Run:
             return batch
         context = WorkerContext(self.known, self.opts.max_bytes, self.ref, self.run_id, self.tmp / "raw")
         seen: set[str] = set()
-        outcomes = extract(all_tasks, context, self.opts.jobs or local_cores(), self.opts.scheduler, self.log)
+        outcomes = extract(all_tasks, context, self._jobs(), self.opts.scheduler, self.log)
         for i, done in enumerate(self.progress(outcomes, len(all_tasks)) if self.progress else outcomes):
             if i == len(all_tasks) // 2:
                 failpoint("extract")
@@ -287,7 +287,7 @@ class _Run:
         files = find_inputs(paths, self.wh.root, problems)
         chosen = choose_inputs(self.con, files, self.opts.retry_rejected, self.tmp,
                                everything=self.opts.full_refresh)
-        return problems, chosen.unchanged, tasks(chosen.to_read, self.opts.jobs or local_cores())
+        return problems, chosen.unchanged, tasks(chosen.to_read, self._jobs())
 
     def stage(self, batch: Batch) -> RunTally:
         """The staged tables of the run's new rows (etl/run/transform.py). A run that read no file
@@ -405,10 +405,14 @@ class _Run:
         if indexed := search_index.update(self.con, self.tmp / "search", self._analyzers()):
             self.log("search index", **indexed.fields())
 
+    def _jobs(self) -> int:
+        """The run's --jobs, by default this machine's cores."""
+        return self.opts.jobs or local_cores()
+
     def _analyzers(self) -> int:
-        """Processes that analyze the posts to index: the run's --jobs, at most this machine's
+        """Processes that analyze the posts to index: the run's jobs, at most this machine's
         cores (a run on a cluster indexes here)."""
-        return min(self.opts.jobs or local_cores(), local_cores())
+        return min(self._jobs(), local_cores())
 
     def publish(self) -> str | None:
         """Compaction and expiry, then the BI file and the manifest of the new snapshot. The
