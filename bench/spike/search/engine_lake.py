@@ -101,7 +101,7 @@ def analyze_batch(batch: pa.RecordBatch, first_doc: int, forms: dict[str, str], 
 
 def _stage(con, select: str, stage: Path, first_doc: int, forms: dict[str, str], atl: float, abl: float) -> int:
     """Analyze the posts `select` returns into stage/postings.parquet and stage/docs.parquet."""
-    reader = con.cursor().execute(select).fetch_record_batch(BATCH)
+    reader = con.cursor().execute(select).to_arrow_reader(BATCH)
     pw, dw, doc = pq.ParquetWriter(stage / "postings.parquet", POSTINGS), pq.ParquetWriter(stage / "docs.parquet", DOCS), first_doc
     for batch in reader:
         p, d = analyze_batch(batch, doc, forms, atl, abl)

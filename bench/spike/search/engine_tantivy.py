@@ -49,7 +49,7 @@ def _add(writer, con, select: str) -> int:
     import tantivy
 
     n = 0
-    for batch in con.cursor().execute(select).fetch_record_batch(BATCH):
+    for batch in con.cursor().execute(select).to_arrow_reader(BATCH):
         for pid, title, body in zip(*(batch.column(k).to_pylist() for k in ("post_id", "title", "body"))):
             writer.add_document(tantivy.Document(post_id=pid, title=title, body=body or ""))
             n += 1
