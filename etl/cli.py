@@ -174,6 +174,10 @@ def run(
     scheduler: Annotated[str | None, typer.Option(
         envvar="ETL_DASK_SCHEDULER", show_envvar=True,
         help="Parse on this Dask cluster (tcp://HOST:PORT); validation and the merge stay here.")] = None,
+    search_index: Annotated[bool | None, typer.Option(
+        "--search-index/--no-search-index", show_default=False,
+        help="Keep the search index with this run (the default: the config's, else on); off, the run "
+             "skips it and drops an index it finds.")] = None,
 ) -> None:
     """Load dumps into the warehouse. Exit 0: all loaded; 1: some documents rejected;
     3: validation failed, nothing published; 4: the warehouse is in use; 5: internal error,
@@ -192,7 +196,7 @@ def run(
         wait=wait, max_bytes=max_bytes or cfg.max_bytes, log=log, progress=_progress(fmt),
         jobs=jobs or cfg.jobs, retention_days=cfg.retention_days if retention_days is None else retention_days,
         scheduler=scheduler or cfg.scheduler, config_file=cfg.path, lists_dir=cfg.lists_dir,
-        expectations_dir=cfg.expectations_dir,
+        expectations_dir=cfg.expectations_dir, search_index=cfg.search_index if search_index is None else search_index,
     )
     summary_json = summary_json or cfg.summary_json
     if summary_json:
@@ -563,7 +567,7 @@ def upgrade(
     """Convert a warehouse built by an earlier release (snapshot folders) into the current
     storage, from its own Parquet files: no old dumps needed. Then re-key what an earlier
     release keyed from text that was not NFC (posts: from their dumps, where they are), and
-    build the search index if it has none."""
+    build the search index if it has none (and search_index is not off in the config)."""
     cfg = _config(config)
     warehouse = warehouse or cfg.warehouse
     from etl.run.pipeline import EXIT_BUSY, EXIT_ERROR, EXIT_UNPUBLISHED, new_run_id, upgrade_keys
@@ -576,7 +580,8 @@ def upgrade(
         done = run_upgrade(warehouse, wait=wait, log=_logger(LogFormat.text))
         rekeyed = upgrade_keys(warehouse, wait=wait, log=_logger(LogFormat.text), lists_dir=cfg.lists_dir,
                                max_bytes=cfg.max_bytes)
-        indexed = build_index(warehouse, wait=wait, log=_logger(LogFormat.text), new_id=new_run_id)
+        indexed = build_index(warehouse, wait=wait, log=_logger(LogFormat.text), new_id=new_run_id
+                              ) if cfg.search_index else None
     except WarehouseBusy as busy:
         raise _fail(str(busy), EXIT_BUSY) from None
     except NewerRelease as refused:

@@ -25,7 +25,7 @@ from etl.search.searcher import Filters, search
 from etl.storage.readers import open_reader
 from tests.bi_clients import clients
 from tests.corpus import with_excerpts
-from tests.utils import ROOT, SAMPLE, etl, index_in_step, rows, start_etl
+from tests.utils import ROOT, SAMPLE, etl, index_in_step, other_day, rows, snapshot, start_etl
 
 REAL_PAGES = ROOT.parent / "shared" / "data" / "real-pages"
 LATEST_LOCATED = "select located from search_stats order by next_doc desc, docs, located desc nulls last limit 1"
@@ -259,6 +259,41 @@ def test_an_old_warehouse_gets_its_index_from_etl_upgrade_or_its_next_run(built,
             assert "built the search index of its" in done.stdout
         index_in_step(copy)
         assert sorted(ids(copy, "iran")) == sorted(expected)  # the scores differ: new averages
+
+
+INDEX_TABLES = ("search_docs", "search_postings", "search_forms", "search_stats")
+
+
+def test_search_index_off_drops_the_index_and_on_builds_it_again(built, tmp_path):
+    """search_index = false in the config: a run keeps no index and drops one it finds (its
+    other tables as with the index; earlier snapshots keep theirs); `etl upgrade` builds none;
+    `--search-index` turns it on again: the run builds it over every post."""
+    wh, ref = tmp_path / "wh", tmp_path / "ref"
+    for copy in (wh, ref):
+        shutil.copytree(built["warehouse"], copy, symlinks=True)
+    expected = sorted(ids(wh, "iran"))
+    assert expected
+    (tmp_path / "etl.toml").write_text('warehouse = "wh"\nsearch_index = false\n', encoding="utf-8")
+    dump = other_day(tmp_path / "dumps")  # a new document: the run merges
+    off = etl("run", dump, cwd=tmp_path)
+    assert off.returncode == 0, off.stdout + off.stderr
+    assert "search index dropped reason=search_index is off" in off.stderr
+    assert {t: rows(wh, f"select count(*) from {t}") for t in INDEX_TABLES} == {t: [(0,)] for t in INDEX_TABLES}
+    assert etl("run", dump, "-w", ref).returncode == 0  # the same run, the index on
+    assert snapshot(wh) == snapshot(ref)
+    missing = cli(wh, "iran")
+    assert missing.returncode == 1 and "unless search_index is off in the config" in missing.stderr, missing.stderr
+    assert sorted(ids(wh, "iran", "--as-of", built["runs"][-1])) == expected  # the snapshot before keeps it
+
+    again = etl("run", SAMPLE, cwd=tmp_path)  # nothing new, no index: nothing to drop
+    assert again.returncode == 0 and "search index" not in again.stderr, again.stderr
+    upgraded = etl("upgrade", cwd=tmp_path)
+    assert upgraded.returncode == 0 and "needs no upgrade" in upgraded.stdout, upgraded.stdout + upgraded.stderr
+
+    on = etl("run", "--search-index", SAMPLE, cwd=tmp_path)  # nothing new: the index is built
+    assert on.returncode == 0 and "search index built=True" in on.stderr, on.stderr
+    index_in_step(wh)
+    assert sorted(ids(wh, "iran")) == expected  # the scores differ: new averages
 
 
 def test_each_doc_keeps_its_posts_day_where_the_page_looks_it_up(built, tmp_path):

@@ -59,6 +59,7 @@ class Config:
     expectations: Path | None = None  # None: the package's suites
     catalog: str | None = None  # a PostgreSQL catalog URL (no password); None: the SQLite one in the warehouse
     data_path: Path | None = None  # where the lake's Parquet files are; None: <warehouse>/data
+    search_index: bool = True  # runs keep the search index; False: they skip it and drop one they find
 
     @property
     def lists_dir(self) -> Path:
@@ -152,6 +153,12 @@ def _text(value, _base: Path) -> str | None:
     return value or None
 
 
+def _bool(value, _base: Path) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError("expected true or false")
+    return value
+
+
 def _log_format(value, _base: Path) -> str:
     if value not in LOG_FORMATS:
         raise ValueError(f"expected one of {', '.join(LOG_FORMATS)}")
@@ -171,6 +178,7 @@ _READERS = {
     "expectations": _path,
     "catalog": _text,
     "data_path": _optional_path,
+    "search_index": _bool,
 }
 
 
@@ -221,6 +229,11 @@ catalog = ""
 # Where the lake's Parquet files are ("" = <warehouse>/data): with a PostgreSQL catalog, a
 # folder every host mounts.
 data_path = ""
+
+# Keep the full-text search index (`etl search`, the search() macro) with every run; it is
+# most of a large first build's time. false: runs skip it and drop an index they find
+# (earlier snapshots keep theirs); true again: the next run builds it over every post.
+search_index = true
 
 # Log lines on stderr: "text" or "json" (one JSON object per line).
 log_format = "text"

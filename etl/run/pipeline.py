@@ -75,6 +75,7 @@ class RunOptions:
     jobs: int | None = None
     retention_days: float = DEFAULT_RETENTION_DAYS
     scheduler: str | None = None  # a Dask scheduler (tcp://HOST:PORT): the extract tasks run there
+    search_index: bool = True  # keep the search index; False: skip it, and drop one the warehouse has
 
     def __post_init__(self) -> None:
         check_retention(self.retention_days)
@@ -377,9 +378,8 @@ class _Run:
         con = self.con
         if self.staged:
             self._merge(outcome)
-        # nothing new: an index from before this release is built, or its docs located
-        elif indexed := search_index.bring_up_to_date(con, self.tmp / "search", self._analyzers()):
-            self.log("search index", **indexed.fields())
+        else:
+            self._index(merged=False)
         rows = self.wh.table_rows(con)
         rows["runs"] += 1
         outcome.finished = _now()
@@ -393,7 +393,7 @@ class _Run:
         published; the validation results and the input files read, recorded."""
         con = self.con
         outcome.posts_new, outcome.posts_updated = merge(con)
-        self._index()
+        self._index(merged=True)
         if outcome.checked:  # the row-level expectations ran: there were new documents
             outcome.checked = outcome.checked + _validated_tables(con, self.opts.expectations_dir, self.tmp / "staged")
         con.register(rel.STAGED_VALIDATION_RESULTS, _validation_rows(self.run_id, outcome.checked))
@@ -401,8 +401,17 @@ class _Run:
         con.unregister(rel.STAGED_VALIDATION_RESULTS)
         con.execute(sql("load/input_files"))
 
-    def _index(self) -> None:
-        if indexed := search_index.update(self.con, self.tmp / "search", self._analyzers()):
+    def _index(self, merged: bool) -> None:
+        """The search index in step with what the run `merged` (with nothing new: an index from
+        before this release built, or its docs located); with search_index off, dropped if
+        the warehouse has one."""
+        con = self.con
+        if not self.opts.search_index:
+            if search_index.drop(con):
+                self.log("search index dropped", reason="search_index is off")
+            return
+        keep = search_index.update if merged else search_index.bring_up_to_date
+        if indexed := keep(con, self.tmp / "search", self._analyzers()):
             self.log("search index", **indexed.fields())
 
     def _jobs(self) -> int:

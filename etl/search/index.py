@@ -26,7 +26,7 @@ from etl.core.duck import widened
 from etl.core.failpoints import failpoint
 from etl.core.schemas import sql
 from etl.search.analyze import kept, kept_count, stems, tokens
-from etl.storage.lake import ALIAS
+from etl.storage import lake
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -101,6 +101,17 @@ def update(con, folder: Path, jobs: int = 1) -> Indexed | None:
     return Indexed(built, located, n, removed, stats.docs, round(time.perf_counter() - started, 3))
 
 
+def drop(con) -> bool:
+    """search_index off: the index's tables dropped and made again, empty, from the DDL (in
+    `con`'s open transaction; no data file is read: earlier snapshots keep theirs). False if
+    the lake has no index."""
+    if not built(con):
+        return False
+    con.execute(sql("search/drop"))
+    lake.evolve(con)
+    return True
+
+
 def bring_up_to_date(con, folder: Path, jobs: int = 1) -> Indexed | None:
     """What a run with nothing new does to the index: build it (a warehouse from before
     search), or fill its docs' posted_on (an index from before that); None when it is current."""
@@ -128,9 +139,9 @@ def _set_stats(con, stats: Stats) -> None:
 def _row_groups(con) -> None:
     """The postings' row-group size (sql/search/row_groups.sql), set once on the committed
     table (sql/search/row_groups_unset.sql)."""
-    (unset,), = con.execute(sql("search/row_groups_unset").format(alias=ALIAS)).fetchall()
+    (unset,), = con.execute(sql("search/row_groups_unset").format(alias=lake.ALIAS)).fetchall()
     if unset:
-        con.execute(sql("search/row_groups").format(alias=ALIAS))
+        con.execute(sql("search/row_groups").format(alias=lake.ALIAS))
 
 
 def _literal(path: Path) -> str:

@@ -58,7 +58,7 @@ def check_index(con) -> int:
         found = []
     if not found:
         raise NoIndex("this snapshot has no search index: the next `etl run` or `etl upgrade` builds it "
-                      "(snapshots from before it have none)")
+                      "(snapshots from before it have none), unless search_index is off in the config")
     return found[0][0]
 
 
