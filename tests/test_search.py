@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from etl.core.schemas import sql as sql_text
 from etl.search.analyze import STOP_WORDS, fold, terms, tokens
 from etl.search.query import parse
 from etl.search.searcher import Filters, search
@@ -451,3 +452,40 @@ def test_an_index_analyzed_in_processes_is_the_one_analyzed_here(built, tmp_path
     assert tables[1] == tables[2]
     postings = tables[2]["search_postings"]
     assert postings == sorted(postings, key=lambda p: (p[0], p[1]))  # by term, then doc
+
+
+def test_more_postings_than_one_sort_takes_go_into_several_files_each_sorted(built, tmp_path, monkeypatch):
+    """A build of more than POSTINGS_PER_SORT postings inserts them a run of files at a time
+    (one sort of 176M runs out of the writer's memory): each file sorted by term, then doc;
+    the same rows, and the same results, as a build in one sort."""
+    from etl.core.duck import connect as duck_connect
+    from etl.search import index
+    from etl.storage import lake
+
+    monkeypatch.setattr(index, "BATCH", 2)
+    tables, results, files = {}, {}, {}
+    for limit in (index.POSTINGS_PER_SORT, 600):
+        monkeypatch.setattr(index, "POSTINGS_PER_SORT", limit)
+        copy = tmp_path / f"limit{limit}"
+        shutil.copytree(built["warehouse"], copy, symlinks=True)
+        (tmp_path / "spill").mkdir(exist_ok=True)
+        with duck_connect(spill_to=tmp_path / "spill") as con:
+            lake.attach(con, copy)
+            con.execute("use lake")
+            con.execute(sql_text("search/drop"))
+            lake.evolve(con)
+            con.begin()
+            assert index.update(con, tmp_path / f"analyzed{limit}", 2).built
+            con.commit()
+            tables[limit] = {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr)
+                             for t in ("search_docs", "search_postings", "search_forms", "search_stats")}
+            results[limit] = [(h.post_id, h.score) for h in search(con, parse("iran war"), limit=100)]
+            files[limit] = [con.execute("select term, doc from read_parquet(?)", [f]).fetchall()
+                            for f, in con.execute("select data_file from ducklake_list_files('lake', "
+                                                  "'search_postings')").fetchall()]
+    one, several = files
+    assert len(files[one]) == 1 and len(files[several]) > 2
+    assert all(rows_ == sorted(rows_) for rows_ in files[several])  # each file by term, then doc
+    assert sum(map(len, files[several])) == len(files[one][0])
+    assert tables[one] == tables[several]
+    assert results[one] == results[several] and results[one]

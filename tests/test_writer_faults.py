@@ -347,3 +347,25 @@ def test_a_killed_upgrade_is_finished_by_the_next(point, upgraded_once, tmp_path
     assert etl("upgrade", "-w", wh).stdout.strip() == f"{wh} needs no upgrade"
     again = etl("run", SAMPLE, "-w", wh)
     assert again.returncode == 0 and "nothing new" in again.stdout, again.stdout + again.stderr
+
+
+@pytest.mark.quick
+def test_a_statement_failing_in_a_widened_sort_is_the_error_told():
+    """etl.core.duck.widened (the search index's postings sort on more threads): a statement
+    that fails in it aborts the open transaction, which then refuses the SET that narrows the
+    connection again; the error raised is the statement's (a 3 GB first build told
+    `Current transaction is aborted` for its sort's Out of Memory Error)."""
+    import duckdb
+
+    from etl.core.duck import widened
+
+    with duckdb.connect() as con:
+        con.execute("create table t (x integer primary key)")
+        con.execute("insert into t values (1)")
+        con.begin()
+        with pytest.raises(duckdb.ConstraintException, match="Duplicate key"), widened(con, 2):
+            con.execute("insert into t values (1)")
+        con.rollback()
+        with widened(con, 2):  # and when nothing fails, the connection is narrowed again after
+            assert con.execute("select current_setting('threads')").fetchall() == [(2,)]
+        assert con.execute("select current_setting('threads')").fetchall() == [(1,)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -54,10 +54,16 @@ def widened(con, threads: int) -> Iterator[None]:
         yield
         return
     con.execute(f"set threads = {threads}; set memory_limit = '{WRITER_MEMORY_MB * threads}MB'")
+    narrow = f"set threads = {WRITER_CONFIG['threads']}; set memory_limit = '{WRITER_MEMORY_MB}MB'"
     try:
         yield
-    finally:
-        con.execute(f"set threads = {WRITER_CONFIG['threads']}; set memory_limit = '{WRITER_MEMORY_MB}MB'")
+    except BaseException:
+        # A failed statement aborts the open transaction, which then takes no SET either: the
+        # error to tell is the first one (the run rolls back and closes the connection).
+        with suppress(Exception):
+            con.execute(narrow)
+        raise
+    con.execute(narrow)
 
 
 def sql_value(v: object) -> str:

@@ -5,9 +5,10 @@ a warehouse from before search, a --full-refresh, `etl upgrade`).
 What a run indexes is what it added and what it replaced (sql/search/run_posts.sql), read
 from its staged rows: the cost grows with the run, not the archive. Python analyzes the
 posts in batches (etl/search/analyze.py; in `jobs` forked processes when there is more than
-one) into Parquet files in a folder of the run's; one INSERT each then adds them to the index
-tables, in the run's transaction (the postings' sort on `jobs` threads): the index and the
-tables it indexes are committed, or not, together.
+one) into Parquet files in a folder of the run's; INSERTs then add them to the index tables,
+in the run's transaction (the postings sorted by term on `jobs` threads, up to
+POSTINGS_PER_SORT at a time): the index and the tables it indexes are committed, or not,
+together.
 """
 
 from __future__ import annotations
@@ -36,6 +37,11 @@ T = TypeVar("T")
 BATCH = 500  # posts analyzed at a time: an analyzer holds a few arrays of their words, about 25 MB per MB of text
 TITLE_GAP = 1000  # body positions start here, so no phrase spans title and body
 MAX_POS = 65535  # usmallint
+# The postings one sort writes into a file: DuckDB's sort of 176M postings (a first build of
+# about 3 GB of pages like the sample) runs out of the writer's 2 x 128 MB; runs of 35M and
+# one of 88M do not (bench/README.md, round 7). A larger first build writes several files,
+# each sorted by term.
+POSTINGS_PER_SORT = 48_000_000
 K1, B, TITLE_WEIGHT = 1.2, 0.75, 2.0
 
 
@@ -91,7 +97,7 @@ def update(con, folder: Path, jobs: int = 1) -> Indexed | None:
     n = write(con, select, folder, stats, jobs)
     if n:
         with widened(con, jobs if n > BATCH else 1):  # the postings' sort
-            con.execute(sql("search/insert").format(folder=_literal(folder)))
+            _insert(con, folder)
     shutil.rmtree(folder, ignore_errors=True)
     if not n and not removed and not built and not located:
         return None
@@ -110,6 +116,34 @@ def drop(con) -> bool:
     con.execute(sql("search/drop"))
     lake.evolve(con)
     return True
+
+
+def _insert(con, folder: Path) -> None:
+    """The analyzed files of `folder` into the index tables: the docs and the new forms
+    (sql/search/insert.sql), then the postings, a run of consecutive files of at most
+    POSTINGS_PER_SORT rows at a time, each sorted into a file of its own
+    (sql/search/insert_postings.sql)."""
+    con.execute(sql("search/insert").format(folder=_literal(folder)))
+    for files in runs_of_rows(sorted(folder.glob("*-postings.parquet")), POSTINGS_PER_SORT):
+        con.execute(sql("search/insert_postings").format(files=", ".join(f"'{_literal(f)}'" for f in files)))
+
+
+def runs_of_rows(files: list[Path], limit: int) -> Iterator[list[Path]]:
+    """`files` (Parquet) in runs of consecutive files of at most `limit` rows in all (a file
+    of more rows alone)."""
+    import pyarrow.parquet as pq
+
+    run: list[Path] = []
+    rows = 0
+    for path in files:
+        n = pq.read_metadata(path).num_rows
+        if run and rows + n > limit:
+            yield run
+            run, rows = [], 0
+        run.append(path)
+        rows += n
+    if run:
+        yield run
 
 
 def bring_up_to_date(con, folder: Path, jobs: int = 1) -> Indexed | None:
