@@ -11,6 +11,8 @@ import json
 import re
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
@@ -19,7 +21,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from etl.core.schemas import sql as sql_text
 from etl.search.analyze import STOP_WORDS, fold, terms, tokens
 from etl.search.query import parse
 from etl.search.searcher import Filters, search
@@ -419,35 +420,44 @@ def test_the_index_reads_no_extension(built):
         assert con.execute("select count(*) from search('iran')").fetchall()[0][0] == 10
 
 
+@contextmanager
+def rebuilt_index(built: dict, copy: Path, jobs: int) -> Iterator[tuple]:
+    """A copy of the module's warehouse with its index dropped, then built again in this
+    process (etl/search/index.py `update`, on `jobs`) and committed: the lake's connection (its
+    tables in use) and what `update` returned."""
+    from etl.core.duck import connect as duck_connect
+    from etl.search import index
+    from etl.storage import lake
+
+    shutil.copytree(built["warehouse"], copy, symlinks=True)
+    (copy.parent / "spill").mkdir(exist_ok=True)
+    with duck_connect(spill_to=copy.parent / "spill") as con:
+        lake.attach(con, copy)
+        con.execute("use lake")
+        con.begin()
+        index.drop(con)
+        done = index.update(con, copy.parent / f"{copy.name}-analyzed", jobs)
+        con.commit()
+        yield con, done
+
+
 def test_an_index_analyzed_in_processes_is_the_one_analyzed_here(built, tmp_path, monkeypatch):
     """A run of more than one batch analyzes them in forked processes (etl/search/index.py
     `analyzed`: the first build's sample for its averages, then the posts) and sorts the
     postings on more threads: the index is the same, row for row and in the same order, as
     one analyzed batch by batch in the run's process."""
     from etl.core import children
-    from etl.core.duck import connect as duck_connect
     from etl.search import index
-    from etl.storage import lake
 
     pools = []
     monkeypatch.setattr(index, "BATCH", 2)  # the sample's 12 posts (and the real pages', if here) in several batches
     monkeypatch.setattr(index, "process_pool", lambda *a: pools.append(a) or children.process_pool(*a))
     tables = {}
     for jobs in (1, 2):
-        copy = tmp_path / f"jobs{jobs}"
-        shutil.copytree(built["warehouse"], copy, symlinks=True)
-        (tmp_path / "spill").mkdir(exist_ok=True)
-        with duck_connect(spill_to=tmp_path / "spill") as con:
-            lake.attach(con, copy)
-            con.execute("use lake")
-            for table in ("search_postings", "search_docs", "search_forms", "search_stats"):
-                con.execute(f"delete from {table}")
-            con.begin()
-            done = index.update(con, tmp_path / f"analyzed{jobs}", jobs)
-            con.commit()
+        with rebuilt_index(built, tmp_path / f"jobs{jobs}", jobs) as (con, done):
             assert done is not None and done.built and done.docs == done.total > 3 * index.BATCH
             tables[jobs] = {t: con.execute(f"select * from {t}").fetchall()  # in stored order
-                            for t in ("search_docs", "search_postings", "search_forms", "search_stats")}
+                            for t in INDEX_TABLES}
         assert len(pools) == 2 * (jobs - 1)  # only jobs=2 started processes: the averages', the analysis's
     assert tables[1] == tables[2]
     postings = tables[2]["search_postings"]
@@ -458,27 +468,15 @@ def test_more_postings_than_one_sort_takes_go_into_several_files_each_sorted(bui
     """A build of more than POSTINGS_PER_SORT postings inserts them a run of files at a time
     (one sort of 176M runs out of the writer's memory): each file sorted by term, then doc;
     the same rows, and the same results, as a build in one sort."""
-    from etl.core.duck import connect as duck_connect
     from etl.search import index
-    from etl.storage import lake
 
     monkeypatch.setattr(index, "BATCH", 2)
     tables, results, files = {}, {}, {}
     for limit in (index.POSTINGS_PER_SORT, 600):
         monkeypatch.setattr(index, "POSTINGS_PER_SORT", limit)
-        copy = tmp_path / f"limit{limit}"
-        shutil.copytree(built["warehouse"], copy, symlinks=True)
-        (tmp_path / "spill").mkdir(exist_ok=True)
-        with duck_connect(spill_to=tmp_path / "spill") as con:
-            lake.attach(con, copy)
-            con.execute("use lake")
-            con.execute(sql_text("search/drop"))
-            lake.evolve(con)
-            con.begin()
-            assert index.update(con, tmp_path / f"analyzed{limit}", 2).built
-            con.commit()
-            tables[limit] = {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr)
-                             for t in ("search_docs", "search_postings", "search_forms", "search_stats")}
+        with rebuilt_index(built, tmp_path / f"limit{limit}", 2) as (con, done):
+            assert done.built
+            tables[limit] = {t: sorted(con.execute(f"select * from {t}").fetchall(), key=repr) for t in INDEX_TABLES}
             results[limit] = [(h.post_id, h.score) for h in search(con, parse("iran war"), limit=100)]
             files[limit] = [con.execute("select term, doc from read_parquet(?)", [f]).fetchall()
                             for f, in con.execute("select data_file from ducklake_list_files('lake', "
