@@ -23,6 +23,11 @@ WRITER_CONFIG = {"threads": 1, "enable_external_file_cache": False}
 # 130 MB, at 100 KB by 25 MB, and read as fast (bench/README.md, round 6).
 WRITER_STREAMING_BUFFER = "100KB"
 WRITER_MEMORY_MB = 128
+# Each thread's memory in the writer's one wide sort (`widened`: the search index's postings,
+# at most etl/search/index.py POSTINGS_PER_SORT = 48M of them at a time). At 2 x 96 MB a sort
+# of 70M postings completes, and the 300 MB bench run's process tree peaks 50-90 MB lower
+# than at 2 x 128, as fast (bench/README.md, round 7).
+SORT_MEMORY_MB = 96
 # DuckDB's allocator (its own jemalloc) keeps the pages a query freed for about a second
 # before it gives them back; at 100 ms, a run's peak is 100-150 MB lower at 1.5 GB of input,
 # at the same speed (at 0 ms the DuckDB steps took 1.7x as long). jemalloc reads it when
@@ -48,12 +53,12 @@ def connect(path: Path | str = ":memory:", read_only: bool = False, spill_to: Pa
 
 @contextmanager
 def widened(con, threads: int) -> Iterator[None]:
-    """A writer's one big sort on `threads` threads, with WRITER_MEMORY_MB for each: a sort on
+    """A writer's one big sort on `threads` threads, with SORT_MEMORY_MB for each: a sort on
     one thread takes twice as long (the search index's postings: bench/README.md, round 5)."""
     if threads < 2:
         yield
         return
-    con.execute(f"set threads = {threads}; set memory_limit = '{WRITER_MEMORY_MB * threads}MB'")
+    con.execute(f"set threads = {threads}; set memory_limit = '{SORT_MEMORY_MB * threads}MB'")
     narrow = f"set threads = {WRITER_CONFIG['threads']}; set memory_limit = '{WRITER_MEMORY_MB}MB'"
     try:
         yield

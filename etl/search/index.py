@@ -38,9 +38,9 @@ BATCH = 500  # posts analyzed at a time: an analyzer holds a few arrays of their
 TITLE_GAP = 1000  # body positions start here, so no phrase spans title and body
 MAX_POS = 65535  # usmallint
 # The postings one sort writes into a file: DuckDB's sort of 176M postings (a first build of
-# about 3 GB of pages like the sample) runs out of the writer's 2 x 128 MB; runs of 35M and
-# one of 88M do not (bench/README.md, round 7). A larger first build writes several files,
-# each sorted by term.
+# about 3 GB of pages like the sample) runs out of the writer's memory (etl/core/duck.py
+# SORT_MEMORY_MB per thread); one of 70M does not (bench/README.md, round 7). A larger first
+# build writes several files, each sorted by term.
 POSTINGS_PER_SORT = 48_000_000
 K1, B, TITLE_WEIGHT = 1.2, 0.75, 2.0
 
