@@ -124,11 +124,11 @@ def _insert(con, folder: Path) -> None:
     POSTINGS_PER_SORT rows at a time, each sorted into a file of its own
     (sql/search/insert_postings.sql)."""
     con.execute(sql("search/insert").format(folder=_literal(folder)))
-    for files in runs_of_rows(sorted(folder.glob("*-postings.parquet")), POSTINGS_PER_SORT):
+    for files in _runs_of_rows(sorted(folder.glob("*-postings.parquet")), POSTINGS_PER_SORT):
         con.execute(sql("search/insert_postings").format(files=", ".join(f"'{_literal(f)}'" for f in files)))
 
 
-def runs_of_rows(files: list[Path], limit: int) -> Iterator[list[Path]]:
+def _runs_of_rows(files: list[Path], limit: int) -> Iterator[list[Path]]:
     """`files` (Parquet) in runs of consecutive files of at most `limit` rows in all (a file
     of more rows alone)."""
     import pyarrow.parquet as pq
